@@ -1,0 +1,324 @@
+//! `corio-benches`: runs one benchmark workload on one async runtime, once.
+//!
+//! ```text
+//! corio-benches --workload NAME --runtime NAME [--size N] [--json]
+//! corio-benches --list [--json]
+//! ```
+//!
+//! The workload first runs at a tenth of its size as a warm-up, then once at
+//! full size, timed with `Instant` inside the runtime (runtime construction
+//! excluded). The result is one line; with `--json` it is a JSON object such
+//! as `{"workload":"spawn","runtime":"corio","size":1000000,"ops":1000000,
+//! "elapsed_ns":123400000,"ns_per_op":123.4,"peak_rss_kib":123456}`, where
+//! `peak_rss_kib` is the process's `VmHWM`, read after the run (`null` where
+//! `/proc` is unavailable). `cargo xtask bench` runs this binary once per
+//! sample, so that each sample has a fresh process and its own peak RSS.
+
+mod corio_shim;
+mod measure;
+mod runtime;
+mod workloads;
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use measure::Measurement;
+use runtime::Runtime;
+use workloads::Workload;
+
+/// The usage text printed by `--help` and after argument errors.
+const USAGE: &str = "\
+usage: corio-benches --workload NAME --runtime NAME [--size N] [--json]
+       corio-benches --list [--json]
+
+Runs one workload on one runtime in this process: a warm-up at size/10, then
+one timed run at the full size. Prints one result line (JSON with --json).
+
+options:
+  --workload NAME  the workload to run (see --list)
+  --runtime NAME   the runtime to run it on (see --list)
+  --size N         the workload's size (default: the workload's own)
+  --json           print machine-readable JSON
+  --list           list the workloads and runtimes
+  -h, --help       print this help";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    /// Print the usage text.
+    Help,
+    /// List the workloads and runtimes.
+    List {
+        /// Print JSON rather than text.
+        json: bool,
+    },
+    /// Run one workload on one runtime.
+    Run {
+        /// The workload's name.
+        workload: String,
+        /// The runtime's name.
+        runtime: String,
+        /// The size, if not the workload's default.
+        size: Option<usize>,
+        /// Print JSON rather than text.
+        json: bool,
+    },
+}
+
+/// Parses the arguments (without the program name) into a [`Command`].
+fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+    let mut workload = None;
+    let mut runtime = None;
+    let mut size = None;
+    let mut json = false;
+    let mut list = false;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        // Accept both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "--workload" => workload = Some(value("--workload")?),
+            "--runtime" => runtime = Some(value("--runtime")?),
+            "--size" => {
+                let text = value("--size")?;
+                let n: usize = text
+                    .replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("--size: `{text}` is not a whole number"))?;
+                if n == 0 {
+                    return Err("--size must be at least 1".to_owned());
+                }
+                size = Some(n);
+            }
+            "--json" => json = true,
+            "--list" => list = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    if list {
+        return Ok(Command::List { json });
+    }
+    match (workload, runtime) {
+        (Some(workload), Some(runtime)) => Ok(Command::Run {
+            workload,
+            runtime,
+            size,
+            json,
+        }),
+        (None, _) => Err("--workload is required".to_owned()),
+        (_, None) => Err("--runtime is required".to_owned()),
+    }
+}
+
+/// Quotes `s` as a JSON string.
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The `--list` output.
+fn list(json: bool) -> String {
+    if json {
+        let workloads: Vec<String> = workloads::ALL
+            .iter()
+            .map(|w| {
+                format!(
+                    "{{\"name\":{},\"default_size\":{},\"description\":{}}}",
+                    json_str(w.name),
+                    w.default_size,
+                    json_str(w.description)
+                )
+            })
+            .collect();
+        let runtimes: Vec<String> = Runtime::ALL
+            .iter()
+            .map(|rt| {
+                format!(
+                    "{{\"name\":{},\"description\":{}}}",
+                    json_str(rt.name()),
+                    json_str(rt.description())
+                )
+            })
+            .collect();
+        format!(
+            "{{\"workloads\":[{}],\"runtimes\":[{}]}}",
+            workloads.join(","),
+            runtimes.join(",")
+        )
+    } else {
+        let mut out = String::from("workloads (default size N):\n");
+        for w in workloads::ALL {
+            let _ = writeln!(
+                out,
+                "  {:<12} N={:<10} {}",
+                w.name, w.default_size, w.description
+            );
+        }
+        out.push_str("runtimes:\n");
+        for rt in Runtime::ALL {
+            let _ = writeln!(out, "  {:<12} {}", rt.name(), rt.description());
+        }
+        out.pop();
+        out
+    }
+}
+
+/// The result line of one run.
+fn result_line(
+    workload: &Workload,
+    runtime: Runtime,
+    size: usize,
+    m: &Measurement,
+    peak_rss_kib: Option<u64>,
+    json: bool,
+) -> String {
+    if json {
+        let rss = peak_rss_kib.map_or_else(|| "null".to_owned(), |kib| kib.to_string());
+        format!(
+            "{{\"workload\":{},\"runtime\":{},\"size\":{},\"ops\":{},\"elapsed_ns\":{},\"ns_per_op\":{:.3},\"peak_rss_kib\":{}}}",
+            json_str(workload.name),
+            json_str(runtime.name()),
+            size,
+            m.ops,
+            m.elapsed.as_nanos(),
+            m.ns_per_op(),
+            rss
+        )
+    } else {
+        let rss = peak_rss_kib.map_or_else(
+            || "n/a".to_owned(),
+            |kib| format!("{:.1} MiB", kib as f64 / 1024.0),
+        );
+        format!(
+            "{} on {}: {} ops in {:.3} ms, {:.1} ns/op, peak RSS {}",
+            workload.name,
+            runtime,
+            m.ops,
+            m.elapsed.as_secs_f64() * 1e3,
+            m.ns_per_op(),
+            rss
+        )
+    }
+}
+
+fn main() -> ExitCode {
+    let command = match parse_args(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("corio-benches: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Help => println!("{USAGE}"),
+        Command::List { json } => println!("{}", list(json)),
+        Command::Run {
+            workload,
+            runtime,
+            size,
+            json,
+        } => {
+            let Some(workload) = workloads::find(&workload) else {
+                eprintln!("corio-benches: unknown workload `{workload}` (see --list)");
+                return ExitCode::from(2);
+            };
+            let Some(runtime) = Runtime::from_name(&runtime) else {
+                eprintln!("corio-benches: unknown runtime `{runtime}` (see --list)");
+                return ExitCode::from(2);
+            };
+            let size = size.unwrap_or(workload.default_size);
+            workload.run(runtime, (size / 10).max(1));
+            let m = workload.run(runtime, size);
+            let peak = measure::peak_rss_kib();
+            println!("{}", result_line(workload, runtime, size, &m, peak, json));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_a_run() {
+        assert_eq!(
+            parse_args(args("--workload spawn --runtime=corio --size 1_000 --json")),
+            Ok(Command::Run {
+                workload: "spawn".into(),
+                runtime: "corio".into(),
+                size: Some(1000),
+                json: true,
+            })
+        );
+    }
+
+    #[test]
+    fn parses_list_and_help() {
+        assert_eq!(
+            parse_args(args("--list")),
+            Ok(Command::List { json: false })
+        );
+        assert_eq!(
+            parse_args(args("--json --list")),
+            Ok(Command::List { json: true })
+        );
+        assert_eq!(parse_args(args("--workload x -h")), Ok(Command::Help));
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(parse_args(args("--runtime corio")).is_err());
+        assert!(parse_args(args("--workload spawn")).is_err());
+        assert!(parse_args(args("--workload spawn --runtime corio --size 0")).is_err());
+        assert!(parse_args(args("--workload spawn --runtime corio --size ten")).is_err());
+        assert!(parse_args(args("--workload")).is_err());
+        assert!(parse_args(args("--bogus")).is_err());
+    }
+
+    #[test]
+    fn quotes_json_strings() {
+        assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+
+    #[test]
+    fn json_result_line_has_every_field() {
+        let m = Measurement::new(10, std::time::Duration::from_nanos(1234));
+        let line = result_line(&workloads::ALL[0], Runtime::TokioCt, 10, &m, Some(42), true);
+        assert_eq!(
+            line,
+            format!(
+                "{{\"workload\":\"{}\",\"runtime\":\"tokio-ct\",\"size\":10,\"ops\":10,\"elapsed_ns\":1234,\"ns_per_op\":123.400,\"peak_rss_kib\":42}}",
+                workloads::ALL[0].name
+            )
+        );
+    }
+}

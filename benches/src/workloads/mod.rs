@@ -1,0 +1,76 @@
+//! The benchmark workloads: one module per workload, one function per runtime.
+//!
+//! To add a workload, write a module with a `corio`, a `tokio_ct` and a
+//! `smol_local` function (each takes the size and returns a
+//! [`Measurement`]) and a `WORKLOAD` constant naming them, then list it in
+//! [`ALL`]. `cargo xtask bench` picks it up from `corio-benches --list`.
+
+use crate::measure::Measurement;
+use crate::runtime::Runtime;
+
+mod spawn;
+mod yielding;
+
+/// Every workload, in the order reports list them.
+pub(crate) static ALL: &[Workload] = &[spawn::WORKLOAD, yielding::WORKLOAD];
+
+/// Runs a workload at a given size on one runtime and measures it.
+type RunFn = fn(usize) -> Measurement;
+
+/// A benchmark workload and its implementation on each runtime.
+pub(crate) struct Workload {
+    /// The name used on the command line and in results.
+    pub(crate) name: &'static str,
+    /// A one-line description for `--list`, in terms of the size `N`.
+    pub(crate) description: &'static str,
+    /// The size a full (not `--quick`) run uses.
+    pub(crate) default_size: usize,
+    /// The workload on corio.
+    corio: RunFn,
+    /// The workload on tokio's current-thread runtime.
+    tokio_ct: RunFn,
+    /// The workload on smol's `LocalExecutor`.
+    smol_local: RunFn,
+}
+
+impl Workload {
+    /// Runs the workload at `size` on `runtime`, building a fresh runtime.
+    pub(crate) fn run(&self, runtime: Runtime, size: usize) -> Measurement {
+        let run = match runtime {
+            Runtime::Corio => self.corio,
+            Runtime::TokioCt => self.tokio_ct,
+            Runtime::SmolLocal => self.smol_local,
+        };
+        run(size.max(1))
+    }
+}
+
+/// Looks a workload up by name.
+pub(crate) fn find(name: &str) -> Option<&'static Workload> {
+    ALL.iter().find(|w| w.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every workload runs on every runtime at a small size and reports a
+    /// positive operation count.
+    #[test]
+    fn every_workload_runs_on_every_runtime() {
+        for workload in ALL {
+            for runtime in Runtime::ALL {
+                let m = workload.run(runtime, 2_000);
+                assert!(m.ops > 0, "{} on {runtime} reported no ops", workload.name);
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique() {
+        for (i, w) in ALL.iter().enumerate() {
+            assert!(ALL[..i].iter().all(|v| v.name != w.name), "{}", w.name);
+            assert!(std::ptr::eq(find(w.name).unwrap(), w));
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! `LocalExecutor`: asyncio's single-threaded scheduling, deterministic.
+//!
+//! Invariants:
+//! - One FIFO run queue (a plain `VecDeque`) touched only by the owner thread.
+//!   Wakes from other threads go to a lock-free injector, drained at the start
+//!   of every iteration, and call the unpark callback.
+//! - An iteration runs exactly the tasks that were queued when it began;
+//!   whatever they wake or spawn runs in the next iteration, in that order.
+//! - Every task that has not completed is in the registry; `close` drops
+//!   them all on the owner thread, so a `!Send` future never leaves it.
+//! - The executor never blocks except inside `Park::park(None)`, and only
+//!   when both queues are empty.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use concurrent_queue::ConcurrentQueue;
+
+use crate::info::{enter, TaskInfo};
+use crate::park::Park;
+use crate::raw::header::NO_SLOT;
+use crate::raw::handle::request_cancel;
+use crate::raw::runnable::cancel_now;
+use crate::raw::{Header, Runnable, Task};
+use crate::registry::Registry;
+use crate::spawn::{Builder, Schedule};
+use crate::TaskError;
+
+/// How many polls may run between two maintenance turns (`park(Some(ZERO))`)
+/// while the queue never empties. Prime, as tokio's, so it does not beat in
+/// step with periodic workloads.
+pub const MAINTENANCE_INTERVAL: usize = 61;
+
+/// State shared between the executor, its tasks (as their scheduler) and its
+/// spawners.
+pub(crate) struct Shared {
+    /// Identity of the owner thread (address of a thread-local).
+    owner: usize,
+    queue: RefCell<VecDeque<Runnable>>,
+    registry: RefCell<Registry>,
+    injector: ConcurrentQueue<Runnable>,
+    unpark: Box<dyn Fn() + Send + Sync>,
+    closed: AtomicBool,
+}
+
+// SAFETY: `queue` and `registry` are only touched on the owner thread (every
+// access is behind `is_owner()`, or in methods of the `!Send` LocalExecutor);
+// everything else is Sync.
+unsafe impl Sync for Shared {}
+// SAFETY: as above; moving the Arc<Shared> to another thread gives that thread
+// access only to the injector and atomics.
+unsafe impl Send for Shared {}
+
+thread_local! {
+    static THREAD_TOKEN: u8 = const { 0 };
+}
+
+fn thread_token() -> usize {
+    THREAD_TOKEN.with(|t| t as *const u8 as usize)
+}
+
+impl Shared {
+    #[inline]
+    fn is_owner(&self) -> bool {
+        self.owner == thread_token()
+    }
+
+    /// Owner thread only: queue a runnable, registering a new task.
+    #[inline]
+    fn push_local(&self, runnable: Runnable) {
+        if runnable.header().slot() == NO_SLOT && !runnable.header().is_completed() {
+            self.registry.borrow_mut().insert(runnable.as_ptr());
+        }
+        self.queue.borrow_mut().push_back(runnable);
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    #[inline]
+    fn schedule(&self, runnable: Runnable) {
+        if self.is_owner() {
+            self.push_local(runnable);
+        } else {
+            if let Err(rejected) = self.injector.push(runnable) {
+                // The executor is closed: dropping the Runnable cancels the
+                // task here. Only Send tasks can be woken into this path
+                // (local ones were all dropped by `close` before it closed
+                // the injector).
+                drop(rejected.into_inner());
+                return;
+            }
+            (self.unpark)();
+        }
+    }
+
+    #[inline]
+    fn release(&self, task: &Header) {
+        if task.slot() != NO_SLOT {
+            debug_assert!(self.is_owner(), "a registered task was dropped off its executor's thread");
+            self.registry.borrow_mut().remove(task);
+        }
+    }
+}
+
+/// A single-threaded executor with asyncio's ordering: one FIFO run queue,
+/// `!Send` tasks allowed, woken from any thread.
+///
+/// ```
+/// use corio_executor::{LocalExecutor, ThreadPark};
+///
+/// let ex = LocalExecutor::new();
+/// let a = ex.spawn(async { 1 });
+/// let b = ex.spawn_local(async { std::rc::Rc::new(2) }); // !Send is fine
+/// let sum = ex.block_on(async { a.await.unwrap() + *b.await.unwrap() }, &mut ThreadPark);
+/// assert_eq!(sum, 3);
+/// ```
+pub struct LocalExecutor {
+    shared: Arc<Shared>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Default for LocalExecutor {
+    fn default() -> Self {
+        LocalExecutor::new()
+    }
+}
+
+impl LocalExecutor {
+    /// An executor whose cross-thread wakes unpark the current thread; drive
+    /// it with [`ThreadPark`](crate::ThreadPark).
+    pub fn new() -> LocalExecutor {
+        let thread = std::thread::current();
+        LocalExecutor::with_unpark(move || thread.unpark())
+    }
+
+    /// An executor whose cross-thread wakes call `unpark` (for example, to
+    /// notify the reactor its `Park` sleeps in).
+    pub fn with_unpark(unpark: impl Fn() + Send + Sync + 'static) -> LocalExecutor {
+        LocalExecutor {
+            shared: Arc::new(Shared {
+                owner: thread_token(),
+                queue: RefCell::new(VecDeque::new()),
+                registry: RefCell::new(Registry::new()),
+                injector: ConcurrentQueue::unbounded(),
+                unpark: Box::new(unpark),
+                closed: AtomicBool::new(false),
+            }),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// A `Send + Sync` handle that spawns onto this executor from any thread.
+    pub fn spawner(&self) -> Spawner {
+        Spawner { shared: self.shared.clone() }
+    }
+
+    /// Spawns a `Send` task. It first runs in the next iteration.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawner().spawn_with(Builder::new().location(Location::caller()), future)
+    }
+
+    /// Spawns a task that need not be `Send`; it runs on this thread.
+    #[track_caller]
+    pub fn spawn_local<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.spawn_local_with(Builder::new().location(Location::caller()), future)
+    }
+
+    /// Spawns a task that need not be `Send`, with options.
+    #[track_caller]
+    pub fn spawn_local_with<F>(&self, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.spawner().spawn_local_with(builder, future)
+    }
+
+    /// Runs one iteration: moves cross-thread wakes into the run queue, then
+    /// polls exactly the tasks queued at that point. Returns how many ran.
+    pub fn run_once(&self) -> usize {
+        let shared = &*self.shared;
+        while let Ok(runnable) = shared.injector.pop() {
+            shared.push_local(runnable);
+        }
+        let count = shared.queue.borrow().len();
+        for _ in 0..count {
+            let Some(runnable) = shared.queue.borrow_mut().pop_front() else { break };
+            let _current = enter(runnable.as_ptr());
+            runnable.run();
+        }
+        count
+    }
+
+    /// Whether nothing is ready to run (both queues are empty).
+    pub fn is_idle(&self) -> bool {
+        self.shared.queue.borrow().is_empty() && self.shared.injector.is_empty()
+    }
+
+    /// How many tasks are alive (not yet completed), hidden ones included.
+    pub fn task_count(&self) -> usize {
+        self.shared.registry.borrow().len()
+    }
+
+    /// Snapshots of the live tasks, oldest slot first, hidden ones left out.
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        self.spawner().tasks().expect("a LocalExecutor is always on its own thread")
+    }
+
+    /// Drives `future` to completion on this thread, running spawned tasks
+    /// alongside; parks in `park` when nothing is runnable. The future need
+    /// be neither `Send` nor `'static`. Re-raises the future's panic.
+    ///
+    /// # Panics
+    ///
+    /// If the future panics (the panic is re-raised after it was dropped), or
+    /// if its task is cancelled.
+    pub fn block_on<F: Future>(&self, future: F, park: &mut impl Park) -> F::Output {
+        match self.block_on_catch(future, park) {
+            Ok(value) => value,
+            Err(TaskError::Panicked { payload, .. }) => std::panic::resume_unwind(payload),
+            Err(error) => panic!("the future passed to block_on was cancelled ({error})"),
+        }
+    }
+
+    /// Like [`block_on`](Self::block_on), but returns a panic or cancellation
+    /// of the future as a [`TaskError`] instead of raising it.
+    pub fn block_on_catch<F: Future>(&self, future: F, park: &mut impl Park) -> Result<F::Output, TaskError> {
+        self.block_on_with(Builder::new().location(Location::caller()), future, park)
+    }
+
+    /// [`block_on_catch`](Self::block_on_catch) with task options for the
+    /// future's task (a name, a spawn location).
+    pub fn block_on_with<F: Future>(
+        &self,
+        builder: Builder,
+        future: F,
+        park: &mut impl Park,
+    ) -> Result<F::Output, TaskError> {
+        // SAFETY: we are on the owner thread (the executor is !Send). The
+        // future may borrow from our caller: `MainGuard` drops it before this
+        // function returns or unwinds, if it has not completed by then.
+        let (runnable, mut task) = unsafe { builder.spawn_unchecked(future, self.shared.clone()) };
+        self.shared.schedule(runnable);
+        let guard = MainGuard { task: task.as_ptr(), _exec: self };
+        let mut since_maintenance = 0;
+        while !task.is_done() {
+            since_maintenance += self.run_once();
+            if task.is_done() {
+                break;
+            }
+            if self.is_idle() {
+                park.park(None);
+                since_maintenance = 0;
+            } else if since_maintenance >= MAINTENANCE_INTERVAL {
+                park.park(Some(Duration::ZERO));
+                since_maintenance = 0;
+            }
+        }
+        drop(guard);
+        task.try_result().expect("block_on's task is done and its result untaken")
+    }
+
+    /// Requests cancellation of every live task (as [`Task::cancel`] does);
+    /// their futures are dropped when the next iterations reach them, so the
+    /// cleanup tasks their `Drop`s spawn get to run. Returns how many.
+    pub fn cancel_all(&self) -> usize {
+        let mut tasks = Vec::new();
+        self.shared.registry.borrow().for_each(|header| tasks.push(NonNull::from(header)));
+        let count = tasks.len();
+        for task in tasks {
+            // SAFETY: registered tasks are alive; scheduling from the owner
+            // thread only touches the run queue (no registry borrow is held).
+            unsafe { request_cancel(task) };
+        }
+        count
+    }
+
+    /// Drops every live task's future (on this thread), then every queued
+    /// wake; tasks spawned by those drops are dropped too. Later spawns are
+    /// cancelled at once. Idempotent; also done on drop.
+    pub fn close(&self) {
+        let shared = &*self.shared;
+        shared.closed.store(true, Ordering::Release);
+        loop {
+            let tasks = shared.registry.borrow_mut().take_all();
+            let had_tasks = !tasks.is_empty();
+            for task in tasks {
+                // SAFETY: registered tasks of this executor, on its thread,
+                // outside any poll (close is not called from inside a task's
+                // poll of this executor: the facade forbids it).
+                unsafe { cancel_now(task) };
+            }
+            shared.injector.close();
+            let mut dropped_any = false;
+            while let Some(runnable) = shared.queue.borrow_mut().pop_front() {
+                drop(runnable);
+                dropped_any = true;
+            }
+            while let Ok(runnable) = shared.injector.pop() {
+                drop(runnable);
+                dropped_any = true;
+            }
+            if !had_tasks && !dropped_any && shared.registry.borrow().len() == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for LocalExecutor {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl std::fmt::Debug for LocalExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalExecutor")
+            .field("tasks", &self.task_count())
+            .field("queued", &self.shared.queue.borrow().len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Drops the `block_on` future if it has not completed, before the borrow
+/// it may hold ends (including when unwinding).
+struct MainGuard<'a> {
+    task: NonNull<Header>,
+    _exec: &'a LocalExecutor,
+}
+
+impl Drop for MainGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the handle in `block_on_with` keeps the task alive; we are on
+        // the owner thread, outside any poll of it.
+        unsafe {
+            if !self.task.as_ref().is_completed() {
+                cancel_now(self.task);
+            }
+        }
+    }
+}
+
+/// A `Send + Sync` handle that spawns tasks onto a [`LocalExecutor`] from any
+/// thread. Spawning after the executor closed gives an already-cancelled task.
+#[derive(Clone)]
+pub struct Spawner {
+    shared: Arc<Shared>,
+}
+
+impl Spawner {
+    /// Spawns a `Send` task.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(Builder::new().location(Location::caller()), future)
+    }
+
+    /// Spawns a `Send` task with options.
+    #[track_caller]
+    pub fn spawn_with<F>(&self, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, task) = builder.spawn(future, self.shared.clone());
+        if self.shared.closed.load(Ordering::Acquire) {
+            drop(runnable);
+        } else {
+            self.shared.schedule(runnable);
+        }
+        task
+    }
+
+    /// Spawns a task that need not be `Send`, onto the executor's thread.
+    ///
+    /// # Panics
+    ///
+    /// If called from any other thread than the executor's.
+    #[track_caller]
+    pub fn spawn_local_with<F>(&self, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        assert!(
+            self.shared.is_owner(),
+            "a local (!Send) task can only be spawned on its executor's thread"
+        );
+        // SAFETY: we are on the owner thread (checked above), and the executor
+        // only polls or drops local tasks there.
+        let (runnable, task) = unsafe { builder.spawn_unchecked(future, self.shared.clone()) };
+        if self.shared.closed.load(Ordering::Acquire) {
+            drop(runnable);
+        } else {
+            self.shared.schedule(runnable);
+        }
+        task
+    }
+
+    /// Snapshots of the executor's live tasks (hidden ones left out), or
+    /// `None` when called off the executor's thread.
+    pub fn tasks(&self) -> Option<Vec<TaskInfo>> {
+        if !self.shared.is_owner() {
+            return None;
+        }
+        let mut out = Vec::new();
+        self.shared.registry.borrow().for_each(|header| {
+            if !header.is_hidden() {
+                out.push(TaskInfo::of(header));
+            }
+        });
+        Some(out)
+    }
+
+    /// Whether the calling thread is the executor's own thread.
+    pub fn is_executor_thread(&self) -> bool {
+        self.shared.is_owner()
+    }
+
+    /// Whether the executor has been closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Calls the executor's unpark callback (wakes a parked executor).
+    pub fn unpark(&self) {
+        (self.shared.unpark)()
+    }
+
+    /// Whether `self` and `other` spawn onto the same executor.
+    pub fn same_executor(&self, other: &Spawner) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl std::fmt::Debug for Spawner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spawner").field("closed", &self.is_closed()).finish()
+    }
+}

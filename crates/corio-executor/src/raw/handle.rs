@@ -1,0 +1,245 @@
+//! `Task<T>`: the handle to a spawned task's result.
+//!
+//! The handle owns the `HANDLE` bit. While it is set, only the handle may read
+//! or drop the output of a completed task. Dropping the handle detaches the
+//! task: it keeps running (asyncio's loop keeps its tasks), and its output is
+//! dropped when it completes.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use super::cell::Panic;
+use super::header::Header;
+use super::state::*;
+use crate::loom::{spin_wait, Ordering};
+use crate::{TaskError, TaskId};
+
+/// A handle to a spawned task: await it for the task's result.
+///
+/// Dropping a `Task` does not cancel it; call [`Task::cancel`] for that.
+#[must_use = "a dropped Task keeps running; await it to get its result"]
+pub struct Task<T> {
+    ptr: NonNull<Header>,
+    _output: PhantomData<T>,
+}
+
+// SAFETY: the handle moves `T` out of the task, so it may cross threads when T may.
+unsafe impl<T: Send> Send for Task<T> {}
+// SAFETY: `&Task` only reads atomics and the immutable header, and `cancel`
+// is a single atomic transition.
+unsafe impl<T> Sync for Task<T> {}
+impl<T> Unpin for Task<T> {}
+
+impl<T> Task<T> {
+    /// # Safety
+    ///
+    /// `ptr` is a live task whose output type is `T` and whose `HANDLE` bit
+    /// the caller transfers.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task<T> {
+        Task { ptr, _output: PhantomData }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the HANDLE bit keeps the allocation alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    /// Requests cancellation: the task's future is dropped at the next
+    /// scheduling point, never while it is being polled. Returns `false` if
+    /// the task is already done.
+    pub fn cancel(&self) -> bool {
+        // SAFETY: the HANDLE bit keeps the task alive.
+        unsafe { request_cancel(self.ptr) }
+    }
+
+    /// Whether the task ended because it was cancelled (its future was dropped
+    /// before it finished). False until the cancellation has taken effect.
+    pub fn is_cancelled(&self) -> bool {
+        let state = self.header().state.load(Ordering::Acquire);
+        state & (COMPLETED | CANCELLED) == COMPLETED | CANCELLED
+    }
+
+    /// Whether the task has ended: finished, panicked or cancelled.
+    pub fn is_done(&self) -> bool {
+        self.header().state.load(Ordering::Acquire) & COMPLETED != 0
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.header().id()
+    }
+
+    /// The task's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.header().name()
+    }
+
+    /// Where the task was spawned.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.header().location()
+    }
+
+    /// The task's result if it is done, without waiting (asyncio's
+    /// `Task.result()`). `None` while it runs. After the result was taken,
+    /// later calls return `None`.
+    pub fn try_result(&mut self) -> Option<Result<T, TaskError>> {
+        let state = self.header().state.load(Ordering::Acquire);
+        if state & COMPLETED == 0 {
+            return None;
+        }
+        self.take()
+    }
+
+    /// Moves the output out of a completed task. `None` if it was taken before.
+    fn take(&mut self) -> Option<Result<T, TaskError>> {
+        let header = self.header();
+        let mut out: Option<Result<T, Panic>> = None;
+        // SAFETY: COMPLETED is set and we hold HANDLE, so the output is ours;
+        // `out` has the type the vtable expects.
+        let available = unsafe {
+            (header.vtable.take_output)(self.ptr, (&mut out as *mut Option<Result<T, Panic>>).cast())
+        };
+        if !available {
+            return None;
+        }
+        Some(match out {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(payload)) => Err(TaskError::panicked(header, *payload)),
+            None => Err(TaskError::cancelled(header)),
+        })
+    }
+
+    /// Stores `waker` to be woken when the task completes.
+    fn register(&self, waker: &Waker) {
+        let header = self.header();
+        let mut round = 0;
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            if state & COMPLETED != 0 {
+                return;
+            }
+            if state & LOCKED != 0 {
+                spin_wait(round);
+                round += 1;
+                state = header.state.load(Ordering::Acquire);
+                continue;
+            }
+            match header.state.compare_exchange_weak(state, state | LOCKED, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        // SAFETY: LOCKED gives us exclusive access to the awaiter slot.
+        let slot = unsafe { &mut *header.awaiter.get() };
+        let old = match slot {
+            Some(current) if current.will_wake(waker) => None,
+            _ => slot.replace(waker.clone()),
+        };
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            let next = (state | AWAITER) & !LOCKED;
+            match header.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        drop(old);
+    }
+}
+
+/// Marks a task cancelled and, if it is idle, schedules it so its executor
+/// drops the future at the next scheduling point. Returns false if the task
+/// already ended.
+///
+/// # Safety
+///
+/// The caller keeps `ptr` alive for the duration of the call.
+pub(crate) unsafe fn request_cancel(ptr: NonNull<Header>) -> bool {
+    // SAFETY: the caller keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    let mut state = header.state.load(Ordering::Acquire);
+    loop {
+        if state & COMPLETED != 0 {
+            return false;
+        }
+        if state & CLOSED != 0 {
+            return true;
+        }
+        let idle = state & (SCHEDULED | RUNNING) == 0;
+        let next = if idle { (state | CLOSED | SCHEDULED) + REF_ONE } else { state | CLOSED };
+        match header.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                if idle {
+                    // SAFETY: the reference and SCHEDULED bit we added go to the Runnable.
+                    unsafe { (header.vtable.schedule)(ptr) };
+                }
+                return true;
+            }
+            Err(actual) => state = actual,
+        }
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let header = self.header();
+        if header.state.load(Ordering::Acquire) & COMPLETED == 0 {
+            self.register(cx.waker());
+            // Re-check after publishing AWAITER: a completion racing with the
+            // registration either saw AWAITER or is visible here.
+            if self.header().state.load(Ordering::Acquire) & COMPLETED == 0 {
+                return Poll::Pending;
+            }
+        }
+        match self.take() {
+            Some(result) => Poll::Ready(result),
+            None => panic!("`Task` polled after it returned its result"),
+        }
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        let ptr = self.ptr;
+        let header = self.header();
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            if state & COMPLETED != 0 {
+                // The output is ours: drop it before letting go of HANDLE.
+                // SAFETY: COMPLETED and HANDLE make the stage ours.
+                unsafe { (header.vtable.drop_output)(ptr) };
+                let vtable = header.vtable;
+                let old = header.state.fetch_and(!HANDLE, Ordering::AcqRel);
+                if must_free(old & !HANDLE) {
+                    // SAFETY: our transition produced the free state.
+                    unsafe { (vtable.dealloc)(ptr) };
+                }
+                return;
+            }
+            match header.state.compare_exchange_weak(state, state & !HANDLE, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("done", &self.is_done())
+            .finish()
+    }
+}

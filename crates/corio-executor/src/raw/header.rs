@@ -1,0 +1,141 @@
+//! The task header: the untyped front of every task allocation.
+//!
+//! Everything that does not depend on the future's type lives here, so the
+//! waker, the `Runnable` and most of the handle are compiled once. Layout is
+//! kept to 64 bytes (8 words): with a trivial future the whole allocation is
+//! 88 bytes, which glibc rounds to a 96-byte chunk.
+
+use std::cell::UnsafeCell;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering as StdOrdering};
+use std::task::Waker;
+
+use crate::loom::AtomicUsize;
+use crate::TaskId;
+
+/// The typed operations of one task, filled in per (future, output, scheduler).
+pub(crate) struct TaskVTable {
+    /// Polls the future once. Returns true when the future finished and was
+    /// dropped (its output, or its panic, is now stored).
+    pub(crate) poll: unsafe fn(NonNull<Header>) -> bool,
+    /// Drops the future without finishing it (cancellation).
+    pub(crate) drop_future: unsafe fn(NonNull<Header>),
+    /// Moves the output out into `*mut Option<Result<T, Panic>>`; leaves
+    /// `None` there if the future was cancelled. Returns false if the output
+    /// was already taken.
+    pub(crate) take_output: unsafe fn(NonNull<Header>, *mut ()) -> bool,
+    /// Drops a stored output nobody will read.
+    pub(crate) drop_output: unsafe fn(NonNull<Header>),
+    /// Hands a `Runnable` (owning one reference) to the task's scheduler.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the allocation.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// Marks the scheduler slot of a task that no registry holds.
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
+/// Flag: the task is an internal one (a loop callback) and is left out of task listings.
+pub(crate) const FLAG_HIDDEN: u32 = 1 << 0;
+/// Flag: the task's future is `!Send` and must only be touched on its executor's thread.
+pub(crate) const FLAG_LOCAL: u32 = 1 << 1;
+
+/// The untyped front of a task. `#[repr(C)]` so a pointer to the allocation
+/// is a pointer to its header.
+#[repr(C)]
+pub struct Header {
+    pub(crate) state: AtomicUsize,
+    pub(crate) vtable: &'static TaskVTable,
+    /// The waker of whoever awaits the `Task` handle. Guarded by the `LOCKED`
+    /// state bit; see `raw::handle`.
+    pub(crate) awaiter: UnsafeCell<Option<Waker>>,
+    pub(crate) id: TaskId,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) name: Option<Box<Box<str>>>,
+    /// The scheduler's bookkeeping slot (the local executor's registry index).
+    /// Only the scheduler reads or writes it; relaxed atomics keep the header `Sync`.
+    pub(crate) slot: AtomicU32,
+    pub(crate) flags: AtomicU32,
+}
+
+impl Header {
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The task's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(|b| &**b)
+    }
+
+    /// Where the task was spawned.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// The scheduler's bookkeeping slot, `u32::MAX` if unset.
+    pub fn slot(&self) -> u32 {
+        self.slot.load(StdOrdering::Relaxed)
+    }
+
+    /// Sets the scheduler's bookkeeping slot. Only the task's scheduler calls this.
+    pub fn set_slot(&self, slot: u32) {
+        self.slot.store(slot, StdOrdering::Relaxed)
+    }
+
+    /// Whether the task is internal to its runtime (left out of listings).
+    pub fn is_hidden(&self) -> bool {
+        self.flags.load(StdOrdering::Relaxed) & FLAG_HIDDEN != 0
+    }
+
+    /// Whether the task's future is `!Send`.
+    pub fn is_local(&self) -> bool {
+        self.flags.load(StdOrdering::Relaxed) & FLAG_LOCAL != 0
+    }
+
+    /// Whether the future has finished or been dropped.
+    pub fn is_completed(&self) -> bool {
+        self.state.load(crate::loom::Ordering::Acquire) & super::state::COMPLETED != 0
+    }
+
+    /// Whether the future is being polled right now.
+    pub fn is_running(&self) -> bool {
+        self.state.load(crate::loom::Ordering::Acquire) & super::state::RUNNING != 0
+    }
+
+    /// Whether the task waits in a run queue.
+    pub fn is_scheduled(&self) -> bool {
+        self.state.load(crate::loom::Ordering::Acquire) & super::state::SCHEDULED != 0
+    }
+}
+
+impl std::fmt::Debug for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.id)
+            .field("name", &self.name())
+            .field("location", &format_args!("{}", self.location))
+            .finish()
+    }
+}
+
+/// Hands out task ids. Each thread reserves a block of ids at a time so a
+/// spawn does not touch a shared cache line.
+pub(crate) fn next_task_id() -> TaskId {
+    const BLOCK: u64 = 1024;
+    static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+    }
+    RANGE.with(|range| {
+        let (mut next, mut end) = range.get();
+        if next == end {
+            next = NEXT_BLOCK.fetch_add(BLOCK, StdOrdering::Relaxed);
+            end = next + BLOCK;
+        }
+        range.set((next + 1, end));
+        TaskId::from_raw(next)
+    })
+}

@@ -1,0 +1,112 @@
+//! Spawning: the [`Schedule`] trait a scheduler implements and the
+//! [`Builder`] that allocates a task for it.
+
+use std::future::Future;
+use std::panic::Location;
+
+use crate::raw::header::{FLAG_HIDDEN, FLAG_LOCAL};
+use crate::raw::state::{HANDLE, REF_ONE, SCHEDULED};
+use crate::raw::{Header, Runnable, Task};
+
+/// Where woken tasks go. Implemented by executors (and by tests).
+pub trait Schedule: Send + Sync + 'static {
+    /// Queues a task that became ready. Called from whichever thread woke it.
+    fn schedule(&self, runnable: Runnable);
+
+    /// Called once when the task's future has been dropped (finished or
+    /// cancelled), on the thread that dropped it, before the task is marked
+    /// completed. Executors use it to drop the task from their registry.
+    fn release(&self, task: &Header) {
+        let _ = task;
+    }
+}
+
+/// Options for a new task: name, spawn location, visibility.
+#[derive(Debug, Default)]
+pub struct Builder {
+    name: Option<Box<str>>,
+    location: Option<&'static Location<'static>>,
+    flags: u32,
+}
+
+impl Builder {
+    /// A builder with no name; the spawn location is the caller of `spawn`.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the task (shown in errors, listings and debug output).
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(name.into().into_boxed_str());
+        self
+    }
+
+    /// Records `location` as the spawn location instead of the caller of `spawn`.
+    pub fn location(mut self, location: &'static Location<'static>) -> Builder {
+        self.location = Some(location);
+        self
+    }
+
+    /// Marks the task internal to its runtime (a loop callback): task listings leave it out.
+    pub fn hidden(mut self, hidden: bool) -> Builder {
+        if hidden {
+            self.flags |= FLAG_HIDDEN;
+        } else {
+            self.flags &= !FLAG_HIDDEN;
+        }
+        self
+    }
+
+    /// Allocates a task for `future`, scheduled on `scheduler`. Returns the
+    /// [`Runnable`] to queue (the task has not been polled) and its handle.
+    #[track_caller]
+    pub fn spawn<F, S>(self, future: F, scheduler: S) -> (Runnable, Task<F::Output>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Schedule,
+    {
+        // SAFETY: the future is 'static and Send, so it may be polled and
+        // dropped anywhere, at any time.
+        unsafe { self.allocate(future, scheduler, 0) }
+    }
+
+    /// Like [`Builder::spawn`] without the `Send` and `'static` bounds; marks
+    /// the task local.
+    ///
+    /// # Safety
+    ///
+    /// If the future is not `Send`, the `Runnable` must be run, and the task
+    /// cancelled or dropped, only on the thread that spawned it. If it is not
+    /// `'static`, the future must be dropped (by completing it, or by the
+    /// owning executor cancelling it) before any data it borrows goes away.
+    #[track_caller]
+    pub unsafe fn spawn_unchecked<F, S>(self, future: F, scheduler: S) -> (Runnable, Task<F::Output>)
+    where
+        F: Future,
+        S: Schedule,
+    {
+        // SAFETY: the obligations are forwarded to our caller.
+        unsafe { self.allocate(future, scheduler, FLAG_LOCAL) }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Builder::spawn_unchecked`].
+    #[track_caller]
+    unsafe fn allocate<F, S>(self, future: F, scheduler: S, flags: u32) -> (Runnable, Task<F::Output>)
+    where
+        F: Future,
+        S: Schedule,
+    {
+        let location = self.location.unwrap_or_else(Location::caller);
+        let state = SCHEDULED | HANDLE | REF_ONE;
+        // SAFETY: the obligations are forwarded to our caller.
+        let ptr = unsafe {
+            crate::raw::cell::allocate(future, scheduler, state, self.name, location, self.flags | flags)
+        };
+        // SAFETY: the initial state holds one reference with SCHEDULED (for the
+        // Runnable) and the HANDLE bit (for the Task).
+        unsafe { (Runnable::from_raw(ptr), Task::from_raw(ptr)) }
+    }
+}

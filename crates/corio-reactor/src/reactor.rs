@@ -1,0 +1,309 @@
+//! [`Reactor`]: the readiness reactor. It owns one [`polling::Poller`], the table of
+//! registered sources, and the events buffer; [`Reactor::poll`] turns OS readiness
+//! events into woken wakers and [`Reactor::notify`] interrupts a blocked poll.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use polling::{Event, Events, PollMode, Poller};
+
+use crate::source::key_of;
+use crate::table::SourceTable;
+use crate::Source;
+
+/// How a reactor asks the OS to report readiness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TriggerMode {
+    /// Edge-triggered (`EPOLLET`, `EV_CLEAR`): each fd is registered once for both
+    /// directions and never touched again; the OS reports changes of readiness.
+    Edge,
+    /// Oneshot with re-arm: the fd is armed only for the directions somebody waits on,
+    /// and re-armed after every event. Used where the platform has no edge mode.
+    Oneshot,
+}
+
+/// The readiness reactor: one [`polling::Poller`], a table of registered sources, an
+/// events buffer.
+///
+/// `Send + Sync`; the event loop owns it in an `Arc` and its driver calls
+/// [`poll`](Reactor::poll), while any thread may [`register`](Reactor::register),
+/// [`deregister`](Reactor::deregister) or [`notify`](Reactor::notify).
+pub struct Reactor {
+    poller: Arc<Poller>,
+    mode: TriggerMode,
+    /// Registered sources; lock order is table, then a source's own state.
+    table: Mutex<SourceTable>,
+    /// `table.len()`, readable without the lock (the zero-timeout fast path).
+    count: AtomicUsize,
+    /// Held by the one thread inside [`Reactor::poll`].
+    polling: Mutex<PollBuffers>,
+    /// Set by the first `notify` after a wait; cleared when a wait returns. Only
+    /// read-modify-write operations touch it (see `notify`).
+    notified: AtomicBool,
+}
+
+/// Buffers reused by every [`Reactor::poll`].
+struct PollBuffers {
+    events: Events,
+    wakers: Vec<Waker>,
+}
+
+impl Reactor {
+    /// Creates a reactor, edge-triggered where the platform supports it and oneshot
+    /// with re-arm otherwise.
+    pub fn new() -> io::Result<Reactor> {
+        let poller = Poller::new()?;
+        let mode = if poller.supports_edge() {
+            TriggerMode::Edge
+        } else {
+            TriggerMode::Oneshot
+        };
+        Ok(Reactor::from_poller(poller, mode))
+    }
+
+    /// Creates a reactor that uses `mode`.
+    ///
+    /// Fails with [`io::ErrorKind::Unsupported`] if the platform's poller cannot do
+    /// edge-triggered polling and `mode` is [`TriggerMode::Edge`]. Forcing
+    /// [`TriggerMode::Oneshot`] on an edge-capable platform is allowed; it exercises
+    /// the portable path.
+    pub fn with_mode(mode: TriggerMode) -> io::Result<Reactor> {
+        let poller = Poller::new()?;
+        if mode == TriggerMode::Edge && !poller.supports_edge() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "edge-triggered polling is not supported on this platform",
+            ));
+        }
+        Ok(Reactor::from_poller(poller, mode))
+    }
+
+    fn from_poller(poller: Poller, mode: TriggerMode) -> Reactor {
+        Reactor {
+            poller: Arc::new(poller),
+            mode,
+            table: Mutex::new(SourceTable::default()),
+            count: AtomicUsize::new(0),
+            polling: Mutex::new(PollBuffers {
+                events: Events::new(),
+                wakers: Vec::new(),
+            }),
+            notified: AtomicBool::new(false),
+        }
+    }
+
+    /// The trigger mode this reactor registers sources with.
+    pub fn mode(&self) -> TriggerMode {
+        self.mode
+    }
+
+    /// Registers a non-blocking fd, once, for both read and write interest.
+    ///
+    /// The fd must stay open until [`deregister`](Reactor::deregister) has been
+    /// called with the returned source ([`Async`](crate::Async) does this for you).
+    /// Registering an fd that is already registered fails with
+    /// [`io::ErrorKind::AlreadyExists`]. If the fd *number* is still in the table
+    /// because a previous descriptor was closed without being deregistered, that stale
+    /// source is deregistered (its waiters woken) and replaced.
+    pub fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
+        let raw = fd.as_raw_fd();
+        let key = key_of(raw);
+        let rearm = match self.mode {
+            TriggerMode::Edge => None,
+            TriggerMode::Oneshot => Some(Arc::clone(&self.poller)),
+        };
+        let source = Arc::new(Source::new(raw, rearm));
+        let (interest, mode) = match self.mode {
+            TriggerMode::Edge => (Event::all(key), PollMode::Edge),
+            TriggerMode::Oneshot => (Event::none(key), PollMode::Oneshot),
+        };
+
+        // Add to the poller and insert into the table under one lock, so an event for
+        // this key can never be dispatched before the table knows the source.
+        let mut table = self.table.lock();
+        // SAFETY: `Poller::add` requires the fd to be deleted from the poller before it
+        // is closed. That is this function's documented contract, discharged by
+        // `deregister` (and structurally by `Async`, which deregisters before dropping
+        // its I/O object). Should a caller break it, nothing unsound follows on the Unix
+        // backends this crate builds on (it uses `BorrowedFd`): the kernel drops the
+        // registration of a closed descriptor by itself (epoll, kqueue, event ports) or
+        // reports it as invalid (poll), and the stale table entry is evicted below when
+        // the number is reused.
+        let added = unsafe { self.poller.add_with_mode(raw, interest, mode) };
+        if let Err(e) = added {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("fd {raw} is already registered with this reactor"),
+                ));
+            }
+            return Err(e);
+        }
+        let stale = table.insert(Arc::clone(&source));
+        self.count.store(table.len(), Ordering::Release);
+        drop(table);
+
+        if let Some(stale) = stale {
+            tracing::debug!(
+                fd = raw,
+                "evicting a source whose fd was closed while registered"
+            );
+            let mut wakers = Vec::new();
+            stale.mark_deregistered(&mut wakers);
+            wakers.into_iter().for_each(Waker::wake);
+        }
+        tracing::trace!(fd = raw, mode = ?self.mode, "registered");
+        Ok(source)
+    }
+
+    /// Removes the source's fd from the poller and wakes every task waiting on it;
+    /// from then on its `poll_*` methods return an error.
+    ///
+    /// Must be called before the fd is closed. Deregistering a source twice is a no-op.
+    pub fn deregister(&self, source: &Source) -> io::Result<()> {
+        let removed = {
+            let mut table = self.table.lock();
+            let removed = table.remove(source);
+            self.count.store(table.len(), Ordering::Release);
+            removed
+        };
+        let result = if removed {
+            // SAFETY: the fd is still open: `register`'s contract is that it stays open
+            // until this call returns, and the table entry we just removed was this
+            // source's, so the number still names the registered descriptor. The borrow
+            // lives only for the `delete` call.
+            let fd = unsafe { BorrowedFd::borrow_raw(source.raw()) };
+            self.poller.delete(fd)
+        } else {
+            Ok(())
+        };
+        let mut wakers = Vec::new();
+        source.mark_deregistered(&mut wakers);
+        wakers.into_iter().for_each(Waker::wake);
+        if removed {
+            tracing::trace!(fd = source.raw(), "deregistered");
+        }
+        result
+    }
+
+    /// Waits for I/O events up to `timeout`, wakes the wakers of every ready source,
+    /// and returns the number of events delivered to registered sources.
+    ///
+    /// * `None` blocks until an event arrives or [`notify`](Reactor::notify) is called;
+    ///   `Some(Duration::ZERO)` never blocks.
+    /// * With no source registered, `Some(Duration::ZERO)` returns `Ok(0)` without a
+    ///   syscall (a pending notification stays pending). With sources registered, on
+    ///   Linux, it first checks with a single non-consuming `poll(2)` on the epoll fd
+    ///   whether anything is pending at all.
+    /// * Only one thread polls at a time: a call made while another thread is inside
+    ///   `poll` returns `Ok(0)` at once.
+    /// * A wait interrupted by a signal is retried by the poller, or returns `Ok(0)`;
+    ///   `Interrupted` is never surfaced.
+    ///
+    /// Wakers are woken after every internal lock is released, except the one that
+    /// makes concurrent `poll` calls return `Ok(0)`.
+    pub fn poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        if timeout == Some(Duration::ZERO)
+            && (self.count.load(Ordering::Acquire) == 0 || self.nothing_pending())
+        {
+            return Ok(0);
+        }
+        let Some(mut buffers) = self.polling.try_lock() else {
+            return Ok(0);
+        };
+        let PollBuffers { events, wakers } = &mut *buffers;
+
+        events.clear();
+        let waited = self.poller.wait(events, timeout);
+        // Any notification up to here has done its job: this wait is over. A `notify`
+        // racing with this line either is seen as already pending (and this swap
+        // synchronizes with it) or issues a fresh wake-up for the next wait.
+        self.notified.swap(false, Ordering::AcqRel);
+        match waited {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+            Err(e) => return Err(e),
+        }
+
+        let mut delivered = 0;
+        if !events.is_empty() {
+            let table = self.table.lock();
+            for event in events.iter() {
+                if let Some(source) = table.get(event.key) {
+                    source.deliver(&event, wakers);
+                    delivered += 1;
+                }
+            }
+        }
+        tracing::trace!(
+            events = events.len(),
+            delivered,
+            wakers = wakers.len(),
+            "polled"
+        );
+        wakers.drain(..).for_each(Waker::wake);
+        Ok(delivered)
+    }
+
+    /// Zero-timeout shortcut: whether the poller certainly has nothing to report.
+    ///
+    /// On Linux the epoll fd is itself pollable: it reads as ready exactly when
+    /// `epoll_wait` would return something (an fd event, the notifier, the timer), and
+    /// `poll(2)` on it consumes nothing. One syscall instead of the five `polling`
+    /// spends on a zero-timeout wait (timer set-up and notifier re-arm included).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn nothing_pending(&self) -> bool {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let mut fds = [PollFd::new(&*self.poller, PollFlags::IN)];
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // Any error (EINTR included) just means "do the full wait".
+        matches!(poll(&mut fds, Some(&zero)), Ok(0))
+    }
+
+    /// Zero-timeout shortcut: elsewhere, always take the full wait.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn nothing_pending(&self) -> bool {
+        false
+    }
+
+    /// Wakes a [`poll`](Reactor::poll) that is blocked, or makes the next one return at
+    /// once. Thread-safe and cheap when repeated: only the first call after a wait makes
+    /// a syscall; later ones see the pending flag and return.
+    pub fn notify(&self) -> io::Result<()> {
+        // A read-modify-write (never a plain load) so that the swap in `poll` that
+        // clears the flag synchronizes with every notifier that found it set: work a
+        // notifier published before calling us is visible after that wait returns.
+        if self.notified.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.poller.notify().inspect_err(|_| {
+            // Let a later call retry the wake-up.
+            self.notified.swap(false, Ordering::AcqRel);
+        })
+    }
+
+    /// Number of currently registered sources.
+    pub fn source_count(&self) -> usize {
+        self.count.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("mode", &self.mode)
+            .field("sources", &self.source_count())
+            .field("notified", &self.notified.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}

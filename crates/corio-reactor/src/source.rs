@@ -1,0 +1,350 @@
+//! [`Source`]: one registered file descriptor, the readiness the reactor has seen for it
+//! in each direction, and the wakers of the tasks waiting for that readiness.
+//!
+//! Readiness model (per direction, read and write):
+//!
+//! * a `ready` flag, set by every event the reactor delivers for that direction and
+//!   reset only by an explicit clear ([`Source::clear_readable`] and friends);
+//! * a [`Tick`], bumped by every delivered event, so a task can clear readiness
+//!   *only if nothing new arrived* since it last tried the I/O
+//!   ([`Source::clear_readable_at`]), which closes the classic edge-triggered race
+//!   "event lands between the `EWOULDBLOCK` and the clear";
+//! * a small list of wakers; all of them are woken on readiness, hang-up, error or
+//!   deregistration.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{BorrowedFd, RawFd};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use parking_lot::Mutex;
+use polling::{Event, PollMode, Poller};
+
+use crate::futures::{Readable, Writable};
+
+/// A readiness generation of one direction of a [`Source`].
+///
+/// Take it with [`Source::readable_tick`] / [`Source::writable_tick`] *before* trying a
+/// non-blocking operation; if the operation reports `WouldBlock`, hand it to
+/// [`Source::clear_readable_at`] / [`Source::clear_writable_at`], which clear readiness
+/// only if no event arrived in between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Tick(u64);
+
+/// One of the two readiness directions of a source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+/// A file descriptor registered with a [`Reactor`](crate::Reactor): its readiness
+/// state and the wakers of tasks waiting for it.
+///
+/// Obtained from [`Reactor::register`](crate::Reactor::register); shared as an
+/// `Arc<Source>` between the reactor's table and the I/O object that owns the fd.
+pub struct Source {
+    fd: RawFd,
+    state: Mutex<State>,
+    /// `Some` only when the reactor runs in
+    /// [`TriggerMode::Oneshot`](crate::TriggerMode::Oneshot): the poller used to re-arm
+    /// interest after each event. In edge mode interest is registered once and never
+    /// touched again.
+    rearm: Option<Arc<Poller>>,
+}
+
+struct State {
+    read: Readiness,
+    write: Readiness,
+    deregistered: bool,
+    /// Oneshot mode only: interest currently armed in the poller as (read, write).
+    armed: (bool, bool),
+}
+
+#[derive(Default)]
+struct Readiness {
+    ready: bool,
+    tick: u64,
+    wakers: Vec<Waker>,
+}
+
+impl Readiness {
+    /// Records an event: readiness is now set and every waiter is handed to `out`.
+    fn fire(&mut self, out: &mut Vec<Waker>) {
+        self.ready = true;
+        self.tick = self.tick.wrapping_add(1);
+        out.append(&mut self.wakers);
+    }
+
+    /// Stores `waker` unless an equivalent one is already stored.
+    fn add_waker(&mut self, waker: &Waker) {
+        match self.wakers.iter_mut().find(|w| w.will_wake(waker)) {
+            Some(slot) => slot.clone_from(waker),
+            None => self.wakers.push(waker.clone()),
+        }
+    }
+
+    /// Whether a waiter is parked here that the poller must report to.
+    fn wants_event(&self) -> bool {
+        !self.ready && !self.wakers.is_empty()
+    }
+}
+
+impl State {
+    fn dir(&mut self, dir: Direction) -> &mut Readiness {
+        match dir {
+            Direction::Read => &mut self.read,
+            Direction::Write => &mut self.write,
+        }
+    }
+}
+
+/// The error every readiness query returns once the source has been deregistered.
+pub(crate) fn deregistered_error() -> io::Error {
+    io::Error::other("corio-reactor: the source was deregistered from its reactor")
+}
+
+impl Source {
+    pub(crate) fn new(fd: RawFd, rearm: Option<Arc<Poller>>) -> Source {
+        Source {
+            fd,
+            state: Mutex::new(State {
+                read: Readiness::default(),
+                write: Readiness::default(),
+                deregistered: false,
+                armed: (false, false),
+            }),
+            rearm,
+        }
+    }
+
+    /// The raw file descriptor this source was registered with.
+    pub fn raw(&self) -> RawFd {
+        self.fd
+    }
+
+    /// Whether this source has been deregistered (explicitly, or because its fd number
+    /// was registered again after being closed without deregistration).
+    pub fn is_deregistered(&self) -> bool {
+        self.state.lock().deregistered
+    }
+
+    /// Polls for read readiness.
+    ///
+    /// Returns `Ready(Ok(()))` if read readiness (or hang-up / error) was seen since
+    /// the last clear; otherwise stores the waker and returns `Pending`. Returns an
+    /// error once the source has been deregistered.
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_ready(Direction::Read, cx)
+    }
+
+    /// Polls for write readiness; see [`poll_readable`](Source::poll_readable).
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_ready(Direction::Write, cx)
+    }
+
+    /// A future that resolves once the source is readable (see
+    /// [`poll_readable`](Source::poll_readable)).
+    pub fn readable(&self) -> Readable<'_> {
+        Readable::new(self)
+    }
+
+    /// A future that resolves once the source is writable (see
+    /// [`poll_writable`](Source::poll_writable)).
+    pub fn writable(&self) -> Writable<'_> {
+        Writable::new(self)
+    }
+
+    /// Forgets the read readiness seen so far, so the next
+    /// [`poll_readable`](Source::poll_readable) waits for a fresh event.
+    ///
+    /// Call it after a read returned `WouldBlock`. With edge-triggered polling an event
+    /// that lands between that read and this call is lost; prefer
+    /// [`clear_readable_at`](Source::clear_readable_at) when the tick can be taken
+    /// before the read.
+    pub fn clear_readable(&self) {
+        self.state.lock().read.ready = false;
+    }
+
+    /// Forgets the write readiness seen so far; see
+    /// [`clear_readable`](Source::clear_readable).
+    pub fn clear_writable(&self) {
+        self.state.lock().write.ready = false;
+    }
+
+    /// The current read readiness generation; take it before trying a read.
+    pub fn readable_tick(&self) -> Tick {
+        Tick(self.state.lock().read.tick)
+    }
+
+    /// The current write readiness generation; take it before trying a write.
+    pub fn writable_tick(&self) -> Tick {
+        Tick(self.state.lock().write.tick)
+    }
+
+    /// Clears read readiness only if no read event arrived since `tick` was taken.
+    ///
+    /// Returns whether readiness was cleared. When it returns `false`, a new event
+    /// arrived and the operation should simply be retried.
+    pub fn clear_readable_at(&self, tick: Tick) -> bool {
+        self.clear_at(Direction::Read, tick)
+    }
+
+    /// Clears write readiness only if no write event arrived since `tick` was taken;
+    /// see [`clear_readable_at`](Source::clear_readable_at).
+    pub fn clear_writable_at(&self, tick: Tick) -> bool {
+        self.clear_at(Direction::Write, tick)
+    }
+
+    /// Drives a non-blocking read: runs `op`, and on `WouldBlock` clears read readiness
+    /// (race-free, via the tick) and waits for the next read event. `Interrupted` is
+    /// retried at once; any other result is returned.
+    ///
+    /// This is the building block of `AsyncRead` implementations on top of a source.
+    pub fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io(Direction::Read, cx, op)
+    }
+
+    /// Drives a non-blocking write; see [`poll_read_with`](Source::poll_read_with).
+    pub fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io(Direction::Write, cx, op)
+    }
+
+    fn poll_io<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let tick = Tick(self.state.lock().dir(dir).tick);
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return Poll::Ready(result),
+            }
+            self.clear_at(dir, tick);
+            match self.poll_ready(dir, cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn clear_at(&self, dir: Direction, tick: Tick) -> bool {
+        let mut state = self.state.lock();
+        let readiness = state.dir(dir);
+        if readiness.tick == tick.0 {
+            readiness.ready = false;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut state = self.state.lock();
+        if state.deregistered {
+            return Poll::Ready(Err(deregistered_error()));
+        }
+        if state.dir(dir).ready {
+            return Poll::Ready(Ok(()));
+        }
+        state.dir(dir).add_waker(cx.waker());
+        if let Err(e) = self.rearm(&mut state) {
+            return Poll::Ready(Err(e));
+        }
+        Poll::Pending
+    }
+
+    /// Oneshot mode: makes sure the poller will report every direction somebody waits
+    /// for. A no-op in edge mode, or when that interest is already armed.
+    fn rearm(&self, state: &mut State) -> io::Result<()> {
+        let Some(poller) = &self.rearm else {
+            return Ok(());
+        };
+        let want = (
+            state.armed.0 || state.read.wants_event(),
+            state.armed.1 || state.write.wants_event(),
+        );
+        if want == state.armed {
+            return Ok(());
+        }
+        // SAFETY: the source is not deregistered (the caller checked under this same
+        // lock, and deregistration flips the flag under it), and `Reactor::register`'s
+        // contract is that the fd stays open until it is deregistered. The borrow
+        // lives only for this one `epoll_ctl`-style call; should a caller break that
+        // contract, the kernel validates the number and we get EBADF/ENOENT back.
+        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        let interest = Event::new(key_of(self.fd), want.0, want.1);
+        poller.modify_with_mode(fd, interest, PollMode::Oneshot)?;
+        state.armed = want;
+        Ok(())
+    }
+
+    /// Called by the reactor with an event for this source; hands the wakers to wake
+    /// to `out` (they are woken after every lock is released).
+    pub(crate) fn deliver(&self, event: &Event, out: &mut Vec<Waker>) {
+        let mut state = self.state.lock();
+        if state.deregistered {
+            return;
+        }
+        // `is_interrupt` is EPOLLHUP / POLLHUP; kqueue folds EOF into `readable`.
+        let failed = event.is_interrupt() || event.is_err() == Some(true);
+        if event.readable || failed {
+            state.read.fire(out);
+        }
+        if event.writable || failed {
+            state.write.fire(out);
+        }
+        if self.rearm.is_some() {
+            // A oneshot registration is disarmed by the event it just produced; keep
+            // reporting to whoever still waits in the other direction.
+            state.armed = (false, false);
+            if self.rearm(&mut state).is_err() {
+                // Let the remaining waiters re-poll: they will re-arm themselves and
+                // see the error.
+                out.append(&mut state.read.wakers);
+                out.append(&mut state.write.wakers);
+            }
+        }
+    }
+
+    /// Marks the source dead and hands every stored waker to `out`.
+    pub(crate) fn mark_deregistered(&self, out: &mut Vec<Waker>) {
+        let mut state = self.state.lock();
+        state.deregistered = true;
+        out.append(&mut state.read.wakers);
+        out.append(&mut state.write.wakers);
+    }
+}
+
+/// The poller key of a file descriptor: the reactor indexes its table by fd number.
+pub(crate) fn key_of(fd: RawFd) -> usize {
+    // A `BorrowedFd` is never negative, so this conversion is lossless.
+    fd as usize
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("Source")
+            .field("fd", &self.fd)
+            .field("readable", &state.read.ready)
+            .field("writable", &state.write.ready)
+            .field("read_waiters", &state.read.wakers.len())
+            .field("write_waiters", &state.write.wakers.len())
+            .field("deregistered", &state.deregistered)
+            .finish()
+    }
+}

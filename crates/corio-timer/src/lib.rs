@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod clock;
+mod driver;
+mod futures;
+mod instant;
+mod slab;
+mod wheel;
+
+pub use clock::Clock;
+pub use driver::{TimerHandle, Timers};
+pub use futures::{Elapsed, Interval, MissedTickBehavior, Sleep, Timeout};
+pub use instant::Instant;
+pub use wheel::{TimerKey, TimerQueue};

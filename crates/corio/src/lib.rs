@@ -1,0 +1,50 @@
+//! corio: Python's asyncio, rebuilt as a Rust async runtime.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let total = corio::run(async {
+//!     let a = corio::create_task(async { corio::sleep(Duration::from_millis(50)).await; 1 });
+//!     let b = corio::create_task(async { 2 });
+//!     a.await.unwrap() + b.await.unwrap()
+//! });
+//! assert_eq!(total, 3);
+//! ```
+//!
+//! | asyncio | corio |
+//! |---|---|
+//! | `asyncio.run(main())` | [`run`]`(main())` |
+//! | `asyncio.Runner()` | [`Runner`] |
+//! | `asyncio.get_running_loop()` | [`get_running_loop`] → [`LoopHandle`] |
+//! | `asyncio.create_task(coro)` | [`create_task`]`(fut)` → [`Task`] |
+//! | `await asyncio.sleep(0)` | [`yield_now`]`().await` |
+//! | `await asyncio.sleep(1)` | [`sleep`]`(Duration::from_secs(1)).await` |
+//! | `asyncio.wait_for(aw, t)` | [`timeout`]`(t, fut).await` |
+//! | `asyncio.to_thread(f)` | [`to_thread`]`(f).await` |
+//! | `loop.call_soon(cb)` | [`LoopHandle::call_soon`] |
+//!
+//! Scheduling is asyncio's, and deterministic: one FIFO queue holds ready
+//! tasks and callbacks; each iteration runs what was ready when it began.
+//! Cancellation is Rust's: [`Task::cancel`] drops the future at the next
+//! scheduling point, so cleanup lives in `Drop`.
+#![forbid(unsafe_code)]
+
+mod blocking;
+mod runtime;
+pub mod task;
+pub mod time;
+mod to_thread;
+
+pub use runtime::context::{get_running_loop, try_get_running_loop};
+pub use runtime::event_loop::EventLoop;
+pub use runtime::handle::{CallbackHandle, LoopHandle};
+pub use runtime::runner::{run, Builder, Runner};
+pub use runtime::threadsafe::ThreadsafeTask;
+pub use task::{
+    all_tasks, create_local_task, create_task, current_task, yield_now, Task, TaskError, TaskId, TaskInfo,
+};
+pub use time::{interval, sleep, sleep_until, timeout, timeout_at, Elapsed};
+pub use to_thread::to_thread;
+
+/// asyncio's synchronization primitives and queues (the `corio-sync` crate).
+pub use corio_sync as sync;

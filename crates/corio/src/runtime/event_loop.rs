@@ -1,0 +1,214 @@
+//! `EventLoop`: asyncio's low-level loop (`new_event_loop`,
+//! `run_until_complete`, `run_forever`, `close`) on one thread.
+//!
+//! The loop owns the executor (tasks and callbacks in one FIFO queue), the
+//! driver (timers and reactor) it parks in, and the blocking pool behind
+//! `to_thread`. Handles (`LoopHandle`) share the parts other threads may use.
+
+use std::future::Future;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Poll;
+
+use corio_executor::{Builder as TaskBuilder, LocalExecutor, TaskError};
+use corio_reactor::Reactor;
+use corio_timer::{Clock, Timers};
+use parking_lot::Mutex;
+
+use super::context;
+use super::driver::Driver;
+use super::handle::{LoopHandle, LoopShared};
+use super::runner::Config;
+use crate::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
+
+/// How many iterations `close` gives cancelled tasks' cleanup before it drops
+/// whatever is left.
+const CLOSE_ITERATIONS: usize = 1_000;
+
+/// A single-threaded event loop. Most programs use [`run`](crate::run) or
+/// [`Runner`](crate::Runner); this is the layer beneath them.
+///
+/// ```
+/// let mut event_loop = corio::EventLoop::new().unwrap();
+/// let handle = event_loop.handle();
+/// handle.call_later(std::time::Duration::from_millis(10), {
+///     let handle = handle.clone();
+///     move || handle.stop()
+/// });
+/// event_loop.run_forever(); // until the callback stops it
+/// assert_eq!(event_loop.run_until_complete(async { 1 + 1 }), 2);
+/// event_loop.close();
+/// assert!(event_loop.is_closed());
+/// ```
+pub struct EventLoop {
+    executor: LocalExecutor,
+    driver: Driver,
+    handle: LoopHandle,
+}
+
+impl EventLoop {
+    /// A new loop with default settings (debug mode if `CORIO_DEBUG=1`).
+    pub fn new() -> io::Result<EventLoop> {
+        EventLoop::with_config(&Config::default())
+    }
+
+    pub(crate) fn with_config(config: &Config) -> io::Result<EventLoop> {
+        let reactor = Arc::new(Reactor::new().map_err(|e| {
+            io::Error::new(e.kind(), format!("corio: could not create the event loop's reactor: {e}"))
+        })?);
+        let executor = {
+            let reactor = reactor.clone();
+            LocalExecutor::with_unpark(move || {
+                if let Err(error) = reactor.notify() {
+                    tracing::error!(target: "corio", "waking the event loop failed: {error}");
+                }
+            })
+        };
+        let timers = Timers::new(Clock::real());
+        {
+            // A timer armed from another thread may be earlier than the
+            // deadline the loop sleeps towards: wake it to recompute.
+            let reactor = reactor.clone();
+            let spawner = executor.spawner();
+            timers.set_unpark(Arc::new(move || {
+                if !spawner.is_executor_thread() {
+                    let _ = reactor.notify();
+                }
+            }));
+        }
+        let shared = Arc::new(LoopShared {
+            spawner: executor.spawner(),
+            timers: timers.handle(),
+            blocking: BlockingPool::new(DEFAULT_MAX_THREADS, DEFAULT_KEEP_ALIVE),
+            running: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            debug: config.debug,
+            slow_callback: config.slow_poll_threshold,
+            stop: AtomicBool::new(false),
+            stop_waker: Mutex::new(None),
+        });
+        Ok(EventLoop { executor, driver: Driver { timers, reactor }, handle: LoopHandle { shared } })
+    }
+
+    /// Runs `future` to completion on this thread, with every task of the
+    /// loop alongside, and returns its output. Tasks still pending when it
+    /// returns stay pending (and run again in the next `run_*` call).
+    ///
+    /// # Panics
+    ///
+    /// If the loop is closed, if another loop runs on this thread, or with
+    /// the future's own panic.
+    #[track_caller]
+    pub fn run_until_complete<F: Future>(&mut self, future: F) -> F::Output {
+        self.run_checked(future, "cannot run an event loop while another loop is running on this thread")
+    }
+
+    /// `run_until_complete` with the message for "a loop already runs here".
+    #[track_caller]
+    pub(crate) fn run_checked<F: Future>(&mut self, future: F, nested_message: &str) -> F::Output {
+        assert!(!self.is_closed(), "the event loop is closed: create a new EventLoop or Runner");
+        let _entered = context::enter(&self.handle, nested_message);
+        let _running = RunningFlag::set(&self.handle.shared.running);
+        let builder = TaskBuilder::new().location(std::panic::Location::caller());
+        match self.executor.block_on_with(builder, future, &mut self.driver) {
+            Ok(value) => value,
+            Err(TaskError::Panicked { payload, .. }) => std::panic::resume_unwind(payload),
+            Err(error) => panic!("the event loop's main future was cancelled ({error})"),
+        }
+    }
+
+    /// Runs the loop until [`LoopHandle::stop`] is called (a stop requested
+    /// before this call makes it return after one iteration).
+    pub fn run_forever(&mut self) {
+        let shared = self.handle.shared.clone();
+        self.run_until_complete(std::future::poll_fn(move |cx| {
+            if shared.stop.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            *shared.stop_waker.lock() = Some(cx.waker().clone());
+            if shared.stop.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            Poll::Pending
+        }));
+    }
+
+    /// Whether the loop is running (inside `run_*`).
+    pub fn is_running(&self) -> bool {
+        self.handle.is_running()
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    /// A `Send + Sync` handle to this loop.
+    pub fn handle(&self) -> LoopHandle {
+        self.handle.clone()
+    }
+
+    /// Cancels every pending task and callback, lets their cleanup run
+    /// (tasks spawned from `Drop`s get a bounded number of iterations), drops
+    /// whatever is left, waits for the blocking pool's threads, and closes
+    /// the loop. Idempotent.
+    ///
+    /// # Panics
+    ///
+    /// If the loop is running.
+    pub fn close(&mut self) {
+        assert!(!self.is_running(), "cannot close a running event loop");
+        if self.is_closed() {
+            return;
+        }
+        {
+            // Drop code of cancelled tasks may call corio APIs: the loop is
+            // "running" for them while it winds down.
+            let _entered = context::enter(&self.handle, "cannot close an event loop from inside another loop");
+            self.executor.cancel_all();
+            let mut iterations = 0;
+            while !self.executor.is_idle() && iterations < CLOSE_ITERATIONS {
+                self.executor.run_once();
+                iterations += 1;
+            }
+            self.executor.close();
+        }
+        self.handle.shared.closed.store(true, Ordering::Release);
+        self.handle.shared.blocking.shutdown(None);
+    }
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() || !self.is_running() {
+            self.close();
+        }
+    }
+}
+
+impl std::fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("running", &self.is_running())
+            .field("closed", &self.is_closed())
+            .field("tasks", &self.executor.task_count())
+            .finish()
+    }
+}
+
+/// Sets a flag for the duration of a scope, also while unwinding.
+struct RunningFlag<'a>(&'a AtomicBool);
+
+impl<'a> RunningFlag<'a> {
+    fn set(flag: &'a AtomicBool) -> RunningFlag<'a> {
+        flag.store(true, Ordering::Release);
+        RunningFlag(flag)
+    }
+}
+
+impl Drop for RunningFlag<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}

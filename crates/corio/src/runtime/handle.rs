@@ -1,0 +1,221 @@
+//! `LoopHandle`: the `Send + Sync` face of an event loop, and
+//! `CallbackHandle` for scheduled callbacks.
+//!
+//! Every operation that may come from another thread (callbacks, spawning,
+//! stop) goes through here; the loop's own thread takes the same paths, which
+//! are cheap there (the executor pushes straight onto its run queue).
+
+use std::future::Future;
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use corio_executor::{Builder as TaskBuilder, Spawner};
+use corio_timer::{Instant, Sleep, TimerHandle};
+use parking_lot::Mutex;
+
+use super::threadsafe::ThreadsafeTask;
+use crate::blocking::BlockingPool;
+use crate::Task;
+
+/// Everything a loop shares with its handles.
+pub(crate) struct LoopShared {
+    pub(crate) spawner: Spawner,
+    pub(crate) timers: TimerHandle,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) running: AtomicBool,
+    pub(crate) closed: AtomicBool,
+    pub(crate) debug: bool,
+    pub(crate) slow_callback: Duration,
+    /// Set by `stop()`, consumed by `run_forever`.
+    pub(crate) stop: AtomicBool,
+    pub(crate) stop_waker: Mutex<Option<Waker>>,
+}
+
+/// A handle to an event loop: schedule callbacks and tasks on it, read its
+/// clock, stop it, from any thread (asyncio's loop methods).
+///
+/// ```
+/// corio::run(async {
+///     let handle = corio::get_running_loop();
+///     let (tx, rx) = std::sync::mpsc::channel();
+///     handle.call_soon(move || tx.send("called").unwrap());
+///     corio::yield_now().await;
+///     assert_eq!(rx.try_recv(), Ok("called"));
+/// });
+/// ```
+#[derive(Clone)]
+pub struct LoopHandle {
+    pub(crate) shared: Arc<LoopShared>,
+}
+
+impl LoopHandle {
+    /// Schedules `f` to run on the loop in the next iteration, after the
+    /// callbacks and tasks already scheduled (FIFO).
+    #[track_caller]
+    pub fn call_soon(&self, f: impl FnOnce() + Send + 'static) -> CallbackHandle {
+        self.schedule_callback(None, f, Location::caller())
+    }
+
+    /// As [`call_soon`](Self::call_soon), from any thread; wakes the loop if
+    /// it sleeps. (Every `LoopHandle` method is thread-safe; this name is
+    /// asyncio's.)
+    #[track_caller]
+    pub fn call_soon_threadsafe(&self, f: impl FnOnce() + Send + 'static) -> CallbackHandle {
+        self.schedule_callback(None, f, Location::caller())
+    }
+
+    /// Schedules `f` to run once `delay` has passed on the loop's clock.
+    /// Callbacks due at the same instant run in the order they were scheduled.
+    #[track_caller]
+    pub fn call_later(&self, delay: Duration, f: impl FnOnce() + Send + 'static) -> CallbackHandle {
+        let when = self.time().saturating_add(delay);
+        self.schedule_callback(Some(when), f, Location::caller())
+    }
+
+    /// Schedules `f` to run at `when` on the loop's clock (at once if it
+    /// passed). Callbacks due at the same instant run in scheduling order.
+    #[track_caller]
+    pub fn call_at(&self, when: Instant, f: impl FnOnce() + Send + 'static) -> CallbackHandle {
+        self.schedule_callback(Some(when), f, Location::caller())
+    }
+
+    fn schedule_callback(
+        &self,
+        when: Option<Instant>,
+        f: impl FnOnce() + Send + 'static,
+        location: &'static Location<'static>,
+    ) -> CallbackHandle {
+        let sleep = when.map(|when| Sleep::new(&self.shared.timers, when));
+        let debug = self.shared.debug.then_some(self.shared.slow_callback);
+        let body = async move {
+            if let Some(sleep) = sleep {
+                sleep.await;
+            }
+            run_callback(f, location, debug);
+        };
+        let builder = TaskBuilder::new().hidden(true).location(location);
+        CallbackHandle { task: Arc::new(self.shared.spawner.spawn_with(builder, body)), cancelled: Arc::default() }
+    }
+
+    /// The loop's clock.
+    pub fn time(&self) -> Instant {
+        self.shared.timers.now()
+    }
+
+    /// Creates a task on this loop from any thread. It first runs in the
+    /// loop's next iteration.
+    #[track_caller]
+    pub fn create_task<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawner.spawn_with(TaskBuilder::new().location(Location::caller()), future)
+    }
+
+    /// Submits `future` to this loop from another thread and returns a handle
+    /// whose [`wait`](ThreadsafeTask::wait) blocks that thread for the result
+    /// (asyncio's `run_coroutine_threadsafe`).
+    #[track_caller]
+    pub fn run_coroutine_threadsafe<F>(&self, future: F) -> ThreadsafeTask<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        ThreadsafeTask::new(self.create_task(future))
+    }
+
+    /// Makes a running `run_forever` return after the current iteration.
+    /// Has no effect on `run_until_complete`.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+        if let Some(waker) = self.shared.stop_waker.lock().take() {
+            waker.wake();
+        }
+    }
+
+    /// Whether the loop is running.
+    pub fn is_running(&self) -> bool {
+        self.shared.running.load(Ordering::Acquire)
+    }
+
+    /// Whether the loop has been closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Whether the loop runs in debug mode (`Builder::debug` or `CORIO_DEBUG=1`).
+    pub fn is_debug(&self) -> bool {
+        self.shared.debug
+    }
+
+    /// Whether `self` and `other` are handles to the same loop.
+    pub fn same_loop(&self, other: &LoopHandle) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl std::fmt::Debug for LoopHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopHandle")
+            .field("running", &self.is_running())
+            .field("closed", &self.is_closed())
+            .field("debug", &self.is_debug())
+            .finish()
+    }
+}
+
+/// Runs a callback body, reporting a panic (a callback has nobody to return
+/// it to) and, in debug mode, a callback that blocked the loop too long.
+fn run_callback(f: impl FnOnce(), location: &'static Location<'static>, slow: Option<Duration>) {
+    let started = slow.map(|_| std::time::Instant::now());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    if let (Some(threshold), Some(started)) = (slow, started) {
+        let took = started.elapsed();
+        if took >= threshold {
+            tracing::warn!(
+                target: "corio",
+                callback = %location,
+                duration_ms = took.as_secs_f64() * 1e3,
+                "callback scheduled at {location} blocked the event loop for {took:?}"
+            );
+        }
+    }
+    if let Err(payload) = result {
+        let message = corio_executor::payload_message(&*payload).unwrap_or("<non-string panic payload>");
+        tracing::error!(target: "corio", callback = %location, "callback scheduled at {location} panicked: {message}");
+    }
+}
+
+/// A scheduled callback (asyncio's `Handle`/`TimerHandle`): cancel it before
+/// it runs. Dropping it does not cancel the callback.
+#[derive(Clone)]
+pub struct CallbackHandle {
+    task: Arc<Task<()>>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl CallbackHandle {
+    /// Cancels the callback; if it has not run yet, it never will.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.task.cancel();
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+}
+
+impl std::fmt::Debug for CallbackHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackHandle")
+            .field("cancelled", &self.is_cancelled())
+            .field("done", &self.task.is_done())
+            .finish()
+    }
+}

@@ -1,0 +1,181 @@
+//! `run`, `Runner` and `Builder`: asyncio's `asyncio.run` and `asyncio.Runner`.
+
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use super::event_loop::EventLoop;
+use super::handle::LoopHandle;
+
+const NESTED_RUN: &str = "corio::run() cannot be called from a running event loop";
+
+/// Runs `main` on a new event loop on this thread and returns its output.
+///
+/// When `main` is done, every task still pending is cancelled (their
+/// futures dropped), the blocking pool is shut down and the loop closed. A
+/// panic in `main` propagates after that clean-up.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let total = corio::run(async {
+///     let a = corio::create_task(async { corio::sleep(Duration::from_millis(5)).await; 1 });
+///     let b = corio::create_task(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(total, 3);
+/// ```
+///
+/// # Panics
+///
+/// Called from inside a running loop: "corio::run() cannot be called from a
+/// running event loop". Also re-raises a panic of `main`.
+#[track_caller]
+pub fn run<F: Future>(main: F) -> F::Output {
+    if super::context::is_running() {
+        panic!("{NESTED_RUN}");
+    }
+    let mut runner = Runner::new();
+    runner.run(main)
+}
+
+/// Runs several top-level futures on one loop (asyncio's `Runner`): tasks
+/// created in one `run` keep going in the next. Closing (or dropping) it
+/// cleans up as [`run`] does.
+///
+/// ```
+/// let mut runner = corio::Runner::new();
+/// let counter = runner.run(async { corio::create_task(async { 41 }) });
+/// assert_eq!(runner.run(counter).unwrap() + 1, 42);
+/// runner.close();
+/// ```
+#[derive(Debug)]
+pub struct Runner {
+    event_loop: EventLoop,
+}
+
+impl Runner {
+    /// A runner with a single-threaded loop and default settings.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system refuses to create the loop's poller (out of
+    /// file descriptors); use `Runner::builder().build()` to handle that.
+    pub fn new() -> Runner {
+        Runner::builder().build().unwrap_or_else(|e| panic!("corio: could not create an event loop: {e}"))
+    }
+
+    /// A builder for a runner with custom settings.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` to completion on this runner's loop.
+    ///
+    /// # Panics
+    ///
+    /// Called from inside a running loop, or with the future's panic.
+    #[track_caller]
+    pub fn run<F: Future>(&mut self, future: F) -> F::Output {
+        self.event_loop.run_checked(future, NESTED_RUN)
+    }
+
+    /// A `Send + Sync` handle to the runner's loop.
+    pub fn handle(&self) -> LoopHandle {
+        self.event_loop.handle()
+    }
+
+    /// Cancels what is left, shuts the blocking pool down, closes the loop.
+    pub fn close(mut self) {
+        self.event_loop.close();
+    }
+}
+
+impl Default for Runner {
+    fn default() -> Runner {
+        Runner::new()
+    }
+}
+
+/// The settings a loop is built with.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) workers: usize,
+    pub(crate) debug: bool,
+    pub(crate) slow_poll_threshold: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            workers: 1,
+            debug: std::env::var_os("CORIO_DEBUG").is_some_and(|v| v == "1"),
+            slow_poll_threshold: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Settings for a [`Runner`].
+///
+/// ```
+/// let runner = corio::Runner::builder().debug(true).build().unwrap();
+/// assert!(runner.handle().is_debug());
+/// let error = corio::Runner::builder().workers(4).build().unwrap_err();
+/// assert!(error.to_string().contains("not built yet"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    /// Default settings: one thread, debug mode from `CORIO_DEBUG`.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// The number of worker threads: 1 (the default) is asyncio's single
+    /// thread. More workers need the work-stealing scheduler, which is not
+    /// built yet: `build` then returns an error.
+    pub fn workers(mut self, n: usize) -> Builder {
+        self.config.workers = n;
+        self
+    }
+
+    /// Debug mode (also on when `CORIO_DEBUG=1`): callbacks that block the
+    /// loop longer than the slow-poll threshold are reported through
+    /// `tracing` at warn level.
+    pub fn debug(mut self, on: bool) -> Builder {
+        self.config.debug = on;
+        self
+    }
+
+    /// What debug mode calls slow (default 100 ms).
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.config.slow_poll_threshold = threshold;
+        self
+    }
+
+    /// Builds the runner.
+    ///
+    /// # Errors
+    ///
+    /// `workers(0)`, `workers(n > 1)` (not built yet), or an OS error
+    /// creating the loop's poller.
+    pub fn build(self) -> io::Result<Runner> {
+        match self.config.workers {
+            0 => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "corio: Builder::workers(0) is invalid: a loop needs at least one thread (use 1)",
+            )),
+            1 => Ok(Runner { event_loop: EventLoop::with_config(&self.config)? }),
+            n => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "corio: Builder::workers({n}) needs the multi-threaded work-stealing scheduler, \
+                     which is not built yet; use workers(1) (the default)"
+                ),
+            )),
+        }
+    }
+}

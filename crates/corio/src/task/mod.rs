@@ -1,0 +1,82 @@
+//! Tasks: `create_task`, `create_local_task`, `yield_now`, `current_task`,
+//! `all_tasks`, and the named-task [`Builder`].
+//!
+//! A task is a future the loop owns and polls. Awaiting its [`Task`] handle
+//! gives `Result<T, TaskError>`; dropping the handle does not cancel it.
+
+mod builder;
+mod yield_now;
+
+use std::future::Future;
+use std::panic::Location;
+
+pub use builder::Builder;
+pub use corio_executor::{Task, TaskError, TaskId, TaskInfo, TaskState};
+pub use yield_now::{yield_now, YieldNow};
+
+use crate::runtime::context;
+
+/// Creates a task on the running loop (asyncio's `create_task`). It first
+/// runs in the loop's next iteration, after what is already scheduled.
+///
+/// ```
+/// corio::run(async {
+///     let task = corio::create_task(async { "done" });
+///     assert_eq!(task.await.unwrap(), "done");
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop, with a message naming the fix.
+#[track_caller]
+pub fn create_task<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Builder::new().location(Location::caller()).create(future)
+}
+
+/// Creates a task that need not be `Send` (it stays on the loop's thread).
+///
+/// ```
+/// use std::rc::Rc;
+/// corio::run(async {
+///     let shared = Rc::new(5);
+///     let task = corio::create_local_task({
+///         let shared = shared.clone();
+///         async move { *shared + 1 }
+///     });
+///     assert_eq!(task.await.unwrap(), 6);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn create_local_task<F>(future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    Builder::new().location(Location::caller()).create_local(future)
+}
+
+/// The task being run right now, if called from inside one.
+pub fn current_task() -> Option<TaskInfo> {
+    corio_executor::current_task()
+}
+
+/// The running loop's tasks that are not done yet (callbacks left out).
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn all_tasks() -> Vec<TaskInfo> {
+    context::with("corio::all_tasks()", |handle| {
+        handle.shared.spawner.tasks().expect("the running loop's executor is on this thread")
+    })
+}

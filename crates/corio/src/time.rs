@@ -1,0 +1,116 @@
+//! Time on the running loop's clock: `sleep`, `timeout` (asyncio's
+//! `wait_for`/`timeout`), `interval`, and corio's [`Instant`].
+//!
+//! The futures come from `corio-timer`; these functions bind them to the
+//! running loop's timers.
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use corio_timer::{Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout};
+
+use crate::runtime::context;
+
+/// The running loop's clock (asyncio's `loop.time()`).
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn now() -> Instant {
+    context::with("corio::time::now()", |handle| handle.time())
+}
+
+/// Waits `duration` (asyncio's `sleep`). Never completes early; a duration
+/// too large to represent waits forever. For `sleep(0)` semantics use
+/// [`yield_now`](crate::yield_now).
+///
+/// ```
+/// use std::time::Duration;
+/// corio::run(async {
+///     let start = corio::time::now();
+///     corio::sleep(Duration::from_millis(20)).await;
+///     assert!(corio::time::now() - start >= Duration::from_millis(20));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    context::with("corio::sleep()", |handle| {
+        let timers = &handle.shared.timers;
+        Sleep::new(timers, timers.now().saturating_add(duration))
+    })
+}
+
+/// Waits until `deadline` on the loop's clock.
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    context::with("corio::sleep_until()", |handle| Sleep::new(&handle.shared.timers, deadline))
+}
+
+/// Runs `future` with a time limit (asyncio's `wait_for` / `timeout`):
+/// `Ok(output)`, or `Err(Elapsed)` once `duration` passed, in which case the
+/// future is dropped with the `Timeout`. A future that is already complete
+/// returns its value even if the deadline passed.
+///
+/// ```
+/// use std::time::Duration;
+/// corio::run(async {
+///     let fast = corio::timeout(Duration::from_secs(1), async { 5 }).await;
+///     assert_eq!(fast, Ok(5));
+///     let slow = corio::timeout(Duration::from_millis(10), std::future::pending::<()>()).await;
+///     assert!(slow.is_err());
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    context::with("corio::timeout()", |handle| {
+        let timers = &handle.shared.timers;
+        Timeout::new(timers, timers.now().saturating_add(duration), future)
+    })
+}
+
+/// Runs `future` until `deadline` (see [`timeout`]).
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    context::with("corio::timeout_at()", |handle| Timeout::new(&handle.shared.timers, deadline, future))
+}
+
+/// Ticks every `period`, the first tick at once; ticks are scheduled at
+/// `start + k * period`, so they do not drift.
+///
+/// ```
+/// use std::time::Duration;
+/// corio::run(async {
+///     let mut ticks = corio::interval(Duration::from_millis(5));
+///     let first = ticks.tick().await;
+///     let second = ticks.tick().await;
+///     assert_eq!(second - first, Duration::from_millis(5));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop, or if `period` is zero.
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    context::with("corio::interval()", |handle| {
+        let timers = &handle.shared.timers;
+        Interval::new(timers, timers.now(), period)
+    })
+}

@@ -1,0 +1,413 @@
+//! The results of `cargo xtask bench`, and their renderings: a text table,
+//! a markdown report and JSON.
+//!
+//! A [`Report`] holds every raw sample, so other renderings (a chart, say)
+//! can be built from it without re-running anything.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+/// The runtime the others are compared against in the ratio columns.
+pub(crate) const SUBJECT: &str = "corio";
+
+/// One run of one workload on one runtime, in its own process.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Sample {
+    /// Mean nanoseconds per operation over the run.
+    pub(crate) ns_per_op: f64,
+    /// The process's peak resident set size, if the platform reports it.
+    pub(crate) peak_rss_kib: Option<u64>,
+}
+
+/// Median and range of a set of measurements.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Stats {
+    /// The median (the mean of the middle two for an even count).
+    pub(crate) median: f64,
+    /// The smallest value.
+    pub(crate) min: f64,
+    /// The largest value.
+    pub(crate) max: f64,
+}
+
+impl Stats {
+    /// The statistics of `values`, or `None` if there are none.
+    pub(crate) fn of(values: &[f64]) -> Option<Stats> {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => return None,
+            _ if n % 2 == 1 => sorted[n / 2],
+            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Some(Stats {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        })
+    }
+
+    /// Half the min–max range, as a percentage of the median.
+    pub(crate) fn spread_pct(&self) -> f64 {
+        if self.median == 0.0 {
+            0.0
+        } else {
+            (self.max - self.min) / 2.0 / self.median * 100.0
+        }
+    }
+}
+
+/// Every sample of one workload on one runtime.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Series {
+    /// The runtime's name.
+    pub(crate) runtime: String,
+    /// Operations per run, as the benchmark binary counted them.
+    pub(crate) ops: u64,
+    /// The successful samples, in the order they were taken.
+    pub(crate) samples: Vec<Sample>,
+    /// Why sampling stopped early, if it did.
+    pub(crate) error: Option<String>,
+}
+
+impl Series {
+    /// Statistics of ns/op over the samples.
+    pub(crate) fn ns_per_op(&self) -> Option<Stats> {
+        let values: Vec<f64> = self.samples.iter().map(|s| s.ns_per_op).collect();
+        Stats::of(&values)
+    }
+
+    /// Statistics of peak RSS in MiB over the samples that report it.
+    pub(crate) fn peak_rss_mib(&self) -> Option<Stats> {
+        let values: Vec<f64> = self
+            .samples
+            .iter()
+            .filter_map(|s| s.peak_rss_kib)
+            .map(|kib| kib as f64 / 1024.0)
+            .collect();
+        Stats::of(&values)
+    }
+}
+
+/// Every runtime's results for one workload.
+#[derive(Clone, Debug)]
+pub(crate) struct WorkloadResult {
+    /// The workload's name.
+    pub(crate) name: String,
+    /// The size it ran at.
+    pub(crate) size: u64,
+    /// One series per runtime, in the report's runtime order.
+    pub(crate) series: Vec<Series>,
+}
+
+impl WorkloadResult {
+    /// The series of `runtime`, if it ran.
+    pub(crate) fn series(&self, runtime: &str) -> Option<&Series> {
+        self.series.iter().find(|s| s.runtime == runtime)
+    }
+
+    /// The ratio of `a`'s median ns/op to `b`'s (below 1.0: `a` is faster).
+    pub(crate) fn ratio(&self, a: &str, b: &str) -> Option<f64> {
+        let a = self.series(a)?.ns_per_op()?.median;
+        let b = self.series(b)?.ns_per_op()?.median;
+        (b > 0.0).then(|| a / b)
+    }
+}
+
+/// The whole outcome of a `cargo xtask bench` run.
+#[derive(Clone, Debug)]
+pub(crate) struct Report {
+    /// Whether it was a `--quick` run.
+    pub(crate) quick: bool,
+    /// Samples taken per workload and runtime.
+    pub(crate) samples: usize,
+    /// The runtimes, in column order.
+    pub(crate) runtimes: Vec<String>,
+    /// One entry per workload, in run order.
+    pub(crate) workloads: Vec<WorkloadResult>,
+}
+
+/// A rendered table: a header row and body rows of equal length.
+struct Table {
+    /// Column titles.
+    header: Vec<String>,
+    /// Cells, row by row.
+    rows: Vec<Vec<String>>,
+}
+
+impl Report {
+    /// The runtimes other than [`SUBJECT`], if the subject is among them.
+    fn baselines(&self) -> Vec<&str> {
+        if !self.runtimes.iter().any(|r| r == SUBJECT) {
+            return Vec::new();
+        }
+        self.runtimes
+            .iter()
+            .map(String::as_str)
+            .filter(|r| *r != SUBJECT)
+            .collect()
+    }
+
+    /// The results as a table: one row per workload.
+    fn table(&self) -> Table {
+        let baselines = self.baselines();
+        let mut header = vec!["workload".to_owned(), "N".to_owned()];
+        header.extend(self.runtimes.iter().map(|r| format!("{r} ns/op")));
+        header.extend(baselines.iter().map(|b| format!("{SUBJECT}/{b}")));
+        header.extend(self.runtimes.iter().map(|r| format!("{r} MiB")));
+
+        let rows = self
+            .workloads
+            .iter()
+            .map(|w| {
+                let mut row = vec![w.name.clone(), w.size.to_string()];
+                for rt in &self.runtimes {
+                    row.push(match w.series(rt) {
+                        Some(s) => match s.ns_per_op() {
+                            Some(st) => format!("{:.1} ±{:.1}%", st.median, st.spread_pct()),
+                            None if s.error.is_some() => "failed".to_owned(),
+                            None => "n/a".to_owned(),
+                        },
+                        None => "n/a".to_owned(),
+                    });
+                }
+                for b in &baselines {
+                    row.push(
+                        w.ratio(SUBJECT, b)
+                            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}")),
+                    );
+                }
+                for rt in &self.runtimes {
+                    let rss = w.series(rt).and_then(Series::peak_rss_mib);
+                    row.push(
+                        rss.map_or_else(|| "n/a".to_owned(), |st| format!("{:.1}", st.median)),
+                    );
+                }
+                row
+            })
+            .collect();
+        Table { header, rows }
+    }
+
+    /// The table as aligned plain text: the workload column left-aligned,
+    /// the numbers right-aligned.
+    pub(crate) fn to_text(&self) -> String {
+        let table = self.table();
+        let mut widths: Vec<usize> = table.header.iter().map(|h| h.chars().count()).collect();
+        for row in &table.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for row in std::iter::once(&table.header).chain(&table.rows) {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (cell, &w))| {
+                    if i == 0 {
+                        format!("{cell:<w$}")
+                    } else {
+                        format!("{cell:>w$}")
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A markdown report: the table, what its columns mean, and failures.
+    pub(crate) fn to_markdown(&self) -> String {
+        let table = self.table();
+        let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+        let mut out = String::from("# corio benchmarks\n\n");
+        let _ = writeln!(
+            out,
+            "`cargo xtask bench{}`: {} sample(s) per workload and runtime, each a separate \
+             process; runtimes interleaved within each round; {} CPU(s).\n",
+            if self.quick { " --quick" } else { "" },
+            self.samples,
+            cpus
+        );
+        let _ = writeln!(out, "| {} |", table.header.join(" | "));
+        let align: Vec<&str> = (0..table.header.len())
+            .map(|i| if i == 0 { ":---" } else { "---:" })
+            .collect();
+        let _ = writeln!(out, "| {} |", align.join(" | "));
+        for row in &table.rows {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out.push_str(
+            "\n- *ns/op*: median over the samples; ± is half the min–max range, as a \
+             percentage of the median.\n",
+        );
+        if !self.baselines().is_empty() {
+            let _ = writeln!(
+                out,
+                "- *{SUBJECT}/X*: ratio of median ns/op; below 1.0 means {SUBJECT} is faster."
+            );
+        }
+        out.push_str(
+            "- *MiB*: median peak RSS (VmHWM) of the benchmark process, read after the timed \
+             run (the warm-up runs at N/10 first).\n",
+        );
+        let failures: Vec<String> = self
+            .workloads
+            .iter()
+            .flat_map(|w| {
+                w.series.iter().filter_map(move |s| {
+                    let error = s.error.as_ref()?;
+                    Some(format!("- {} on {}: {}", w.name, s.runtime, error))
+                })
+            })
+            .collect();
+        if !failures.is_empty() {
+            out.push_str("\n## Failures\n\n");
+            out.push_str(&failures.join("\n"));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The report, raw samples included, as JSON.
+    pub(crate) fn to_json(&self) -> Value {
+        let stats = |s: Option<Stats>| {
+            s.map_or(
+                Value::Null,
+                |s| json!({ "median": s.median, "min": s.min, "max": s.max }),
+            )
+        };
+        let workloads: Vec<Value> = self
+            .workloads
+            .iter()
+            .map(|w| {
+                let results: Vec<Value> = w
+                    .series
+                    .iter()
+                    .map(|s| {
+                        let samples: Vec<Value> = s
+                            .samples
+                            .iter()
+                            .map(|x| json!({ "ns_per_op": x.ns_per_op, "peak_rss_kib": x.peak_rss_kib }))
+                            .collect();
+                        json!({
+                            "runtime": s.runtime,
+                            "ops": s.ops,
+                            "ns_per_op": stats(s.ns_per_op()),
+                            "peak_rss_mib": stats(s.peak_rss_mib()),
+                            "samples": samples,
+                            "error": s.error,
+                        })
+                    })
+                    .collect();
+                let ratios: serde_json::Map<String, Value> = self
+                    .baselines()
+                    .into_iter()
+                    .map(|b| (format!("{SUBJECT}/{b}"), json!(w.ratio(SUBJECT, b))))
+                    .collect();
+                json!({ "name": w.name, "size": w.size, "results": results, "ratios": ratios })
+            })
+            .collect();
+        json!({
+            "quick": self.quick,
+            "samples": self.samples,
+            "subject": SUBJECT,
+            "runtimes": self.runtimes,
+            "workloads": workloads,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(runtime: &str, ns: &[f64]) -> Series {
+        Series {
+            runtime: runtime.to_owned(),
+            ops: 1000,
+            samples: ns
+                .iter()
+                .map(|&ns_per_op| Sample {
+                    ns_per_op,
+                    peak_rss_kib: Some(2048),
+                })
+                .collect(),
+            error: None,
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            quick: true,
+            samples: 3,
+            runtimes: vec!["corio".into(), "tokio-ct".into(), "smol-local".into()],
+            workloads: vec![WorkloadResult {
+                name: "spawn".into(),
+                size: 1000,
+                series: vec![
+                    series("corio", &[50.0, 40.0, 60.0]),
+                    series("tokio-ct", &[100.0, 100.0, 100.0]),
+                    Series {
+                        runtime: "smol-local".into(),
+                        error: Some("exited with status 101".into()),
+                        ..Series::default()
+                    },
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn stats_take_median_and_range() {
+        assert_eq!(Stats::of(&[]), None);
+        let s = Stats::of(&[3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+        assert_eq!(Stats::of(&[4.0, 1.0, 2.0, 3.0]).unwrap().median, 2.5);
+        assert_eq!(s.spread_pct(), 50.0);
+    }
+
+    #[test]
+    fn text_table_has_medians_ratios_and_memory() {
+        let text = report().to_text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        for column in [
+            "corio ns/op",
+            "corio/tokio-ct",
+            "corio/smol-local",
+            "smol-local MiB",
+        ] {
+            assert!(lines[0].contains(column), "{column} missing: {text}");
+        }
+        for cell in ["50.0 ±20.0%", "100.0 ±0.0%", "failed", "0.50", "n/a", "2.0"] {
+            assert!(lines[1].contains(cell), "{cell} missing: {text}");
+        }
+    }
+
+    #[test]
+    fn markdown_lists_failures() {
+        let md = report().to_markdown();
+        assert!(md.contains("| workload | N | corio ns/op |"), "{md}");
+        assert!(md.contains("| :--- | ---: |"), "{md}");
+        assert!(
+            md.contains("- spawn on smol-local: exited with status 101"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn json_keeps_raw_samples() {
+        let v = report().to_json();
+        let corio = &v["workloads"][0]["results"][0];
+        assert_eq!(corio["samples"].as_array().unwrap().len(), 3);
+        assert_eq!(corio["ns_per_op"]["median"], 50.0);
+        assert_eq!(v["workloads"][0]["ratios"]["corio/tokio-ct"], 0.5);
+        assert_eq!(v["workloads"][0]["ratios"]["corio/smol-local"], Value::Null);
+    }
+}

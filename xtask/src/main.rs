@@ -1,0 +1,149 @@
+//! `cargo xtask`: the corio workspace's chores, as a plain Rust program.
+//!
+//! Run it as `cargo xtask <command>` (an alias in `.cargo/config.toml` for
+//! `cargo run --quiet --package xtask --`). Each command lives in its own
+//! module; `cargo xtask help` lists them.
+
+mod bench;
+mod ci;
+mod loom;
+mod project;
+mod tidy;
+
+use std::process::ExitCode;
+
+/// The error type of every command: a message for the user.
+type Error = Box<dyn std::error::Error>;
+
+/// The result type of every command.
+type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The text `cargo xtask help` prints.
+const HELP: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  bench [--quick] [--filter SUBSTR] [--samples K] [--json PATH]
+        build corio-benches in release mode and run every workload on every
+        runtime (corio, tokio-ct, smol-local) as separate processes, K times
+        each (default 5; --quick: 3 samples at a tenth of the size), runtimes
+        interleaved in each round; print a table of median ns/op, spread,
+        corio's ratios to the others and peak RSS, and write it as markdown
+        to <target>/bench/report.md (and as JSON to PATH with --json).
+        --filter runs only the workloads whose name contains SUBSTR.
+  tidy  check the workspace's structure: dependency direction between the
+        corio crates, tokio/smol only as dev-dependencies, a README.md and
+        `[lints] workspace = true` in every crate under crates/, and a module
+        doc (`//!` or `#![doc = ...]`) as the first line of every .rs file
+        under crates/. Also run by `cargo test`.
+  loom [ARGS...]
+        run `cargo test --release -p <crate> --test loom` with
+        RUSTFLAGS=\"--cfg loom\" and LOOM_MAX_PREEMPTIONS=2 for every crate
+        that has tests/loom.rs, in <target>/loom; ARGS go to the test binary.
+  ci    run the CI script, `bash .ci/run`
+  help  print this help";
+
+/// A tiny command-line parser: flags and `--flag value` / `--flag=value`
+/// options are taken out by name, and whatever is left over is an error.
+pub(crate) struct Args {
+    /// The arguments not yet taken.
+    rest: Vec<String>,
+}
+
+impl Args {
+    /// Wraps the arguments that follow the command's name.
+    pub(crate) fn new(args: &[String]) -> Args {
+        Args {
+            rest: args.to_vec(),
+        }
+    }
+
+    /// Takes the flag `name`, saying whether it was present.
+    pub(crate) fn flag(&mut self, name: &str) -> bool {
+        let before = self.rest.len();
+        self.rest.retain(|a| a != name);
+        self.rest.len() != before
+    }
+
+    /// Takes the option `name` and its value, if present.
+    pub(crate) fn value(&mut self, name: &str) -> Result<Option<String>> {
+        let prefix = format!("{name}=");
+        if let Some(i) = self.rest.iter().position(|a| a.starts_with(&prefix)) {
+            let arg = self.rest.remove(i);
+            return Ok(Some(arg[prefix.len()..].to_owned()));
+        }
+        match self.rest.iter().position(|a| a == name) {
+            None => Ok(None),
+            Some(i) if i + 1 < self.rest.len() => {
+                let value = self.rest.remove(i + 1);
+                self.rest.remove(i);
+                Ok(Some(value))
+            }
+            Some(_) => Err(format!("{name} needs a value").into()),
+        }
+    }
+
+    /// Fails if any argument was not taken.
+    pub(crate) fn finish(self) -> Result<()> {
+        match self.rest.first() {
+            None => Ok(()),
+            Some(arg) => {
+                Err(format!("unexpected argument `{arg}` (see `cargo xtask help`)").into())
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "help" | "-h" | "--help" => {
+            println!("{HELP}");
+            Ok(())
+        }
+        "bench" => bench::run(Args::new(rest)),
+        "tidy" => Args::new(rest).finish().and_then(|()| tidy::run()),
+        "loom" => loom::run(rest),
+        "ci" => Args::new(rest).finish().and_then(|()| ci::run()),
+        other => Err(format!("unknown command `{other}`\n\n{HELP}").into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask {command}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+
+    fn args(s: &str) -> Args {
+        let v: Vec<String> = s.split_whitespace().map(str::to_owned).collect();
+        Args::new(&v)
+    }
+
+    #[test]
+    fn takes_flags_and_values() {
+        let mut a = args("--quick --filter sp --samples=7 --json out.json");
+        assert!(a.flag("--quick"));
+        assert!(!a.flag("--quick"));
+        assert_eq!(a.value("--filter").unwrap().as_deref(), Some("sp"));
+        assert_eq!(a.value("--samples").unwrap().as_deref(), Some("7"));
+        assert_eq!(a.value("--json").unwrap().as_deref(), Some("out.json"));
+        assert_eq!(a.value("--json").unwrap(), None);
+        a.finish().unwrap();
+    }
+
+    #[test]
+    fn rejects_leftovers_and_missing_values() {
+        assert!(args("--bogus").finish().is_err());
+        assert!(args("--filter").value("--filter").is_err());
+    }
+}
