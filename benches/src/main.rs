@@ -14,7 +14,6 @@
 //! `/proc` is unavailable). `cargo xtask bench` runs this binary once per
 //! sample, so that each sample has a fresh process and its own peak RSS.
 
-mod corio_shim;
 mod measure;
 mod runtime;
 mod workloads;

@@ -7,7 +7,6 @@
 use std::time::Instant;
 
 use super::Workload;
-use crate::corio_shim as corio;
 use crate::measure::Measurement;
 use crate::runtime;
 

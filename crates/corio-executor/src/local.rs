@@ -229,7 +229,7 @@ impl LocalExecutor {
     /// # Panics
     ///
     /// If the future panics (the panic is re-raised after it was dropped), or
-    /// if its task is cancelled.
+    /// if its task is cancelled (as it is at once if the executor was closed).
     pub fn block_on<F: Future>(&self, future: F, park: &mut impl Park) -> F::Output {
         match self.block_on_catch(future, park) {
             Ok(value) => value,
@@ -256,7 +256,15 @@ impl LocalExecutor {
         // future may borrow from our caller: `MainGuard` drops it before this
         // function returns or unwinds, if it has not completed by then.
         let (runnable, mut task) = unsafe { builder.spawn_unchecked(future, self.shared.clone()) };
-        self.shared.schedule(runnable);
+        if self.is_closed() {
+            // Like any later spawn: cancelled at once, here on the owner
+            // thread. Queued, it could be woken from another thread into the
+            // closed injector, which would drop this `!Send`, borrowing future
+            // over there (and never unpark us).
+            drop(runnable);
+        } else {
+            self.shared.schedule(runnable);
+        }
         let guard = MainGuard { task: task.as_ptr(), _exec: self };
         let mut since_maintenance = 0;
         while !task.is_done() {

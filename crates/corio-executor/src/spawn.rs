@@ -99,7 +99,10 @@ impl Builder {
         F: Future,
         S: Schedule,
     {
-        let location = self.location.unwrap_or_else(Location::caller);
+        let location = match self.location {
+            Some(location) => location,
+            None => Location::caller(),
+        };
         let state = SCHEDULED | HANDLE | REF_ONE;
         // SAFETY: the obligations are forwarded to our caller.
         let ptr = unsafe {

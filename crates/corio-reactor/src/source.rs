@@ -44,6 +44,11 @@ pub(crate) enum Direction {
 ///
 /// Obtained from [`Reactor::register`](crate::Reactor::register); shared as an
 /// `Arc<Source>` between the reactor's table and the I/O object that owns the fd.
+///
+/// Readiness is a hint, never a promise: an operation attempted after a `Ready` may
+/// still return `WouldBlock` (another task consumed the data, or an event queued for a
+/// since-closed fd with the same number was delivered), so callers clear and wait again
+/// — [`poll_read_with`](Source::poll_read_with) does exactly that.
 pub struct Source {
     fd: RawFd,
     state: Mutex<State>,

@@ -27,6 +27,14 @@ fn spawn_blocking_poll(
 }
 
 #[test]
+fn reactor_source_and_async_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Reactor>();
+    assert_send_sync::<corio_reactor::Source>();
+    assert_send_sync::<corio_reactor::Async<std::os::unix::net::UnixStream>>();
+}
+
+#[test]
 fn notify_from_another_thread_wakes_a_poll_blocked_without_timeout() {
     let reactor = Arc::new(Reactor::new().unwrap());
     let (rx, handle) = spawn_blocking_poll(&reactor);

@@ -1,1 +1,2 @@
-//! corio-sync
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]

@@ -78,7 +78,10 @@ fn main() {
             wait(sleep);
             let done = Instant::now();
             assert!(done >= deadline, "a sleep never completes early");
-            println!("remote 50 ms sleep (registered at ~20 ms) done at {:?}", done - start);
+            println!(
+                "remote 50 ms sleep (registered at ~20 ms) done at {:?}",
+                done - start
+            );
         })
     };
 

@@ -87,13 +87,16 @@ impl Clock {
     ///
     /// Panics on a real clock, which cannot be moved.
     pub fn set(&self, t: Instant) {
-        self.manual_time("set").fetch_max(t.as_nanos(), Ordering::AcqRel);
+        self.manual_time("set")
+            .fetch_max(t.as_nanos(), Ordering::AcqRel);
     }
 
     fn manual_time(&self, op: &str) -> &AtomicU64 {
         match &self.kind {
             Kind::Manual(t) => t,
-            Kind::Real => panic!("Clock::{op} called on a real clock; only Clock::manual() can be moved"),
+            Kind::Real => {
+                panic!("Clock::{op} called on a real clock; only Clock::manual() can be moved")
+            }
         }
     }
 }

@@ -107,7 +107,6 @@ impl Timers {
             self.shared
                 .fired_now
                 .store(state.queue.now().as_nanos(), Ordering::Release);
-            for waker in wakers.drain(..) { waker.wake(); }
             count
         };
         for waker in wakers.drain(..) {

@@ -42,7 +42,7 @@ pub(crate) fn duration_nanos(d: Duration) -> u64 {
 /// assert_eq!(t - Duration::from_secs(1), Instant::from_nanos(0));
 /// assert_eq!(Instant::from_nanos(10) - t, Duration::ZERO);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant {
     nanos: u64,
 }
@@ -125,7 +125,9 @@ impl Instant {
 
     /// How long after `earlier` this instant is, or `None` if it is earlier.
     pub fn checked_duration_since(self, earlier: Instant) -> Option<Duration> {
-        self.nanos.checked_sub(earlier.nanos).map(Duration::from_nanos)
+        self.nanos
+            .checked_sub(earlier.nanos)
+            .map(Duration::from_nanos)
     }
 
     /// Raw nanoseconds since the process origin (for drivers and tests).

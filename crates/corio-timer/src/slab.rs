@@ -100,7 +100,9 @@ impl Slab {
         e.prev = NIL;
         e.next = free_head;
         self.free_head = idx;
-        e.waker.take().expect("occupied timer entry without a waker")
+        e.waker
+            .take()
+            .expect("occupied timer entry without a waker")
     }
 
     /// Whether `(idx, generation)` names a live entry.

@@ -304,8 +304,7 @@ impl TimerQueue {
 
     /// The instant (nanoseconds) a tick starts at.
     fn tick_start(&self, tick: u64) -> u64 {
-        self.origin
-            .saturating_add(tick.saturating_mul(TICK_NANOS))
+        self.origin.saturating_add(tick.saturating_mul(TICK_NANOS))
     }
 
     /// Links entry `idx` into the slot its deadline belongs in relative to
@@ -325,8 +324,12 @@ impl TimerQueue {
             return;
         }
         let slot = ((tick >> (SLOT_BITS * level as u32)) & SLOT_MASK) as usize;
-        self.slab
-            .push_front(&mut self.heads[level][slot], idx, level as Level, slot as u8);
+        self.slab.push_front(
+            &mut self.heads[level][slot],
+            idx,
+            level as Level,
+            slot as u8,
+        );
         self.occupied[level] |= 1 << slot;
     }
 

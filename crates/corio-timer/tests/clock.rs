@@ -44,7 +44,11 @@ fn set_moves_forward_only() {
     clock.set(t + Duration::from_secs(5));
     assert_eq!(clock.now(), t + Duration::from_secs(5));
     clock.set(t);
-    assert_eq!(clock.now(), t + Duration::from_secs(5), "set never moves time back");
+    assert_eq!(
+        clock.now(),
+        t + Duration::from_secs(5),
+        "set never moves time back"
+    );
 }
 
 #[test]

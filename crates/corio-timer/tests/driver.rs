@@ -32,7 +32,10 @@ fn fire_wakes_in_deadline_order_fifo_among_equals() {
     let log = Log::new();
     let t0 = handle.now();
     let deadlines = [30, 10, 20, 10, 30];
-    let mut sleeps: Vec<Sleep> = deadlines.iter().map(|&d| handle.sleep_until(t0 + ms(d))).collect();
+    let mut sleeps: Vec<Sleep> = deadlines
+        .iter()
+        .map(|&d| handle.sleep_until(t0 + ms(d)))
+        .collect();
     for (id, s) in sleeps.iter_mut().enumerate() {
         assert!(poll_with(s, &log.waker(id)).is_pending());
     }
@@ -96,7 +99,8 @@ fn an_insert_from_another_thread_unparks_a_parked_driver() {
         sleep
     });
     // The "driver" parks with no timeout and must be unparked.
-    rx.recv_timeout(Duration::from_secs(10)).expect("driver was not unparked");
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("driver was not unparked");
     let sleep = remote.join().unwrap();
     assert_eq!(timers.len(), 1);
     drop(sleep);
@@ -135,9 +139,12 @@ fn wakers_run_outside_the_lock() {
     assert!(poll_with(&mut sleep, &waker).is_pending());
     drop(waker);
     let t = timers.clone();
+    // The sleep goes with the firing thread: if that thread deadlocks, this
+    // one must not block too by cancelling it on the way out.
     std::thread::spawn(move || {
         t.clock().advance(ms(1));
         t.fire(t.clock().now());
+        drop(sleep);
     });
     rx.recv_timeout(Duration::from_secs(10))
         .expect("fire deadlocked: waker ran under the timer lock");

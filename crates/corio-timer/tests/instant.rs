@@ -15,7 +15,10 @@ fn std_conversions_round_trip() {
 
     let later = ours + Duration::from_secs(3600) + Duration::from_nanos(7);
     assert_eq!(Instant::from_std(later.into_std()), later);
-    assert_eq!(later.into_std() - std_now, Duration::from_nanos(3_600_000_000_007));
+    assert_eq!(
+        later.into_std() - std_now,
+        Duration::from_nanos(3_600_000_000_007)
+    );
 }
 
 #[test]
@@ -49,12 +52,18 @@ fn addition_saturates_at_max() {
     let t = Instant::from_nanos(10);
     assert_eq!(t + Duration::MAX, Instant::MAX);
     assert_eq!(Instant::MAX + Duration::from_nanos(1), Instant::MAX);
-    assert_eq!(t.saturating_add(Duration::from_nanos(5)), Instant::from_nanos(15));
+    assert_eq!(
+        t.saturating_add(Duration::from_nanos(5)),
+        Instant::from_nanos(15)
+    );
     let mut u = t;
     u += Duration::MAX;
     assert_eq!(u, Instant::MAX);
 
-    assert_eq!(t.checked_add(Duration::from_nanos(5)), Some(Instant::from_nanos(15)));
+    assert_eq!(
+        t.checked_add(Duration::from_nanos(5)),
+        Some(Instant::from_nanos(15))
+    );
     assert_eq!(t.checked_add(Duration::MAX), None);
     assert_eq!(
         Instant::from_nanos(0).checked_add(Duration::from_nanos(u64::MAX)),
@@ -73,7 +82,10 @@ fn subtraction_saturates_at_zero() {
     u -= Duration::from_nanos(11);
     assert_eq!(u, Instant::from_nanos(0));
     assert_eq!(t.checked_sub(Duration::from_nanos(11)), None);
-    assert_eq!(t.checked_sub(Duration::from_nanos(10)), Some(Instant::from_nanos(0)));
+    assert_eq!(
+        t.checked_sub(Duration::from_nanos(10)),
+        Some(Instant::from_nanos(0))
+    );
 }
 
 #[test]
@@ -86,7 +98,10 @@ fn differences_saturate_at_zero() {
     assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
     assert_eq!(b.duration_since(a), Duration::from_nanos(15));
     assert_eq!(a.checked_duration_since(b), None);
-    assert_eq!(Instant::MAX - Instant::from_nanos(0), Duration::from_nanos(u64::MAX));
+    assert_eq!(
+        Instant::MAX - Instant::from_nanos(0),
+        Duration::from_nanos(u64::MAX)
+    );
 }
 
 #[test]
@@ -95,8 +110,13 @@ fn raw_nanos_order_and_hash() {
     assert_eq!(a.as_nanos(), 42);
     assert!(a < Instant::from_nanos(43));
     assert!(Instant::from_nanos(u64::MAX - 1) < Instant::MAX);
-    let set: HashSet<Instant> = [a, Instant::from_nanos(42), Instant::MAX].into_iter().collect();
+    let set: HashSet<Instant> = [a, Instant::from_nanos(42), Instant::MAX]
+        .into_iter()
+        .collect();
     assert_eq!(set.len(), 2);
     assert_eq!(format!("{:?}", Instant::MAX), "Instant(MAX)");
-    assert_eq!(format!("{:?}", Instant::from_nanos(1_500)), "Instant(+1.5µs)");
+    assert_eq!(
+        format!("{:?}", Instant::from_nanos(1_500)),
+        "Instant(+1.5µs)"
+    );
 }

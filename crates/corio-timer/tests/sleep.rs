@@ -184,7 +184,10 @@ fn duration_max_saturates_and_never_fires() {
     let mut sleep = handle.sleep(Duration::MAX);
     assert_eq!(sleep.deadline(), Instant::MAX);
     assert!(poll_once(&mut sleep).is_pending());
-    assert_eq!(advance(&timers, Duration::from_secs(50 * 365 * 24 * 3600)), 0);
+    assert_eq!(
+        advance(&timers, Duration::from_secs(50 * 365 * 24 * 3600)),
+        0
+    );
     assert!(poll_once(&mut sleep).is_pending());
     drop(sleep);
     assert!(timers.is_empty());

@@ -47,7 +47,11 @@ fn an_unused_timeout_never_touches_the_queue() {
 fn a_slow_inner_future_elapses_at_the_deadline() {
     let timers = Timers::new(Clock::manual());
     let handle = timers.handle();
-    let mut t = pin!(Timeout::new(&handle, handle.now() + ms(10), pending::<()>()));
+    let mut t = pin!(Timeout::new(
+        &handle,
+        handle.now() + ms(10),
+        pending::<()>()
+    ));
     assert!(poll_pinned(t.as_mut()).is_pending());
     assert_eq!(timers.len(), 1);
     timers.clock().advance(ms(10) - Duration::from_nanos(1));

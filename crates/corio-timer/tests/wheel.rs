@@ -51,9 +51,17 @@ fn never_fires_early_and_fires_exactly_at_deadline() {
         let mut at = ORIGIN;
         while at < t - ns(1) {
             at = at + (t - ns(1) - at) / 3 + ns(1);
-            assert_eq!(fire(&mut q, &log, at.min(t - ns(1))), Vec::<usize>::new(), "{off:?}");
+            assert_eq!(
+                fire(&mut q, &log, at.min(t - ns(1))),
+                Vec::<usize>::new(),
+                "{off:?}"
+            );
         }
-        assert_eq!(fire(&mut q, &log, t - ns(1)), Vec::<usize>::new(), "{off:?}");
+        assert_eq!(
+            fire(&mut q, &log, t - ns(1)),
+            Vec::<usize>::new(),
+            "{off:?}"
+        );
         assert_eq!(q.len(), 1);
         assert_eq!(fire(&mut q, &log, t), vec![i], "{off:?}");
         assert!(q.is_empty());
@@ -135,7 +143,10 @@ fn cancel_from_the_middle_of_a_slot_keeps_the_rest() {
         assert!(q.cancel(far[i]));
     }
     assert_eq!(q.len(), 7);
-    assert_eq!(fire(&mut q, &log, ORIGIN + ms(10_000)), vec![1, 2, 4, 6, 8, 9, 11]);
+    assert_eq!(
+        fire(&mut q, &log, ORIGIN + ms(10_000)),
+        vec![1, 2, 4, 6, 8, 9, 11]
+    );
     assert!(q.is_empty());
 }
 
@@ -233,7 +244,9 @@ fn insert_cancel_churn_reuses_memory() {
     }
     assert_eq!(q.capacity(), 1);
 
-    let keys: Vec<_> = (0..10).map(|i| q.insert(ORIGIN + ms(i), noop_waker())).collect();
+    let keys: Vec<_> = (0..10)
+        .map(|i| q.insert(ORIGIN + ms(i), noop_waker()))
+        .collect();
     for k in keys {
         q.cancel(k);
     }

@@ -232,7 +232,12 @@ impl Harness {
         match (self.queue.next_deadline(), self.model.keys().next()) {
             (None, None) => {}
             (Some(next), Some(&(min, _))) => {
-                prop_assert!(next.as_nanos() <= min, "next_deadline {:?} > earliest {}", next, min)
+                prop_assert!(
+                    next.as_nanos() <= min,
+                    "next_deadline {:?} > earliest {}",
+                    next,
+                    min
+                )
             }
             (got, want) => prop_assert!(false, "next_deadline {:?} vs model {:?}", got, want),
         }

@@ -41,10 +41,21 @@ pub use runtime::handle::{CallbackHandle, LoopHandle};
 pub use runtime::runner::{run, Builder, Runner};
 pub use runtime::threadsafe::ThreadsafeTask;
 pub use task::{
-    all_tasks, create_local_task, create_task, current_task, yield_now, Task, TaskError, TaskId, TaskInfo,
+    all_tasks, create_local_task, create_task, current_task, yield_now, Task, TaskError, TaskId,
+    TaskInfo,
 };
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, Elapsed};
 pub use to_thread::to_thread;
 
 /// asyncio's synchronization primitives and queues (the `corio-sync` crate).
 pub use corio_sync as sync;
+
+/// The repository README's examples, compiled and run as doctests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+/// This crate's README examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct CrateReadmeDoctests;

@@ -52,7 +52,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Outside a running loop.
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    context::with("corio::sleep_until()", |handle| Sleep::new(&handle.shared.timers, deadline))
+    context::with("corio::sleep_until()", |handle| {
+        Sleep::new(&handle.shared.timers, deadline)
+    })
 }
 
 /// Runs `future` with a time limit (asyncio's `wait_for` / `timeout`):
@@ -88,7 +90,9 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// Outside a running loop.
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    context::with("corio::timeout_at()", |handle| Timeout::new(&handle.shared.timers, deadline, future))
+    context::with("corio::timeout_at()", |handle| {
+        Timeout::new(&handle.shared.timers, deadline, future)
+    })
 }
 
 /// Ticks every `period`, the first tick at once; ticks are scheduled at

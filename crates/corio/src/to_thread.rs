@@ -33,17 +33,18 @@ where
 {
     let location = Location::caller();
     context::with("corio::to_thread()", |handle| {
-        let join = handle
-            .shared
-            .blocking
-            .spawn(f)
-            .unwrap_or_else(|e| panic!("corio::to_thread() called while the event loop closes: {e}"));
+        let join = handle.shared.blocking.spawn(f).unwrap_or_else(|e| {
+            panic!("corio::to_thread() called while the event loop closes: {e}")
+        });
         let body = async move {
             match join.await {
                 Ok(value) => value,
                 Err(payload) => std::panic::resume_unwind(payload),
             }
         };
-        handle.shared.spawner.spawn_with(TaskBuilder::new().location(location), body)
+        handle
+            .shared
+            .spawner
+            .spawn_with(TaskBuilder::new().location(location), body)
     })
 }

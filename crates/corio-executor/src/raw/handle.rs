@@ -21,7 +21,6 @@ use crate::{TaskError, TaskId};
 /// A handle to a spawned task: await it for the task's result.
 ///
 /// Dropping a `Task` does not cancel it; call [`Task::cancel`] for that.
-#[must_use = "a dropped Task keeps running; await it to get its result"]
 pub struct Task<T> {
     ptr: NonNull<Header>,
     _output: PhantomData<T>,

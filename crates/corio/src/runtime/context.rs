@@ -24,16 +24,26 @@ pub(crate) fn enter(handle: &LoopHandle, message: &str) -> EnterGuard {
         }
         *running = Some(handle.clone());
     });
-    EnterGuard(())
+    EnterGuard(None)
 }
 
-/// Restores "no running loop" when dropped, also while unwinding.
-pub(crate) struct EnterGuard(());
+/// Makes `handle` the running loop of this thread until the guard drops,
+/// even if another loop is running here: that one is set aside and restored
+/// by the guard. For `EventLoop::close`, which may be called (also from a
+/// `Drop` while unwinding) inside another loop's task and must not panic.
+pub(crate) fn enter_replacing(handle: &LoopHandle) -> EnterGuard {
+    EnterGuard(RUNNING.with(|running| running.borrow_mut().replace(handle.clone())))
+}
+
+/// Restores the previous running loop (usually none) when dropped, also
+/// while unwinding.
+pub(crate) struct EnterGuard(Option<LoopHandle>);
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let previous = RUNNING.with(|running| running.borrow_mut().take());
-        drop(previous);
+        let ours =
+            RUNNING.with(|running| std::mem::replace(&mut *running.borrow_mut(), self.0.take()));
+        drop(ours);
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use corio_executor::Park;
 use corio_reactor::Reactor;
-use corio_timer::Timers;
+use corio_timer::{Instant, Timers};
 
 /// What the executor calls between iterations.
 pub(crate) struct Driver {
@@ -32,8 +32,13 @@ impl Park for Driver {
         let wait = if poll_only {
             Some(Duration::ZERO)
         } else {
-            let until_timer =
-                self.timers.next_deadline().map(|deadline| deadline.saturating_duration_since(self.timers.clock().now()));
+            // A timer that never fires (`Instant::MAX`) must not become a
+            // poll timeout of centuries; treat it as "no deadline".
+            let until_timer = self
+                .timers
+                .next_deadline()
+                .filter(|deadline| *deadline != Instant::MAX)
+                .map(|deadline| deadline.saturating_duration_since(self.timers.clock().now()));
             match (timeout, until_timer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

@@ -55,7 +55,10 @@ impl EventLoop {
 
     pub(crate) fn with_config(config: &Config) -> io::Result<EventLoop> {
         let reactor = Arc::new(Reactor::new().map_err(|e| {
-            io::Error::new(e.kind(), format!("corio: could not create the event loop's reactor: {e}"))
+            io::Error::new(
+                e.kind(),
+                format!("corio: could not create the event loop's reactor: {e}"),
+            )
         })?);
         let executor = {
             let reactor = reactor.clone();
@@ -88,7 +91,11 @@ impl EventLoop {
             stop: AtomicBool::new(false),
             stop_waker: Mutex::new(None),
         });
-        Ok(EventLoop { executor, driver: Driver { timers, reactor }, handle: LoopHandle { shared } })
+        Ok(EventLoop {
+            executor,
+            driver: Driver { timers, reactor },
+            handle: LoopHandle { shared },
+        })
     }
 
     /// Runs `future` to completion on this thread, with every task of the
@@ -101,17 +108,26 @@ impl EventLoop {
     /// the future's own panic.
     #[track_caller]
     pub fn run_until_complete<F: Future>(&mut self, future: F) -> F::Output {
-        self.run_checked(future, "cannot run an event loop while another loop is running on this thread")
+        self.run_checked(
+            future,
+            "cannot run an event loop while another loop is running on this thread",
+        )
     }
 
     /// `run_until_complete` with the message for "a loop already runs here".
     #[track_caller]
     pub(crate) fn run_checked<F: Future>(&mut self, future: F, nested_message: &str) -> F::Output {
-        assert!(!self.is_closed(), "the event loop is closed: create a new EventLoop or Runner");
+        assert!(
+            !self.is_closed(),
+            "the event loop is closed: create a new EventLoop or Runner"
+        );
         let _entered = context::enter(&self.handle, nested_message);
         let _running = RunningFlag::set(&self.handle.shared.running);
         let builder = TaskBuilder::new().location(std::panic::Location::caller());
-        match self.executor.block_on_with(builder, future, &mut self.driver) {
+        match self
+            .executor
+            .block_on_with(builder, future, &mut self.driver)
+        {
             Ok(value) => value,
             Err(TaskError::Panicked { payload, .. }) => std::panic::resume_unwind(payload),
             Err(error) => panic!("the event loop's main future was cancelled ({error})"),
@@ -164,8 +180,10 @@ impl EventLoop {
         }
         {
             // Drop code of cancelled tasks may call corio APIs: the loop is
-            // "running" for them while it winds down.
-            let _entered = context::enter(&self.handle, "cannot close an event loop from inside another loop");
+            // "running" for them while it winds down. It may be closed (or
+            // dropped while unwinding) inside another loop's task: that loop
+            // is set aside meanwhile, not a reason to panic.
+            let _entered = context::enter_replacing(&self.handle);
             self.executor.cancel_all();
             let mut iterations = 0;
             while !self.executor.is_idle() && iterations < CLOSE_ITERATIONS {

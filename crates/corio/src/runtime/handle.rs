@@ -97,7 +97,10 @@ impl LoopHandle {
             run_callback(f, location, debug);
         };
         let builder = TaskBuilder::new().hidden(true).location(location);
-        CallbackHandle { task: Arc::new(self.shared.spawner.spawn_with(builder, body)), cancelled: Arc::default() }
+        CallbackHandle {
+            task: Arc::new(self.shared.spawner.spawn_with(builder, body)),
+            cancelled: Arc::default(),
+        }
     }
 
     /// The loop's clock.
@@ -113,7 +116,9 @@ impl LoopHandle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawner.spawn_with(TaskBuilder::new().location(Location::caller()), future)
+        self.shared
+            .spawner
+            .spawn_with(TaskBuilder::new().location(Location::caller()), future)
     }
 
     /// Submits `future` to this loop from another thread and returns a handle
@@ -185,7 +190,8 @@ fn run_callback(f: impl FnOnce(), location: &'static Location<'static>, slow: Op
         }
     }
     if let Err(payload) = result {
-        let message = corio_executor::payload_message(&*payload).unwrap_or("<non-string panic payload>");
+        let message =
+            corio_executor::payload_message(&*payload).unwrap_or("<non-string panic payload>");
         tracing::error!(target: "corio", callback = %location, "callback scheduled at {location} panicked: {message}");
     }
 }

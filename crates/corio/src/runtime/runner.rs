@@ -62,7 +62,9 @@ impl Runner {
     /// If the operating system refuses to create the loop's poller (out of
     /// file descriptors); use `Runner::builder().build()` to handle that.
     pub fn new() -> Runner {
-        Runner::builder().build().unwrap_or_else(|e| panic!("corio: could not create an event loop: {e}"))
+        Runner::builder()
+            .build()
+            .unwrap_or_else(|e| panic!("corio: could not create an event loop: {e}"))
     }
 
     /// A builder for a runner with custom settings.

@@ -40,8 +40,13 @@ impl Builder {
         self
     }
 
+    #[track_caller]
     fn finish(self) -> TaskBuilder {
-        self.inner.location(self.location.unwrap_or_else(Location::caller))
+        let location = match self.location {
+            Some(location) => location,
+            None => Location::caller(),
+        };
+        self.inner.location(location)
     }
 
     /// Creates the task on the running loop (see [`create_task`](crate::create_task)).
@@ -56,7 +61,9 @@ impl Builder {
         F::Output: Send + 'static,
     {
         let builder = self.finish();
-        context::with("corio::create_task()", move |handle| handle.shared.spawner.spawn_with(builder, future))
+        context::with("corio::create_task()", move |handle| {
+            handle.shared.spawner.spawn_with(builder, future)
+        })
     }
 
     /// Creates a `!Send` task on the running loop (see

@@ -61,7 +61,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    Builder::new().location(Location::caller()).create_local(future)
+    Builder::new()
+        .location(Location::caller())
+        .create_local(future)
 }
 
 /// The task being run right now, if called from inside one.
@@ -77,6 +79,10 @@ pub fn current_task() -> Option<TaskInfo> {
 #[track_caller]
 pub fn all_tasks() -> Vec<TaskInfo> {
     context::with("corio::all_tasks()", |handle| {
-        handle.shared.spawner.tasks().expect("the running loop's executor is on this thread")
+        handle
+            .shared
+            .spawner
+            .tasks()
+            .expect("the running loop's executor is on this thread")
     })
 }
