@@ -51,11 +51,18 @@ pub enum TaskError {
 
 impl TaskError {
     pub(crate) fn cancelled(header: &Header) -> TaskError {
-        TaskError::Cancelled { id: header.id(), name: header.name().map(Into::into) }
+        TaskError::Cancelled {
+            id: header.id(),
+            name: header.name().map(Into::into),
+        }
     }
 
     pub(crate) fn panicked(header: &Header, payload: Box<dyn Any + Send>) -> TaskError {
-        TaskError::Panicked { id: header.id(), name: header.name().map(Into::into), payload }
+        TaskError::Panicked {
+            id: header.id(),
+            name: header.name().map(Into::into),
+            payload,
+        }
     }
 
     /// Whether the task was cancelled.
@@ -142,9 +149,11 @@ impl fmt::Display for TaskError {
 impl fmt::Debug for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TaskError::Cancelled { id, name } => {
-                f.debug_struct("Cancelled").field("id", id).field("name", name).finish()
-            }
+            TaskError::Cancelled { id, name } => f
+                .debug_struct("Cancelled")
+                .field("id", id)
+                .field("name", name)
+                .finish(),
             TaskError::Panicked { id, name, .. } => f
                 .debug_struct("Panicked")
                 .field("id", id)

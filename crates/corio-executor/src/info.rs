@@ -41,7 +41,12 @@ impl TaskInfo {
         } else {
             TaskState::Waiting
         };
-        TaskInfo { id: header.id(), name: header.name().map(Into::into), location: header.location(), state }
+        TaskInfo {
+            id: header.id(),
+            name: header.name().map(Into::into),
+            location: header.location(),
+            state,
+        }
     }
 
     /// The task's id.

@@ -25,8 +25,8 @@ use concurrent_queue::ConcurrentQueue;
 
 use crate::info::{enter, TaskInfo};
 use crate::park::Park;
-use crate::raw::header::NO_SLOT;
 use crate::raw::handle::request_cancel;
+use crate::raw::header::NO_SLOT;
 use crate::raw::runnable::cancel_now;
 use crate::raw::{Header, Runnable, Task};
 use crate::registry::Registry;
@@ -103,7 +103,10 @@ impl Schedule for Arc<Shared> {
     #[inline]
     fn release(&self, task: &Header) {
         if task.slot() != NO_SLOT {
-            debug_assert!(self.is_owner(), "a registered task was dropped off its executor's thread");
+            debug_assert!(
+                self.is_owner(),
+                "a registered task was dropped off its executor's thread"
+            );
             self.registry.borrow_mut().remove(task);
         }
     }
@@ -158,7 +161,9 @@ impl LocalExecutor {
 
     /// A `Send + Sync` handle that spawns onto this executor from any thread.
     pub fn spawner(&self) -> Spawner {
-        Spawner { shared: self.shared.clone() }
+        Spawner {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Spawns a `Send` task. It first runs in the next iteration.
@@ -168,7 +173,8 @@ impl LocalExecutor {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawner().spawn_with(Builder::new().location(Location::caller()), future)
+        self.spawner()
+            .spawn_with(Builder::new().location(Location::caller()), future)
     }
 
     /// Spawns a task that need not be `Send`; it runs on this thread.
@@ -200,7 +206,9 @@ impl LocalExecutor {
         }
         let count = shared.queue.borrow().len();
         for _ in 0..count {
-            let Some(runnable) = shared.queue.borrow_mut().pop_front() else { break };
+            let Some(runnable) = shared.queue.borrow_mut().pop_front() else {
+                break;
+            };
             let _current = enter(runnable.as_ptr());
             runnable.run();
         }
@@ -219,7 +227,9 @@ impl LocalExecutor {
 
     /// Snapshots of the live tasks, oldest slot first, hidden ones left out.
     pub fn tasks(&self) -> Vec<TaskInfo> {
-        self.spawner().tasks().expect("a LocalExecutor is always on its own thread")
+        self.spawner()
+            .tasks()
+            .expect("a LocalExecutor is always on its own thread")
     }
 
     /// Drives `future` to completion on this thread, running spawned tasks
@@ -240,7 +250,11 @@ impl LocalExecutor {
 
     /// Like [`block_on`](Self::block_on), but returns a panic or cancellation
     /// of the future as a [`TaskError`] instead of raising it.
-    pub fn block_on_catch<F: Future>(&self, future: F, park: &mut impl Park) -> Result<F::Output, TaskError> {
+    pub fn block_on_catch<F: Future>(
+        &self,
+        future: F,
+        park: &mut impl Park,
+    ) -> Result<F::Output, TaskError> {
         self.block_on_with(Builder::new().location(Location::caller()), future, park)
     }
 
@@ -265,7 +279,10 @@ impl LocalExecutor {
         } else {
             self.shared.schedule(runnable);
         }
-        let guard = MainGuard { task: task.as_ptr(), _exec: self };
+        let guard = MainGuard {
+            task: task.as_ptr(),
+            _exec: self,
+        };
         let mut since_maintenance = 0;
         while !task.is_done() {
             since_maintenance += self.run_once();
@@ -281,7 +298,8 @@ impl LocalExecutor {
             }
         }
         drop(guard);
-        task.try_result().expect("block_on's task is done and its result untaken")
+        task.try_result()
+            .expect("block_on's task is done and its result untaken")
     }
 
     /// Requests cancellation of every live task (as [`Task::cancel`] does);
@@ -289,7 +307,10 @@ impl LocalExecutor {
     /// cleanup tasks their `Drop`s spawn get to run. Returns how many.
     pub fn cancel_all(&self) -> usize {
         let mut tasks = Vec::new();
-        self.shared.registry.borrow().for_each(|header| tasks.push(NonNull::from(header)));
+        self.shared
+            .registry
+            .borrow()
+            .for_each(|header| tasks.push(NonNull::from(header)));
         let count = tasks.len();
         for task in tasks {
             // SAFETY: registered tasks are alive; scheduling from the owner
@@ -316,7 +337,11 @@ impl LocalExecutor {
             }
             shared.injector.close();
             let mut dropped_any = false;
-            while let Some(runnable) = shared.queue.borrow_mut().pop_front() {
+            loop {
+                // Pop in its own statement: dropping a Runnable may run user
+                // code that wakes (pushes onto) this very queue.
+                let popped = shared.queue.borrow_mut().pop_front();
+                let Some(runnable) = popped else { break };
                 drop(runnable);
                 dropped_any = true;
             }
@@ -469,6 +494,8 @@ impl Spawner {
 
 impl std::fmt::Debug for Spawner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Spawner").field("closed", &self.is_closed()).finish()
+        f.debug_struct("Spawner")
+            .field("closed", &self.is_closed())
+            .finish()
     }
 }

@@ -21,7 +21,11 @@ pub(crate) struct Registry {
 
 impl Registry {
     pub(crate) fn new() -> Registry {
-        Registry { slots: Vec::new(), free: FREE_END, len: 0 }
+        Registry {
+            slots: Vec::new(),
+            free: FREE_END,
+            len: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -39,7 +43,10 @@ impl Registry {
             self.slots.push(task.as_ptr() as usize);
             self.slots.len() - 1
         };
-        assert!(index < NO_SLOT as usize, "more than u32::MAX - 1 live tasks");
+        assert!(
+            index < NO_SLOT as usize,
+            "more than u32::MAX - 1 live tasks"
+        );
         self.len += 1;
         // SAFETY: the task is live: it is being registered by its scheduler.
         unsafe { task.as_ref() }.set_slot(index as u32);

@@ -81,7 +81,11 @@ impl Builder {
     /// `'static`, the future must be dropped (by completing it, or by the
     /// owning executor cancelling it) before any data it borrows goes away.
     #[track_caller]
-    pub unsafe fn spawn_unchecked<F, S>(self, future: F, scheduler: S) -> (Runnable, Task<F::Output>)
+    pub unsafe fn spawn_unchecked<F, S>(
+        self,
+        future: F,
+        scheduler: S,
+    ) -> (Runnable, Task<F::Output>)
     where
         F: Future,
         S: Schedule,
@@ -94,7 +98,12 @@ impl Builder {
     ///
     /// As for [`Builder::spawn_unchecked`].
     #[track_caller]
-    unsafe fn allocate<F, S>(self, future: F, scheduler: S, flags: u32) -> (Runnable, Task<F::Output>)
+    unsafe fn allocate<F, S>(
+        self,
+        future: F,
+        scheduler: S,
+        flags: u32,
+    ) -> (Runnable, Task<F::Output>)
     where
         F: Future,
         S: Schedule,
@@ -106,7 +115,14 @@ impl Builder {
         let state = SCHEDULED | HANDLE | REF_ONE;
         // SAFETY: the obligations are forwarded to our caller.
         let ptr = unsafe {
-            crate::raw::cell::allocate(future, scheduler, state, self.name, location, self.flags | flags)
+            crate::raw::cell::allocate(
+                future,
+                scheduler,
+                state,
+                self.name,
+                location,
+                self.flags | flags,
+            )
         };
         // SAFETY: the initial state holds one reference with SCHEDULED (for the
         // Runnable) and the HANDLE bit (for the Task).

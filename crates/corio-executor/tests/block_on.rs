@@ -54,7 +54,10 @@ fn a_panic_in_the_block_on_future_propagates_and_spawned_tasks_remain() {
         )
     }));
     let payload = caught.unwrap_err();
-    assert_eq!(corio_executor::payload_message(&*payload), Some("main failed"));
+    assert_eq!(
+        corio_executor::payload_message(&*payload),
+        Some("main failed")
+    );
     assert_eq!(ex.task_count(), 1, "the background task is still there");
     assert!(!background.is_done());
     assert_eq!(drops.get(), 0);
@@ -92,7 +95,13 @@ fn block_on_with_names_the_main_task() {
         )
         .unwrap();
     assert_eq!(name.as_deref(), Some("main"));
-    let err = ex.block_on_with(Builder::new().name("main"), async { panic!("x") }, &mut ThreadPark).unwrap_err();
+    let err = ex
+        .block_on_with(
+            Builder::new().name("main"),
+            async { panic!("x") },
+            &mut ThreadPark,
+        )
+        .unwrap_err();
     assert!(err.to_string().contains("'main'"), "{err}");
 }
 
@@ -108,7 +117,10 @@ impl Park for RecordingPark {
     fn park(&mut self, timeout: Option<Duration>) {
         self.calls.push(timeout);
         if timeout.is_none() {
-            assert!(self.calls.iter().filter(|c| c.is_none()).count() <= self.max_blocks, "blocked while work was queued");
+            assert!(
+                self.calls.iter().filter(|c| c.is_none()).count() <= self.max_blocks,
+                "blocked while work was queued"
+            );
             std::thread::park_timeout(Duration::from_millis(1));
         }
     }
@@ -134,8 +146,16 @@ fn block_on_takes_maintenance_turns_while_the_queue_never_empties() {
         &mut park,
     );
     // About 500 polls with a busy queue: a maintenance turn every 61 or so, no blocking.
-    let turns = park.calls.iter().filter(|c| **c == Some(Duration::ZERO)).count();
-    assert!(park.calls.iter().all(|c| *c == Some(Duration::ZERO)), "{:?}", park.calls);
+    let turns = park
+        .calls
+        .iter()
+        .filter(|c| **c == Some(Duration::ZERO))
+        .count();
+    assert!(
+        park.calls.iter().all(|c| *c == Some(Duration::ZERO)),
+        "{:?}",
+        park.calls
+    );
     assert!((5..=10).contains(&turns), "{turns} maintenance turns");
 }
 
@@ -148,7 +168,10 @@ fn block_on_parks_without_a_timeout_only_when_idle() {
         std::thread::sleep(Duration::from_millis(10));
         releaser.release();
     });
-    let mut park = RecordingPark { max_blocks: usize::MAX, ..Default::default() };
+    let mut park = RecordingPark {
+        max_blocks: usize::MAX,
+        ..Default::default()
+    };
     ex.block_on(slot.wait(), &mut park);
     t.join().unwrap();
     assert!(park.calls.iter().all(Option::is_none), "{:?}", park.calls);
@@ -184,7 +207,11 @@ fn block_on_drops_its_future_before_unwinding_out_of_a_park_panic() {
         )
     }));
     assert!(caught.is_err());
-    assert_eq!(drops.get(), 1, "the future was dropped while unwinding out of block_on");
+    assert_eq!(
+        drops.get(),
+        1,
+        "the future was dropped while unwinding out of block_on"
+    );
     assert_eq!(ex.task_count(), 0);
     assert_eq!(borrowed, "still here!");
 }

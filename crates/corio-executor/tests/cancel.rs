@@ -79,7 +79,10 @@ fn cancelling_before_the_first_poll_never_polls_the_future() {
         polled2.set();
     });
     assert!(task.cancel());
-    assert!(!task.is_done(), "cancellation takes effect at the next scheduling point");
+    assert!(
+        !task.is_done(),
+        "cancellation takes effect at the next scheduling point"
+    );
     assert!(!task.is_cancelled());
     drain(&ex);
     assert!(!polled.get());
@@ -97,12 +100,18 @@ fn a_task_cancelling_itself_is_dropped_only_after_its_poll_returns() {
     let cancel_result = Rc::new(RefCell::new(None));
     let probe = Probe {
         on_poll: {
-            let (own_handle, log, cancel_result) = (own_handle.clone(), log.clone(), cancel_result.clone());
+            let (own_handle, log, cancel_result) =
+                (own_handle.clone(), log.clone(), cancel_result.clone());
             move || {
                 let handle = own_handle.borrow();
-                let handle = handle.as_ref().expect("handle stored before the first poll");
+                let handle = handle
+                    .as_ref()
+                    .expect("handle stored before the first poll");
                 *cancel_result.borrow_mut() = Some(handle.cancel());
-                assert!(!handle.is_done(), "cancel must not complete a task during its poll");
+                assert!(
+                    !handle.is_done(),
+                    "cancel must not complete a task during its poll"
+                );
                 assert!(!handle.is_cancelled());
                 log.borrow_mut().push("cancelled itself");
             }
@@ -112,10 +121,16 @@ fn a_task_cancelling_itself_is_dropped_only_after_its_poll_returns() {
     *own_handle.borrow_mut() = Some(ex.spawn_local(probe));
     drain(&ex);
     assert_eq!(*cancel_result.borrow(), Some(true));
-    assert_eq!(*log.borrow(), ["poll starts", "cancelled itself", "poll returns", "dropped"]);
+    assert_eq!(
+        *log.borrow(),
+        ["poll starts", "cancelled itself", "poll returns", "dropped"]
+    );
     let task = own_handle.borrow_mut().take().unwrap();
     assert!(task.is_cancelled());
-    assert!(ex.block_on(task, &mut ThreadPark).unwrap_err().is_cancelled());
+    assert!(ex
+        .block_on(task, &mut ThreadPark)
+        .unwrap_err()
+        .is_cancelled());
 }
 
 #[test]
@@ -152,10 +167,21 @@ fn a_cancel_from_another_thread_during_the_poll_drops_the_future_after_the_poll(
     *handle.lock().unwrap() = Some(ex.spawn_local(probe));
     drain(&ex);
     canceller.join().unwrap();
-    assert_eq!(*log.borrow(), ["poll starts", "cancelled from another thread", "poll returns", "dropped"]);
+    assert_eq!(
+        *log.borrow(),
+        [
+            "poll starts",
+            "cancelled from another thread",
+            "poll returns",
+            "dropped"
+        ]
+    );
     let task = handle.lock().unwrap().take().unwrap();
     assert!(task.is_cancelled());
-    assert!(ex.block_on(task, &mut ThreadPark).unwrap_err().is_cancelled());
+    assert!(ex
+        .block_on(task, &mut ThreadPark)
+        .unwrap_err()
+        .is_cancelled());
 }
 
 #[test]
@@ -305,7 +331,9 @@ fn an_awaiter_registered_before_the_cancel_is_woken_with_cancelled() {
     let victim = Rc::new(RefCell::new(ex.spawn(forgotten::<()>())));
     let awaiter = {
         let victim = victim.clone();
-        ex.spawn_local(std::future::poll_fn(move |cx| Pin::new(&mut *victim.borrow_mut()).poll(cx)))
+        ex.spawn_local(std::future::poll_fn(move |cx| {
+            Pin::new(&mut *victim.borrow_mut()).poll(cx)
+        }))
     };
     drain(&ex);
     assert!(!awaiter.is_done(), "the awaiter waits on the victim");
@@ -319,4 +347,97 @@ fn an_awaiter_registered_before_the_cancel_is_woken_with_cancelled() {
     assert!(err.is_cancelled());
     assert_eq!(err.id(), victim.borrow().id());
     assert!(poll_once(&mut *victim.borrow_mut()).is_ready());
+}
+
+/// Spawns a cleanup task when dropped.
+struct CleanupOnDrop {
+    spawner: corio_executor::Spawner,
+    log: Arc<Mutex<Vec<usize>>>,
+    index: usize,
+}
+
+impl Drop for CleanupOnDrop {
+    fn drop(&mut self) {
+        let (log, index) = (self.log.clone(), self.index);
+        drop(
+            self.spawner
+                .spawn(async move { log.lock().unwrap().push(index) }),
+        );
+    }
+}
+
+#[test]
+fn cancel_all_cancels_every_live_task_and_lets_their_cleanup_run() {
+    let ex = LocalExecutor::new();
+    let drops = Counter::new();
+    let cleanups = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for index in 0..3 {
+        let guard = CleanupOnDrop {
+            spawner: ex.spawner(),
+            log: cleanups.clone(),
+            index,
+        };
+        let token = drops.token();
+        tasks.push(ex.spawn(async move {
+            let _guard = guard;
+            let _token = token;
+            forgotten::<()>().await
+        }));
+    }
+    let token = drops.token();
+    let hidden = ex.spawn_local_with(corio_executor::Builder::new().hidden(true), async move {
+        let _token = token;
+        forgotten::<()>().await
+    });
+    drain(&ex);
+    let token = drops.token();
+    let queued = ex.spawn(async move {
+        let _token = token;
+    });
+    assert_eq!(ex.cancel_all(), 5, "hidden and queued tasks count too");
+    assert_eq!(
+        drops.get(),
+        0,
+        "futures are dropped by the next iteration, not by cancel_all"
+    );
+    drain(&ex);
+    assert_eq!(drops.get(), 5);
+    let mut ran = cleanups.lock().unwrap().clone();
+    ran.sort_unstable();
+    assert_eq!(ran, [0, 1, 2], "cleanup tasks spawned by the drops ran");
+    assert!(tasks.iter().all(Task::is_cancelled));
+    assert!(hidden.is_cancelled());
+    assert!(queued.is_cancelled(), "cancelled before its first poll");
+    assert_eq!(ex.task_count(), 0);
+    assert_eq!(ex.cancel_all(), 0);
+}
+
+#[test]
+fn cancel_all_from_inside_a_task_cancels_the_caller_after_its_poll() {
+    let ex = Rc::new(LocalExecutor::new());
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let other = ex.spawn(forgotten::<()>());
+    let probe = Probe {
+        on_poll: {
+            let (ex, log) = (Rc::downgrade(&ex), log.clone());
+            move || {
+                let count = ex.upgrade().unwrap().cancel_all();
+                log.borrow_mut().push(if count == 2 {
+                    "cancel_all saw 2"
+                } else {
+                    "wrong count"
+                });
+            }
+        },
+        log: log.clone(),
+    };
+    let caller = ex.spawn_local(probe);
+    drain(&ex);
+    assert_eq!(
+        *log.borrow(),
+        ["poll starts", "cancel_all saw 2", "poll returns", "dropped"]
+    );
+    assert!(caller.is_cancelled());
+    assert!(other.is_cancelled());
 }

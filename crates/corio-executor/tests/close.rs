@@ -87,7 +87,9 @@ fn close_is_idempotent_and_visible_through_spawners() {
     ex.close();
     assert!(ex.is_closed());
     assert!(spawner.is_closed());
-    assert!(std::thread::spawn(move || spawner.is_closed()).join().unwrap());
+    assert!(std::thread::spawn(move || spawner.is_closed())
+        .join()
+        .unwrap());
 }
 
 /// Spawns one more task from its `Drop`, on the executor it points at.
@@ -129,7 +131,12 @@ fn tasks_spawned_by_a_drop_during_close_are_dropped_too() {
     let ex = Rc::new(LocalExecutor::new());
     let drops = Counter::new();
     let finished_drops = Counter::new();
-    let guard = SpawnOnDrop { ex: Rc::downgrade(&ex), depth: 3, drops: drops.clone(), finished_drops: finished_drops.clone() };
+    let guard = SpawnOnDrop {
+        ex: Rc::downgrade(&ex),
+        depth: 3,
+        drops: drops.clone(),
+        finished_drops: finished_drops.clone(),
+    };
     drop(ex.spawn_local(async move {
         let _guard = guard;
         forgotten::<()>().await
@@ -158,7 +165,10 @@ fn spawning_through_a_spawner_after_close_gives_a_cancelled_task() {
     assert!(task.is_done());
     assert!(task.is_cancelled());
     assert_eq!(drops.get(), 1, "the future was dropped at once");
-    assert!(common::poll_once(&mut { task }).map(|r| r.unwrap_err().is_cancelled()) == std::task::Poll::Ready(true));
+    assert!(
+        common::poll_once(&mut { task }).map(|r| r.unwrap_err().is_cancelled())
+            == std::task::Poll::Ready(true)
+    );
     assert!(!ran.get());
 }
 
@@ -222,7 +232,9 @@ fn a_local_future_is_never_dropped_off_its_thread_after_close() {
     // If the task had been polled, its waker would now be in the slot; wake
     // it from another thread, where the closed executor cannot take it.
     let releaser = slot.clone();
-    std::thread::spawn(move || releaser.release()).join().unwrap();
+    std::thread::spawn(move || releaser.release())
+        .join()
+        .unwrap();
     drain(&ex);
     assert!(task.is_done());
     assert_eq!(*dropped_on.borrow(), Some(std::thread::current().id()));
@@ -277,24 +289,37 @@ fn task_count_and_tasks_list_live_tasks_without_hidden_ones() {
     let ex = LocalExecutor::new();
     let slot = WakerSlot::new();
     let waiting = ex.spawn_local_with(Builder::new().name("waiting"), slot.wait());
-    let hidden = ex.spawn_local_with(Builder::new().name("internal").hidden(true), forgotten::<()>());
+    let hidden = ex.spawn_local_with(
+        Builder::new().name("internal").hidden(true),
+        forgotten::<()>(),
+    );
     let queued = ex.spawn_local_with(Builder::new().name("queued"), async {});
     assert_eq!(ex.task_count(), 3);
     let listed = ex.tasks();
-    let names: Vec<_> = listed.iter().map(|t| t.name().unwrap().to_string()).collect();
+    let names: Vec<_> = listed
+        .iter()
+        .map(|t| t.name().unwrap().to_string())
+        .collect();
     assert_eq!(names, ["waiting", "queued"]);
     assert!(listed.iter().all(|t| t.state() == TaskState::Scheduled));
     assert_eq!(listed[0].id(), waiting.id());
     assert_eq!(listed[1].id(), queued.id());
 
     drain(&ex);
-    assert_eq!(ex.task_count(), 2, "queued finished; waiting and hidden remain");
+    assert_eq!(
+        ex.task_count(),
+        2,
+        "queued finished; waiting and hidden remain"
+    );
     let listed = ex.tasks();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].name(), Some("waiting"));
     assert_eq!(listed[0].state(), TaskState::Waiting);
     let shown = listed[0].to_string();
-    assert!(shown.contains("'waiting'") && shown.contains("Waiting"), "{shown}");
+    assert!(
+        shown.contains("'waiting'") && shown.contains("Waiting"),
+        "{shown}"
+    );
 
     slot.release();
     assert_eq!(ex.tasks()[0].state(), TaskState::Scheduled);
@@ -311,11 +336,63 @@ fn task_count_and_tasks_list_live_tasks_without_hidden_ones() {
 fn a_remotely_spawned_task_counts_once_it_reached_the_executor() {
     let ex = LocalExecutor::new();
     let spawner = ex.spawner();
-    let task = std::thread::spawn(move || spawner.spawn(forgotten::<()>())).join().unwrap();
+    let task = std::thread::spawn(move || spawner.spawn(forgotten::<()>()))
+        .join()
+        .unwrap();
     assert!(!ex.is_idle());
     ex.run_once();
     assert_eq!(ex.task_count(), 1);
     assert_eq!(ex.tasks()[0].id(), task.id());
     ex.close();
     assert!(task.is_cancelled());
+}
+
+/// Logs its polls and its drop; closes its executor in its first poll.
+struct ClosesItsExecutor {
+    ex: Weak<LocalExecutor>,
+    log: Rc<RefCell<Vec<&'static str>>>,
+    data: Vec<u32>,
+}
+
+impl std::future::Future for ClosesItsExecutor {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.log.borrow_mut().push("poll starts");
+        self.ex.upgrade().unwrap().close();
+        // The future must still be intact here.
+        assert_eq!(self.data, [1, 2, 3]);
+        self.log.borrow_mut().push("poll returns");
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for ClosesItsExecutor {
+    fn drop(&mut self) {
+        self.log.borrow_mut().push("dropped");
+    }
+}
+
+#[test]
+fn a_task_closing_its_executor_is_dropped_after_its_poll_returns() {
+    let ex = Rc::new(LocalExecutor::new());
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let drops = Counter::new();
+    let token = drops.token();
+    let bystander = ex.spawn(async move {
+        let _token = token;
+        forgotten::<()>().await
+    });
+    drain(&ex);
+    let closer = ex.spawn_local(ClosesItsExecutor {
+        ex: Rc::downgrade(&ex),
+        log: log.clone(),
+        data: vec![1, 2, 3],
+    });
+    drain(&ex);
+    assert_eq!(*log.borrow(), ["poll starts", "poll returns", "dropped"]);
+    assert!(ex.is_closed());
+    assert!(closer.is_cancelled());
+    assert!(bystander.is_cancelled());
+    assert_eq!(drops.get(), 1);
+    assert_eq!(ex.task_count(), 0);
 }

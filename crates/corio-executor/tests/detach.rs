@@ -14,7 +14,12 @@ fn dropping_the_handle_does_not_cancel_the_task() {
     let outputs = Counter::new();
     let futures = Counter::new();
     let task = {
-        let (finished, wait, output, token) = (finished.clone(), slot.wait(), outputs.token(), futures.token());
+        let (finished, wait, output, token) = (
+            finished.clone(),
+            slot.wait(),
+            outputs.token(),
+            futures.token(),
+        );
         ex.spawn(async move {
             let _token = token;
             wait.await;
@@ -24,13 +29,21 @@ fn dropping_the_handle_does_not_cancel_the_task() {
     };
     drain(&ex);
     drop(task);
-    assert_eq!(ex.task_count(), 1, "a detached task stays with its executor");
+    assert_eq!(
+        ex.task_count(),
+        1,
+        "a detached task stays with its executor"
+    );
     assert_eq!(futures.get(), 0);
     slot.release();
     drain(&ex);
     assert!(finished.get());
     assert_eq!(futures.get(), 1);
-    assert_eq!(outputs.get(), 1, "nobody reads a detached task's output: it is dropped");
+    assert_eq!(
+        outputs.get(),
+        1,
+        "nobody reads a detached task's output: it is dropped"
+    );
     assert_eq!(ex.task_count(), 0);
 }
 
@@ -58,7 +71,11 @@ fn dropping_the_handle_of_a_finished_task_drops_its_output() {
     let task = ex.spawn(async move { output });
     drain(&ex);
     assert!(task.is_done());
-    assert_eq!(outputs.get(), 0, "the handle owns the output until it lets go");
+    assert_eq!(
+        outputs.get(),
+        0,
+        "the handle owns the output until it lets go"
+    );
     drop(task);
     assert_eq!(outputs.get(), 1);
 }

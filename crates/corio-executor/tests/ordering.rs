@@ -126,7 +126,9 @@ fn a_task_woken_several_times_during_its_poll_runs_once_next_iteration() {
             if *polls.borrow() == 1 {
                 for _ in 0..5 {
                     cx.waker().wake_by_ref();
-                    cx.waker().clone().wake();
+                    // A by-value wake of a clone, on purpose (it takes the other path).
+                    let clone = cx.waker().clone();
+                    clone.wake();
                 }
                 std::task::Poll::Pending
             } else {
@@ -207,7 +209,9 @@ fn remote_wakes_join_the_queue_at_the_start_of_the_next_iteration() {
     }
     assert_eq!(ex.run_once(), 1);
     let releaser = slot.clone();
-    std::thread::spawn(move || releaser.release()).join().unwrap();
+    std::thread::spawn(move || releaser.release())
+        .join()
+        .unwrap();
     assert!(!ex.is_idle(), "a remote wake is pending in the injector");
     {
         let log = log.clone();
@@ -244,5 +248,8 @@ fn block_on_runs_spawned_tasks_alongside_in_fifo_order() {
         &mut ThreadPark,
     );
     assert_eq!(sum, 3);
-    assert_eq!(entries(&log), ["t0", "t1", "t2", "t0 again", "t1 again", "t2 again"]);
+    assert_eq!(
+        entries(&log),
+        ["t0", "t1", "t2", "t0 again", "t1 again", "t2 again"]
+    );
 }

@@ -32,7 +32,10 @@ fn a_panicking_local_task_reports_its_message_id_and_name() {
     assert!(shown.contains("worker"), "{shown}");
     assert!(shown.contains("boom"), "{shown}");
     let debug = format!("{err:?}");
-    assert!(debug.contains("Panicked") && debug.contains("boom"), "{debug}");
+    assert!(
+        debug.contains("Panicked") && debug.contains("boom"),
+        "{debug}"
+    );
 }
 
 #[test]
@@ -49,7 +52,10 @@ fn a_panicking_task_spawned_through_a_spawner_reports_its_name() {
     let id = task.id();
     let err = ex.block_on(task, &mut ThreadPark).unwrap_err();
     assert_eq!(err.panic_message(), Some("formatted 42"));
-    assert_eq!(err.to_string(), format!("task {id} 'remote' panicked: formatted 42"));
+    assert_eq!(
+        err.to_string(),
+        format!("task {id} 'remote' panicked: formatted 42")
+    );
 }
 
 #[test]
@@ -92,7 +98,10 @@ fn the_executor_keeps_running_other_tasks_after_a_panic() {
     });
     drain(&ex);
     assert_eq!(ex.task_count(), 0);
-    let (a, b, c) = ex.block_on(async { (before.await, bad.await, after.await) }, &mut ThreadPark);
+    let (a, b, c) = ex.block_on(
+        async { (before.await, bad.await, after.await) },
+        &mut ThreadPark,
+    );
     assert_eq!(a.unwrap(), 1);
     assert_eq!(b.unwrap_err().panic_message(), Some("in the middle"));
     assert_eq!(c.unwrap(), 3);
@@ -130,9 +139,16 @@ impl Future for GuardedFuture {
 fn a_future_whose_drop_panics_after_it_panicked_does_not_abort() {
     let ex = LocalExecutor::new();
     let drops = Counter::new();
-    let task = ex.spawn(GuardedFuture { _guard: PanicOnDrop(drops.clone()), panic_in_poll: true });
+    let task = ex.spawn(GuardedFuture {
+        _guard: PanicOnDrop(drops.clone()),
+        panic_in_poll: true,
+    });
     let err = ex.block_on(task, &mut ThreadPark).unwrap_err();
-    assert_eq!(err.panic_message(), Some("poll panicked"), "the first outcome is reported");
+    assert_eq!(
+        err.panic_message(),
+        Some("poll panicked"),
+        "the first outcome is reported"
+    );
     assert_eq!(drops.get(), 1);
     assert_eq!(ex.task_count(), 0);
 }
@@ -141,7 +157,10 @@ fn a_future_whose_drop_panics_after_it_panicked_does_not_abort() {
 fn a_future_whose_drop_panics_after_it_finished_keeps_its_output() {
     let ex = LocalExecutor::new();
     let drops = Counter::new();
-    let task = ex.spawn(GuardedFuture { _guard: PanicOnDrop(drops.clone()), panic_in_poll: false });
+    let task = ex.spawn(GuardedFuture {
+        _guard: PanicOnDrop(drops.clone()),
+        panic_in_poll: false,
+    });
     assert_eq!(ex.block_on(task, &mut ThreadPark).unwrap(), "fine");
     assert_eq!(drops.get(), 1);
 }

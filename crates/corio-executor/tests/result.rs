@@ -66,7 +66,10 @@ fn polling_a_task_after_it_returned_ready_panics() {
     let ex = LocalExecutor::new();
     let mut task = ex.spawn(async { 1 });
     drain(&ex);
-    assert_eq!(poll_once(&mut task).map(Result::unwrap), std::task::Poll::Ready(1));
+    assert_eq!(
+        poll_once(&mut task).map(Result::unwrap),
+        std::task::Poll::Ready(1)
+    );
     let _ = poll_once(&mut task);
 }
 

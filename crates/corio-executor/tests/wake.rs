@@ -105,7 +105,7 @@ fn a_waker_outliving_its_task_is_harmless() {
     drain(&ex);
     let waker = slot.take().unwrap();
     let keep = waker.clone();
-    waker.wake(); // completes the task? No: the slot is not released, so it is polled again.
+    waker.wake(); // a spurious wake: the slot is not released, so the task just waits again
     drain(&ex);
     slot.release();
     drain(&ex);

@@ -110,7 +110,9 @@ unsafe fn replace_in_place<F: Future>(stage: &mut Stage<F>, next: Stage<F>) {
     let place: *mut Stage<F> = stage;
     // SAFETY: `place` is initialised; after this it is treated as uninitialised
     // until the write below, whether or not the drop panicked.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { std::ptr::drop_in_place(place) }));
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+        std::ptr::drop_in_place(place)
+    }));
     // SAFETY: `place` is valid for writes and its old value was dropped above.
     unsafe { std::ptr::write(place, next) };
 }
@@ -194,7 +196,10 @@ unsafe fn drop_output<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller owns a completed task's stage.
     let stage = unsafe { stage::<F, S>(ptr) };
     if matches!(stage, Stage::Finished(_)) {
-        *stage = Stage::Taken;
+        let output = std::mem::replace(stage, Stage::Taken);
+        // Nobody reads this output, so nobody could receive a panic from its
+        // Drop: swallow it rather than unwind through the executor.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
     }
 }
 

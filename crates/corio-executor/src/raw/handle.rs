@@ -39,7 +39,10 @@ impl<T> Task<T> {
     /// `ptr` is a live task whose output type is `T` and whose `HANDLE` bit
     /// the caller transfers.
     pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task<T> {
-        Task { ptr, _output: PhantomData }
+        Task {
+            ptr,
+            _output: PhantomData,
+        }
     }
 
     fn header(&self) -> &Header {
@@ -87,8 +90,13 @@ impl<T> Task<T> {
     }
 
     /// The task's result if it is done, without waiting (asyncio's
-    /// `Task.result()`). `None` while it runs. After the result was taken,
-    /// later calls return `None`.
+    /// `Task.result()`). `None` while it runs. A value or panic can be taken
+    /// once (later calls return `None`); a cancelled task reports
+    /// `Err(Cancelled)` every time, as asyncio's `result()` raises
+    /// `CancelledError` every time.
+    ///
+    /// A task cancelled during the poll in which it finished keeps its value:
+    /// the cancellation came too late to drop the future.
     pub fn try_result(&mut self) -> Option<Result<T, TaskError>> {
         let state = self.header().state.load(Ordering::Acquire);
         if state & COMPLETED == 0 {
@@ -104,7 +112,10 @@ impl<T> Task<T> {
         // SAFETY: COMPLETED is set and we hold HANDLE, so the output is ours;
         // `out` has the type the vtable expects.
         let available = unsafe {
-            (header.vtable.take_output)(self.ptr, (&mut out as *mut Option<Result<T, Panic>>).cast())
+            (header.vtable.take_output)(
+                self.ptr,
+                (&mut out as *mut Option<Result<T, Panic>>).cast(),
+            )
         };
         if !available {
             return None;
@@ -131,7 +142,12 @@ impl<T> Task<T> {
                 state = header.state.load(Ordering::Acquire);
                 continue;
             }
-            match header.state.compare_exchange_weak(state, state | LOCKED, Ordering::AcqRel, Ordering::Acquire) {
+            match header.state.compare_exchange_weak(
+                state,
+                state | LOCKED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => break,
                 Err(actual) => state = actual,
             }
@@ -145,7 +161,12 @@ impl<T> Task<T> {
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             let next = (state | AWAITER) & !LOCKED;
-            match header.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+            match header.state.compare_exchange_weak(
+                state,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => break,
                 Err(actual) => state = actual,
             }
@@ -173,8 +194,15 @@ pub(crate) unsafe fn request_cancel(ptr: NonNull<Header>) -> bool {
             return true;
         }
         let idle = state & (SCHEDULED | RUNNING) == 0;
-        let next = if idle { (state | CLOSED | SCHEDULED) + REF_ONE } else { state | CLOSED };
-        match header.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+        let next = if idle {
+            (state | CLOSED | SCHEDULED) + REF_ONE
+        } else {
+            state | CLOSED
+        };
+        match header
+            .state
+            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) => {
                 if idle {
                     // SAFETY: the reference and SCHEDULED bit we added go to the Runnable.
@@ -225,7 +253,12 @@ impl<T> Drop for Task<T> {
                 }
                 return;
             }
-            match header.state.compare_exchange_weak(state, state & !HANDLE, Ordering::AcqRel, Ordering::Acquire) {
+            match header.state.compare_exchange_weak(
+                state,
+                state & !HANDLE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return,
                 Err(actual) => state = actual,
             }

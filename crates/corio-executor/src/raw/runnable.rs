@@ -101,7 +101,10 @@ unsafe fn run(ptr: NonNull<Header>) -> bool {
             return true;
         }
         let next = (state & !SCHEDULED) | RUNNING;
-        match header.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+        match header
+            .state
+            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) => break,
             Err(actual) => state = actual,
         }
@@ -133,7 +136,10 @@ unsafe fn run(ptr: NonNull<Header>) -> bool {
             return true;
         }
         let next = state & !RUNNING;
-        match header.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+        match header
+            .state
+            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) => break,
             Err(actual) => state = actual,
         }
@@ -154,7 +160,12 @@ unsafe fn run(ptr: NonNull<Header>) -> bool {
 fn transition(header: &Header, f: impl Fn(usize) -> usize) -> usize {
     let mut state = header.state.load(Ordering::Acquire);
     loop {
-        match header.state.compare_exchange_weak(state, f(state), Ordering::AcqRel, Ordering::Acquire) {
+        match header.state.compare_exchange_weak(
+            state,
+            f(state),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
             Ok(old) => return old,
             Err(actual) => state = actual,
         }
@@ -175,27 +186,42 @@ pub(crate) unsafe fn cancel_owned(ptr: NonNull<Header>, clear_scheduled: bool) {
     header.state.fetch_or(CLOSED, Ordering::AcqRel);
     // SAFETY: the caller holds the right to drop the future.
     unsafe { (header.vtable.drop_future)(ptr) };
-    let clear = if clear_scheduled { RUNNING | SCHEDULED } else { RUNNING };
+    let clear = if clear_scheduled {
+        RUNNING | SCHEDULED
+    } else {
+        RUNNING
+    };
     let old = transition(header, |s| (s & !clear) | COMPLETED | CANCELLED);
     // SAFETY: COMPLETED is now set; the stage holds no output to drop.
     unsafe { after_complete(ptr, (old & !clear) | COMPLETED | CANCELLED) };
 }
 
-/// Cancels a task from its owning executor, outside any poll (loop close, or
-/// the end of `block_on`). No-op if the task already ended.
+/// Cancels a task from its owning executor (loop close, or the end of
+/// `block_on`). No-op if the task already ended.
+///
+/// If the task is running, we are inside its own poll (a task closing its
+/// executor): then this only requests the cancellation, and the poller drops
+/// the future when the poll returns, as for [`Task::cancel`](crate::Task::cancel).
 ///
 /// # Safety
 ///
-/// Called on the executor's thread for one of its registered tasks, which
-/// therefore is not running; `ptr` is live (the registry keeps it so).
+/// Called on the executor's thread for one of its registered tasks; `ptr` is
+/// live (the registry keeps it so).
 pub(crate) unsafe fn cancel_now(ptr: NonNull<Header>) {
     // SAFETY: a registered task is alive until COMPLETED.
     let header = unsafe { ptr.as_ref() };
-    let old = transition(header, |s| if s & COMPLETED != 0 { s } else { (s | CLOSED) + REF_ONE });
-    if old & COMPLETED != 0 {
+    let old = transition(header, |s| {
+        if s & COMPLETED != 0 {
+            s
+        } else if s & RUNNING != 0 {
+            s | CLOSED
+        } else {
+            (s | CLOSED) + REF_ONE
+        }
+    });
+    if old & (COMPLETED | RUNNING) != 0 {
         return;
     }
-    debug_assert!(old & RUNNING == 0, "cancel_now on a running task");
     // SAFETY: we took a reference above; the executor owns the right to drop
     // a registered task's future while it is not running. SCHEDULED stays set
     // so a queued Runnable just lets go when it sees COMPLETED.
@@ -238,14 +264,21 @@ fn notify_awaiter(header: &Header) {
             state = header.state.load(Ordering::Acquire);
             continue;
         }
-        match header.state.compare_exchange_weak(state, state | LOCKED, Ordering::AcqRel, Ordering::Acquire) {
+        match header.state.compare_exchange_weak(
+            state,
+            state | LOCKED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
             Ok(_) => break,
             Err(actual) => state = actual,
         }
     }
     // SAFETY: LOCKED gives us exclusive access to the awaiter slot.
     let waker = unsafe { (*header.awaiter.get()).take() };
-    header.state.fetch_and(!(AWAITER | LOCKED), Ordering::Release);
+    header
+        .state
+        .fetch_and(!(AWAITER | LOCKED), Ordering::Release);
     if let Some(waker) = waker {
         waker.wake();
     }

@@ -54,7 +54,10 @@ unsafe fn wake(data: *const ()) {
             return;
         }
         let next = state | SCHEDULED;
-        match header.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+        match header
+            .state
+            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) if state & RUNNING != 0 => {
                 // The poller sees SCHEDULED and requeues the task itself.
                 // SAFETY: we own one reference and give it up.
@@ -92,8 +95,15 @@ pub(crate) unsafe fn schedule_by_ref(ptr: NonNull<Header>) {
             return;
         }
         let running = state & RUNNING != 0;
-        let next = if running { state | SCHEDULED } else { (state | SCHEDULED) + REF_ONE };
-        match header.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire) {
+        let next = if running {
+            state | SCHEDULED
+        } else {
+            (state | SCHEDULED) + REF_ONE
+        };
+        match header
+            .state
+            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) if running => return,
             Ok(old) => {
                 check_overflow(old);
