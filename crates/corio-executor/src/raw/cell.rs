@@ -2,7 +2,18 @@
 //! the vtable functions that know their types.
 //!
 //! The stage holds the future while it runs and its output once it finished,
-//! in place, so a task costs exactly one allocation.
+//! in place, so a task costs exactly one allocation. It is a union, not an
+//! enum: which field is live follows from the state word (see `state.rs`),
+//! so no tag word is spent per task:
+//!
+//! | state                          | live field |
+//! |--------------------------------|------------|
+//! | not `COMPLETED`                | `future`   |
+//! | `COMPLETED`, not `CANCELLED`/`TAKEN` | `output` |
+//! | `COMPLETED` with `CANCELLED` or `TAKEN` | none |
+//!
+//! The one moment the table does not cover is inside `poll`, between dropping
+//! the future and setting `COMPLETED`; only the `RUNNING` poller is there.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -14,24 +25,20 @@ use std::ptr::NonNull;
 use std::sync::atomic::AtomicU32;
 use std::task::{Context, Poll};
 
-use super::header::{next_task_id, Header, TaskVTable, NO_SLOT};
+use super::header::{next_task_id, Header, Meta, TaskVTable, NO_SLOT};
+use super::state::{CANCELLED, COMPLETED, TAKEN};
 use super::waker::borrowed_waker;
-use crate::loom::AtomicUsize;
+use crate::loom::{AtomicUsize, Ordering};
 use crate::{Runnable, Schedule};
 
 /// A caught panic payload, boxed once more so the stored output stays one word.
 pub(crate) type Panic = Box<Box<dyn Any + Send + 'static>>;
 
-/// What the task's storage holds.
-pub(crate) enum Stage<F: Future> {
-    /// The future, not finished yet.
-    Running(F),
-    /// The future's output, or the panic it raised.
-    Finished(Result<F::Output, Panic>),
-    /// The future was dropped by cancellation.
-    Cancelled,
-    /// The output was taken by the handle.
-    Taken,
+/// The future, or later its output (or panic). See the module docs for which
+/// field is live.
+pub(crate) union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, Panic>>,
 }
 
 /// One task allocation.
@@ -77,13 +84,14 @@ pub(crate) unsafe fn allocate<F: Future, S: Schedule>(
             vtable: &VTableFor::<F, S>::VTABLE,
             awaiter: UnsafeCell::new(None),
             id: next_task_id(),
-            location,
-            name: name.map(Box::new),
+            meta: Meta::new(location, name),
             slot: AtomicU32::new(NO_SLOT),
             flags: AtomicU32::new(flags),
         },
         scheduler,
-        stage: UnsafeCell::new(Stage::Running(future)),
+        stage: UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }),
     });
     NonNull::from(Box::leak(cell)).cast()
 }
@@ -91,44 +99,24 @@ pub(crate) unsafe fn allocate<F: Future, S: Schedule>(
 /// # Safety
 ///
 /// `ptr` is a live `Cell<F, S>`, and the state machine grants the caller
-/// exclusive access to the stage (it set `RUNNING`, or the task is `COMPLETED`
-/// and the caller owns the output).
+/// exclusive access to the stage (it holds `RUNNING` or the right to drop the
+/// future, or the task is `COMPLETED` and the caller owns the output).
 unsafe fn stage<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
     // SAFETY: the header is the first field of a `#[repr(C)]` Cell<F, S>, so
     // the pointer is the cell's; exclusivity is the caller's contract.
     unsafe { &mut *ptr.cast::<Cell<F, S>>().as_ref().stage.get() }
 }
 
-/// Drops the stage's current value where it lies (a pinned future must be
-/// dropped in place), then writes `next`. A panic from the old value's `Drop`
-/// is swallowed: the task's first outcome is the one reported.
-///
 /// # Safety
 ///
-/// `stage` is initialised and exclusively owned by the caller.
-unsafe fn replace_in_place<F: Future>(stage: &mut Stage<F>, next: Stage<F>) {
-    let place: *mut Stage<F> = stage;
-    // SAFETY: `place` is initialised; after this it is treated as uninitialised
-    // until the write below, whether or not the drop panicked.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
-        std::ptr::drop_in_place(place)
-    }));
-    // SAFETY: `place` is valid for writes and its old value was dropped above.
-    unsafe { std::ptr::write(place, next) };
-}
-
-/// # Safety
-///
-/// `ptr` is a live `Cell<F, S>` whose state is `RUNNING` (set by the caller).
+/// `ptr` is a live `Cell<F, S>` whose state is `RUNNING` (set by the caller),
+/// so its future is live.
 unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> bool {
     // SAFETY: RUNNING gives this call exclusive access to the stage.
     let stage = unsafe { stage::<F, S>(ptr) };
-    let Stage::Running(future) = stage else {
-        unreachable!("corio-executor: polled a task whose future is gone");
-    };
-    // SAFETY: the future lives inside the heap allocation and is never moved
-    // out of it until it is dropped in place.
-    let future = unsafe { Pin::new_unchecked(future) };
+    // SAFETY: not COMPLETED, so `future` is the live field. It lives inside
+    // the heap allocation and is never moved until it is dropped in place.
+    let future = unsafe { Pin::new_unchecked(&mut *stage.future) };
     // SAFETY: the Runnable being run holds a reference for the whole poll.
     let waker = ManuallyDrop::new(unsafe { borrowed_waker(ptr) });
     let mut cx = Context::from_waker(&waker);
@@ -138,69 +126,71 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> bool {
         Ok(Poll::Ready(output)) => Ok(output),
         Err(payload) => Err(Box::new(payload)),
     };
-    // Drop the future in place before storing its output. A panic from its
-    // Drop is swallowed: the first outcome is the one we report.
-    // SAFETY: the stage holds the future, which we own exclusively.
-    unsafe { replace_in_place(stage, Stage::Finished(result)) };
-    // SAFETY: see above; the scheduler lives as long as the cell.
-    let scheduler = unsafe { &ptr.cast::<Cell<F, S>>().as_ref().scheduler };
-    // SAFETY: the header is live for the duration of the call.
-    scheduler.release(unsafe { ptr.as_ref() });
+    // SAFETY: the future is live and ours; after this the field is dead.
+    unsafe { drop_future_in_place::<F>(stage) };
+    stage.output = ManuallyDrop::new(result);
+    // SAFETY: the scheduler lives as long as the cell; the header is live.
+    unsafe {
+        ptr.cast::<Cell<F, S>>()
+            .as_ref()
+            .scheduler
+            .release(ptr.as_ref())
+    };
     true
 }
 
+/// Drops the live future where it lies (a pinned future must be dropped in
+/// place). A panic from its `Drop` is swallowed: the task's first outcome is
+/// the one reported.
+///
 /// # Safety
 ///
-/// `ptr` is a live `Cell<F, S>`; the caller has exclusive access to the stage
-/// (the task is not running, and the caller won the right to drop it).
+/// `future` is the live field and the caller may drop it; afterwards no field
+/// is live until the caller writes one.
+unsafe fn drop_future_in_place<F: Future>(stage: &mut Stage<F>) {
+    // SAFETY: the caller guarantees the future is live and droppable.
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+        ManuallyDrop::drop(&mut stage.future)
+    }));
+}
+
+/// # Safety
+///
+/// `ptr` is a live, not `COMPLETED` `Cell<F, S>`, and the caller has the
+/// exclusive right to drop its future (it is not running).
 unsafe fn drop_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: exclusivity is the caller's contract.
-    let stage = unsafe { stage::<F, S>(ptr) };
-    if matches!(stage, Stage::Running(_)) {
-        // SAFETY: the stage holds the future, which we own exclusively.
-        unsafe { replace_in_place(stage, Stage::Cancelled) };
-        // SAFETY: the scheduler lives as long as the cell.
-        let scheduler = unsafe { &ptr.cast::<Cell<F, S>>().as_ref().scheduler };
-        // SAFETY: the header is live for the duration of the call.
-        scheduler.release(unsafe { ptr.as_ref() });
+    // SAFETY: exclusivity and liveness are the caller's contract.
+    unsafe {
+        drop_future_in_place::<F>(stage::<F, S>(ptr));
+        ptr.cast::<Cell<F, S>>()
+            .as_ref()
+            .scheduler
+            .release(ptr.as_ref());
     }
 }
 
 /// # Safety
 ///
-/// `ptr` is a live, `COMPLETED` `Cell<F, S>` whose output the caller (the
-/// handle) owns; `out` points to an `Option<Result<F::Output, Panic>>`.
-unsafe fn take_output<F: Future, S: Schedule>(ptr: NonNull<Header>, out: *mut ()) -> bool {
-    // SAFETY: the handle owns a completed task's stage.
-    let stage = unsafe { stage::<F, S>(ptr) };
-    let out = out.cast::<Option<Result<F::Output, Panic>>>();
-    match std::mem::replace(stage, Stage::Taken) {
-        Stage::Finished(result) => {
-            // SAFETY: the caller passes a valid, typed out-pointer.
-            unsafe { *out = Some(result) };
-            true
-        }
-        Stage::Cancelled => {
-            *stage = Stage::Cancelled;
-            true
-        }
-        Stage::Taken => false,
-        Stage::Running(_) => unreachable!("corio-executor: output taken before completion"),
+/// `ptr` is a live `COMPLETED` `Cell<F, S>` whose output is live (neither
+/// `CANCELLED` nor `TAKEN`) and owned by the caller; `out` points to an
+/// `Option<Result<F::Output, Panic>>`. The caller sets `TAKEN` afterwards.
+unsafe fn take_output<F: Future, S: Schedule>(ptr: NonNull<Header>, out: *mut ()) {
+    // SAFETY: per the contract the output is live and ours to move out.
+    unsafe {
+        let output = ManuallyDrop::take(&mut stage::<F, S>(ptr).output);
+        *out.cast::<Option<Result<F::Output, Panic>>>() = Some(output);
     }
 }
 
 /// # Safety
 ///
-/// As for `take_output`.
+/// As for `take_output`, without `out`.
 unsafe fn drop_output<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller owns a completed task's stage.
-    let stage = unsafe { stage::<F, S>(ptr) };
-    if matches!(stage, Stage::Finished(_)) {
-        let output = std::mem::replace(stage, Stage::Taken);
-        // Nobody reads this output, so nobody could receive a panic from its
-        // Drop: swallow it rather than unwind through the executor.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
-    }
+    // SAFETY: per the contract the output is live and ours to drop.
+    let output = unsafe { ManuallyDrop::take(&mut stage::<F, S>(ptr).output) };
+    // Nobody reads this output, so nobody could receive a panic from its
+    // Drop: swallow it rather than unwind through the executor.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
 }
 
 /// # Safety
@@ -219,5 +209,14 @@ unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// completed) and the caller is the one party that observed it.
 unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: allocated by `allocate` as a Box<Cell<F, S>>; nobody else holds it.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    let mut cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    let state = cell.header.state.load(Ordering::Acquire);
+    if state & COMPLETED != 0 && state & (CANCELLED | TAKEN) == 0 {
+        // Normally the handle or the executor consumed the output already;
+        // never leak one that is still live.
+        // SAFETY: the table in the module docs says `output` is live.
+        let output = unsafe { ManuallyDrop::take(&mut cell.stage.get_mut().output) };
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
+    }
+    drop(cell);
 }

@@ -108,22 +108,26 @@ impl<T> Task<T> {
     /// Moves the output out of a completed task. `None` if it was taken before.
     fn take(&mut self) -> Option<Result<T, TaskError>> {
         let header = self.header();
+        let state = header.state.load(Ordering::Acquire);
+        if state & CANCELLED != 0 {
+            return Some(Err(TaskError::cancelled(header)));
+        }
+        if state & TAKEN != 0 {
+            return None;
+        }
         let mut out: Option<Result<T, Panic>> = None;
-        // SAFETY: COMPLETED is set and we hold HANDLE, so the output is ours;
-        // `out` has the type the vtable expects.
-        let available = unsafe {
+        // SAFETY: COMPLETED without CANCELLED or TAKEN: the output is live,
+        // and HANDLE makes it ours; `out` has the type the vtable expects.
+        unsafe {
             (header.vtable.take_output)(
                 self.ptr,
                 (&mut out as *mut Option<Result<T, Panic>>).cast(),
             )
         };
-        if !available {
-            return None;
-        }
-        Some(match out {
-            Some(Ok(value)) => Ok(value),
-            Some(Err(payload)) => Err(TaskError::panicked(header, *payload)),
-            None => Err(TaskError::cancelled(header)),
+        header.state.fetch_or(TAKEN, Ordering::AcqRel);
+        Some(match out.expect("take_output writes the output") {
+            Ok(value) => Ok(value),
+            Err(payload) => Err(TaskError::panicked(header, *payload)),
         })
     }
 
@@ -243,11 +247,25 @@ impl<T> Drop for Task<T> {
         loop {
             if state & COMPLETED != 0 {
                 // The output is ours: drop it before letting go of HANDLE.
-                // SAFETY: COMPLETED and HANDLE make the stage ours.
-                unsafe { (header.vtable.drop_output)(ptr) };
+                if state & (CANCELLED | TAKEN) == 0 {
+                    // SAFETY: COMPLETED and HANDLE make the live output ours.
+                    unsafe { (header.vtable.drop_output)(ptr) };
+                }
                 let vtable = header.vtable;
-                let old = header.state.fetch_and(!HANDLE, Ordering::AcqRel);
-                if must_free(old & !HANDLE) {
+                let mut current = state;
+                let old = loop {
+                    let next = (current | TAKEN) & !HANDLE;
+                    match header.state.compare_exchange_weak(
+                        current,
+                        next,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(old) => break old,
+                        Err(actual) => current = actual,
+                    }
+                };
+                if must_free((old | TAKEN) & !HANDLE) {
                     // SAFETY: our transition produced the free state.
                     unsafe { (vtable.dealloc)(ptr) };
                 }

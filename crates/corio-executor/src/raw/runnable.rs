@@ -114,8 +114,13 @@ unsafe fn run(ptr: NonNull<Header>) -> bool {
     let finished = unsafe { (header.vtable.poll)(ptr) };
 
     if finished {
-        let old = transition(header, |s| (s & !(RUNNING | SCHEDULED)) | COMPLETED);
-        let new = (old & !(RUNNING | SCHEDULED)) | COMPLETED;
+        // With no handle left nobody will read the output: mark it TAKEN in
+        // the same step, and drop it below.
+        let complete = |s: usize| {
+            let taken = if s & HANDLE == 0 { TAKEN } else { 0 };
+            (s & !(RUNNING | SCHEDULED)) | COMPLETED | taken
+        };
+        let new = complete(transition(header, complete));
         // SAFETY: COMPLETED is set; with no handle, nobody else will ever read
         // the output, so it is ours to drop. With a handle, it is the handle's.
         unsafe { after_complete(ptr, new) };
@@ -241,8 +246,12 @@ unsafe fn after_complete(ptr: NonNull<Header>, new: usize) {
     // SAFETY: the caller's reference keeps the header alive.
     let header = unsafe { ptr.as_ref() };
     if new & HANDLE == 0 {
-        // SAFETY: no handle means the output is ours (see state.rs).
-        unsafe { (header.vtable.drop_output)(ptr) };
+        if new & CANCELLED == 0 {
+            // SAFETY: no handle means the output is ours (see state.rs); the
+            // completing transition set TAKEN, and our reference keeps the
+            // task alive while we drop it.
+            unsafe { (header.vtable.drop_output)(ptr) };
+        }
         return;
     }
     if new & AWAITER != 0 {

@@ -36,8 +36,13 @@ pub(crate) const LOCKED: usize = 1 << 6;
 /// The future was dropped because of cancellation, before it completed.
 pub(crate) const CANCELLED: usize = 1 << 7;
 
+/// The output of a completed task was moved out by the handle, or dropped
+/// because no handle was left to read it. With `CANCELLED` it tells which
+/// stage field is live (see `cell.rs`).
+pub(crate) const TAKEN: usize = 1 << 8;
+
 /// Where the reference count starts.
-pub(crate) const REF_SHIFT: u32 = 8;
+pub(crate) const REF_SHIFT: u32 = 9;
 /// One reference: held by each `Waker` and by the `Runnable`.
 pub(crate) const REF_ONE: usize = 1 << REF_SHIFT;
 
