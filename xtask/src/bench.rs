@@ -114,7 +114,7 @@ pub(crate) fn run(mut args: Args) -> Result<()> {
 
 /// Whether `name` passes `--filter`: there is none, or it is a substring.
 fn matches(filter: Option<&str>, name: &str) -> bool {
-    filter.map_or(true, |f| name.contains(f))
+    filter.is_none_or(|f| name.contains(f))
 }
 
 /// Writes `text` to `path`, saying so on stderr.

@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod common;
+use common::SetOnDrop;
 use corio::{EventLoop, LoopHandle};
 
 type Log<T> = Arc<Mutex<Vec<T>>>;
@@ -304,12 +306,6 @@ fn close_discards_pending_callbacks_and_is_idempotent() {
 
 #[test]
 fn close_drops_pending_tasks() {
-    struct SetOnDrop(Arc<AtomicBool>);
-    impl Drop for SetOnDrop {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::SeqCst);
-        }
-    }
     let mut event_loop = EventLoop::new().unwrap();
     let dropped = Arc::new(AtomicBool::new(false));
     let guard = SetOnDrop(dropped.clone());

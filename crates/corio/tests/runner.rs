@@ -11,18 +11,8 @@ use std::time::Duration;
 
 use corio::Runner;
 
-/// Sets its flag when dropped: shows that a task's future was dropped.
-struct SetOnDrop(Arc<AtomicBool>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-fn flag() -> Arc<AtomicBool> {
-    Arc::new(AtomicBool::new(false))
-}
+mod common;
+use common::*;
 
 /// The message of a panic payload (`panic!` with a literal or a format).
 fn message(payload: &(dyn Any + Send)) -> &str {

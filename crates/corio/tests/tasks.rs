@@ -3,24 +3,14 @@
 //! `all_tasks`), `create_local_task` and `try_result`.
 
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corio::{task, TaskError};
 
-/// Sets its flag when dropped: shows that a task's future was dropped.
-struct SetOnDrop(Arc<AtomicBool>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-fn flag() -> Arc<AtomicBool> {
-    Arc::new(AtomicBool::new(false))
-}
+mod common;
+use common::*;
 
 #[test]
 fn two_tasks_interleave_at_yield_now() {

@@ -9,14 +9,8 @@ use std::time::Duration;
 use corio::time::Instant;
 use corio::Elapsed;
 
-/// Sets its flag when dropped: shows that a future was dropped.
-struct SetOnDrop(Arc<AtomicBool>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
+mod common;
+use common::SetOnDrop;
 
 const MS: Duration = Duration::from_millis(1);
 
