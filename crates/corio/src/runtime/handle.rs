@@ -98,8 +98,8 @@ impl LoopHandle {
         };
         let builder = TaskBuilder::new().hidden(true).location(location);
         CallbackHandle {
-            task: Arc::new(self.shared.spawner.spawn_with(builder, body)),
-            cancelled: Arc::default(),
+            task: self.shared.spawner.spawn_with(builder, body),
+            cancelled: AtomicBool::new(false),
         }
     }
 
@@ -198,10 +198,9 @@ fn run_callback(f: impl FnOnce(), location: &'static Location<'static>, slow: Op
 
 /// A scheduled callback (asyncio's `Handle`/`TimerHandle`): cancel it before
 /// it runs. Dropping it does not cancel the callback.
-#[derive(Clone)]
 pub struct CallbackHandle {
-    task: Arc<Task<()>>,
-    cancelled: Arc<AtomicBool>,
+    task: Task<()>,
+    cancelled: AtomicBool,
 }
 
 impl CallbackHandle {
