@@ -1,15 +1,53 @@
-//! The one switch between std's and loom's atomics.
+//! The one switch between std's and loom's concurrency primitives.
 //!
-//! The task state machine takes its atomics from here, so `RUSTFLAGS="--cfg loom"`
-//! lets loom explore every interleaving of wake, poll, cancel and join (see
-//! `tests/loom.rs`). Nothing else in the crate names `std::sync::atomic` for
-//! state that loom should model.
+//! The task state machine takes its atomics and its `UnsafeCell`s from here,
+//! so `RUSTFLAGS="--cfg loom"` lets loom explore every interleaving of wake,
+//! poll, cancel and join, and check every access to the awaiter slot and the
+//! stage against the happens-before order the state word establishes (see
+//! `tests/loom.rs`). Nothing else in the crate names `std::sync::atomic` or
+//! `std::cell::UnsafeCell` for state that loom should model.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Under loom, loom's checked cell: every access goes through `with` or
+/// `with_mut`, and loom reports one that is not ordered after a conflicting
+/// access on another thread.
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// `std::cell::UnsafeCell` behind loom's closure API, so that the same code
+/// compiles against both. Transparent and fully inlined: it is exactly a std
+/// `UnsafeCell`, with the same layout and auto traits.
+#[cfg(not(loom))]
+#[repr(transparent)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    #[inline]
+    pub(crate) const fn new(data: T) -> UnsafeCell<T> {
+        UnsafeCell(std::cell::UnsafeCell::new(data))
+    }
+
+    /// Runs `f` with a pointer for shared (read) access. The pointer must not
+    /// escape `f`: under loom the access ends when `f` returns.
+    #[inline]
+    #[allow(dead_code)] // loom's API, kept in step; every current access writes.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    /// Runs `f` with a pointer for exclusive (write) access. The pointer must
+    /// not escape `f`: under loom the access ends when `f` returns.
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
 
 /// Backs off inside a short spin (the awaiter slot lock). Under loom this
 /// yields to the model so it can schedule the lock holder.

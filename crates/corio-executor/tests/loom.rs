@@ -1,7 +1,14 @@
 //! Loom models of the task state machine (`RUSTFLAGS="--cfg loom"`): a wake
 //! racing with the poll, a cancel racing with the run, the handle dropped
 //! while the task completes, an awaiter registering while the task completes,
-//! and wakers dropped on other threads while the task ends.
+//! wakers dropped on other threads while the task ends, the result taken on
+//! another thread while the task completes, and the executor dropping the
+//! task's Runnable while another thread awaits the handle.
+//!
+//! Besides the state word, loom tracks every access to the two cells of a
+//! task (the awaiter slot and the stage holding the future or its output) and
+//! fails a model if two of them, on different threads, are not ordered by the
+//! state machine.
 //!
 //! Run with:
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p corio-executor --test loom`
@@ -524,6 +531,92 @@ fn wakers_dropped_on_other_threads_while_the_task_ends() {
         queue.drain();
         assert_eq!(drops.load(Ordering::SeqCst), 1);
         assert_eq!(outputs.load(Ordering::SeqCst), 1);
+        assert!(queue.task_freed());
+    });
+}
+
+/// (f) Another thread takes the result with `try_result` while the task
+/// completes: it sees nothing yet or the whole output, which the completing
+/// poll wrote to the stage before publishing `COMPLETED`.
+#[test]
+fn try_result_on_another_thread_while_the_task_completes() {
+    model(|| {
+        let queue = Queue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let outputs = Arc::new(AtomicUsize::new(0));
+        let future = {
+            let outputs = outputs.clone();
+            probe(&queue, &drops, move |_| {
+                Poll::Ready(Output(outputs.clone()))
+            })
+        };
+        let (runnable, mut task) = Builder::new().spawn(future, queue.clone());
+        let taker = thread::spawn(move || {
+            let early = task.try_result().map(|result| result.is_ok());
+            (task, early)
+        });
+        queue.run(runnable);
+        let (mut task, early) = taker.join().unwrap();
+        match early {
+            Some(ok) => {
+                assert!(ok, "the task finished with its output");
+                assert_eq!(outputs.load(Ordering::SeqCst), 1);
+                assert!(task.try_result().is_none(), "the output is taken once");
+            }
+            None => {
+                assert!(matches!(task.try_result(), Some(Ok(_))));
+                assert_eq!(outputs.load(Ordering::SeqCst), 1);
+            }
+        }
+        drop(task);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert!(queue.task_freed());
+    });
+}
+
+/// (g) The executor drops the task's Runnable without running it (it is
+/// shutting down) while another thread awaits the handle: the future is
+/// dropped exactly once, and the awaiter sees `Cancelled` at once or is woken.
+#[test]
+fn runnable_dropped_while_another_thread_awaits_the_handle() {
+    model(|| {
+        let queue = Queue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let future = probe(&queue, &drops, |_| Poll::<()>::Pending);
+        let (runnable, mut task) = Builder::new().spawn(future, queue.clone());
+        let awaiter = thread::spawn(move || {
+            let flag = std::sync::Arc::new(FlagWaker(AtomicBool::new(false)));
+            let waker = Waker::from(flag.clone());
+            let first = match poll_task(&mut task, &waker) {
+                Poll::Ready(result) => Some(result.unwrap_err().is_cancelled()),
+                Poll::Pending => None,
+            };
+            (task, first, flag, waker)
+        });
+        queue.0.runnables.fetch_sub(1, Ordering::SeqCst);
+        drop(runnable);
+        let (mut task, first, flag, waker) = awaiter.join().unwrap();
+        match first {
+            Some(cancelled) => assert!(cancelled),
+            None => {
+                assert!(
+                    flag.0.load(Ordering::SeqCst),
+                    "lost wakeup: pending and never woken"
+                );
+                match poll_task(&mut task, &waker) {
+                    Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+                    other => panic!("woken but not cancelled: {}", other.is_ready()),
+                }
+            }
+        }
+        assert!(task.is_cancelled());
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "future dropped exactly once"
+        );
+        assert_eq!(queue.0.released.load(Ordering::SeqCst), 1);
+        drop(task);
         assert!(queue.task_freed());
     });
 }

@@ -14,9 +14,13 @@
 //!
 //! The one moment the table does not cover is inside `poll`, between dropping
 //! the future and setting `COMPLETED`; only the `RUNNING` poller is there.
+//!
+//! Every access to the stage is one `with_mut` closure on its cell (see
+//! `crate::loom`), so under loom each one is checked against the accesses of
+//! other threads: the state-word transition that hands over the right to the
+//! stage must also order the accesses.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
@@ -28,7 +32,7 @@ use std::task::{Context, Poll};
 use super::header::{next_task_id, Header, Meta, TaskVTable, NO_SLOT};
 use super::state::{CANCELLED, COMPLETED, TAKEN};
 use super::waker::borrowed_waker;
-use crate::loom::{AtomicUsize, Ordering};
+use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 use crate::{Runnable, Schedule};
 
 /// A caught panic payload, boxed once more so the stored output stays one word.
@@ -96,15 +100,18 @@ pub(crate) unsafe fn allocate<F: Future, S: Schedule>(
     NonNull::from(Box::leak(cell)).cast()
 }
 
+/// The typed cell behind a task header. Only shared: the stage is reached
+/// through `stage.with_mut`, under the access rights the state word grants
+/// (the caller holds `RUNNING` or the right to drop the future, or the task is
+/// `COMPLETED` and the caller owns the output).
+///
 /// # Safety
 ///
-/// `ptr` is a live `Cell<F, S>`, and the state machine grants the caller
-/// exclusive access to the stage (it holds `RUNNING` or the right to drop the
-/// future, or the task is `COMPLETED` and the caller owns the output).
-unsafe fn stage<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+/// `ptr` is the header of a live `Cell<F, S>` that stays live for `'a`.
+unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
     // SAFETY: the header is the first field of a `#[repr(C)]` Cell<F, S>, so
-    // the pointer is the cell's; exclusivity is the caller's contract.
-    unsafe { &mut *ptr.cast::<Cell<F, S>>().as_ref().stage.get() }
+    // the pointer is the cell's; liveness is the caller's contract.
+    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
 }
 
 /// # Safety
@@ -112,30 +119,35 @@ unsafe fn stage<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
 /// `ptr` is a live `Cell<F, S>` whose state is `RUNNING` (set by the caller),
 /// so its future is live.
 unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> bool {
-    // SAFETY: RUNNING gives this call exclusive access to the stage.
-    let stage = unsafe { stage::<F, S>(ptr) };
-    // SAFETY: not COMPLETED, so `future` is the live field. It lives inside
-    // the heap allocation and is never moved until it is dropped in place.
-    let future = unsafe { Pin::new_unchecked(&mut *stage.future) };
-    // SAFETY: the Runnable being run holds a reference for the whole poll.
-    let waker = ManuallyDrop::new(unsafe { borrowed_waker(ptr) });
-    let mut cx = Context::from_waker(&waker);
-    let outcome = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
-    let result = match outcome {
-        Ok(Poll::Pending) => return false,
-        Ok(Poll::Ready(output)) => Ok(output),
-        Err(payload) => Err(Box::new(payload)),
-    };
-    // SAFETY: the future is live and ours; after this the field is dead.
-    unsafe { drop_future_in_place::<F>(stage) };
-    stage.output = ManuallyDrop::new(result);
-    // SAFETY: the scheduler lives as long as the cell; the header is live.
-    unsafe {
-        ptr.cast::<Cell<F, S>>()
-            .as_ref()
-            .scheduler
-            .release(ptr.as_ref())
-    };
+    // SAFETY: the Runnable being run holds a reference for the whole poll,
+    // which keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    // One access for the whole poll: RUNNING is ours until we return.
+    let finished = cell.stage.with_mut(|stage| {
+        // SAFETY: RUNNING gives this call exclusive access to the stage, and
+        // the reference does not outlive this closure.
+        let stage = unsafe { &mut *stage };
+        // SAFETY: not COMPLETED, so `future` is the live field. It lives inside
+        // the heap allocation and is never moved until it is dropped in place.
+        let future = unsafe { Pin::new_unchecked(&mut *stage.future) };
+        // SAFETY: the Runnable's reference outlives this borrowed waker.
+        let waker = ManuallyDrop::new(unsafe { borrowed_waker(ptr) });
+        let mut cx = Context::from_waker(&waker);
+        let outcome = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
+        let result = match outcome {
+            Ok(Poll::Pending) => return false,
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(payload) => Err(Box::new(payload)),
+        };
+        // SAFETY: the future is live and ours; after this the field is dead.
+        unsafe { drop_future_in_place::<F>(stage) };
+        stage.output = ManuallyDrop::new(result);
+        true
+    });
+    if !finished {
+        return false;
+    }
+    cell.scheduler.release(&cell.header);
     true
 }
 
@@ -159,14 +171,14 @@ unsafe fn drop_future_in_place<F: Future>(stage: &mut Stage<F>) {
 /// `ptr` is a live, not `COMPLETED` `Cell<F, S>`, and the caller has the
 /// exclusive right to drop its future (it is not running).
 unsafe fn drop_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: exclusivity and liveness are the caller's contract.
-    unsafe {
-        drop_future_in_place::<F>(stage::<F, S>(ptr));
-        ptr.cast::<Cell<F, S>>()
-            .as_ref()
-            .scheduler
-            .release(ptr.as_ref());
-    }
+    // SAFETY: liveness is the caller's contract.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    cell.stage.with_mut(|stage| {
+        // SAFETY: the caller has the exclusive right to drop the future, which
+        // is live (not COMPLETED); the reference does not outlive this closure.
+        unsafe { drop_future_in_place::<F>(&mut *stage) }
+    });
+    cell.scheduler.release(&cell.header);
 }
 
 /// # Safety
@@ -175,19 +187,26 @@ unsafe fn drop_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// `CANCELLED` nor `TAKEN`) and owned by the caller; `out` points to an
 /// `Option<Result<F::Output, Panic>>`. The caller sets `TAKEN` afterwards.
 unsafe fn take_output<F: Future, S: Schedule>(ptr: NonNull<Header>, out: *mut ()) {
-    // SAFETY: per the contract the output is live and ours to move out.
-    unsafe {
-        let output = ManuallyDrop::take(&mut stage::<F, S>(ptr).output);
-        *out.cast::<Option<Result<F::Output, Panic>>>() = Some(output);
-    }
+    // SAFETY: liveness is the caller's contract.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let output = cell.stage.with_mut(|stage| {
+        // SAFETY: per the contract the output is live and ours to move out.
+        unsafe { ManuallyDrop::take(&mut (*stage).output) }
+    });
+    // SAFETY: per the contract `out` points to this option type.
+    unsafe { *out.cast::<Option<Result<F::Output, Panic>>>() = Some(output) };
 }
 
 /// # Safety
 ///
 /// As for `take_output`, without `out`.
 unsafe fn drop_output<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: per the contract the output is live and ours to drop.
-    let output = unsafe { ManuallyDrop::take(&mut stage::<F, S>(ptr).output) };
+    // SAFETY: liveness is the caller's contract.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let output = cell.stage.with_mut(|stage| {
+        // SAFETY: per the contract the output is live and ours to drop.
+        unsafe { ManuallyDrop::take(&mut (*stage).output) }
+    });
     // Nobody reads this output, so nobody could receive a panic from its
     // Drop: swallow it rather than unwind through the executor.
     let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
@@ -198,7 +217,7 @@ unsafe fn drop_output<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// The caller transfers one reference to the new `Runnable`.
 unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the reference the caller transfers keeps the cell alive.
-    let scheduler = unsafe { &ptr.cast::<Cell<F, S>>().as_ref().scheduler };
+    let scheduler = unsafe { &cell::<F, S>(ptr).scheduler };
     // SAFETY: the caller transfers one reference to the Runnable.
     scheduler.schedule(unsafe { Runnable::from_raw(ptr) });
 }
@@ -209,13 +228,24 @@ unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// completed) and the caller is the one party that observed it.
 unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: allocated by `allocate` as a Box<Cell<F, S>>; nobody else holds it.
-    let mut cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    // Under loom, the free counts as a write to both cells, so loom checks
+    // that it is ordered after every access to them on any thread (not while
+    // unwinding from a failed check, when loom's own state is mid-access).
+    #[cfg(loom)]
+    if !std::thread::panicking() {
+        cell.header.awaiter.with_mut(|_| ());
+        cell.stage.with_mut(|_| ());
+    }
     let state = cell.header.state.load(Ordering::Acquire);
     if state & COMPLETED != 0 && state & (CANCELLED | TAKEN) == 0 {
         // Normally the handle or the executor consumed the output already;
         // never leak one that is still live.
-        // SAFETY: the table in the module docs says `output` is live.
-        let output = unsafe { ManuallyDrop::take(&mut cell.stage.get_mut().output) };
+        let output = cell.stage.with_mut(|stage| {
+            // SAFETY: the table in the module docs says `output` is live, and
+            // we own the whole cell.
+            unsafe { ManuallyDrop::take(&mut (*stage).output) }
+        });
         let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
     }
     drop(cell);

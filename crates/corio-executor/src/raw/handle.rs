@@ -156,12 +156,15 @@ impl<T> Task<T> {
                 Err(actual) => state = actual,
             }
         }
-        // SAFETY: LOCKED gives us exclusive access to the awaiter slot.
-        let slot = unsafe { &mut *header.awaiter.get() };
-        let old = match slot {
-            Some(current) if current.will_wake(waker) => None,
-            _ => slot.replace(waker.clone()),
-        };
+        let old = header.awaiter.with_mut(|slot| {
+            // SAFETY: LOCKED gives us exclusive access to the awaiter slot,
+            // and the reference does not outlive this closure.
+            let slot = unsafe { &mut *slot };
+            match slot {
+                Some(current) if current.will_wake(waker) => None,
+                _ => slot.replace(waker.clone()),
+            }
+        });
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             let next = (state | AWAITER) & !LOCKED;

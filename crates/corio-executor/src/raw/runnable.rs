@@ -283,8 +283,10 @@ fn notify_awaiter(header: &Header) {
             Err(actual) => state = actual,
         }
     }
-    // SAFETY: LOCKED gives us exclusive access to the awaiter slot.
-    let waker = unsafe { (*header.awaiter.get()).take() };
+    let waker = header.awaiter.with_mut(|slot| {
+        // SAFETY: LOCKED gives us exclusive access to the awaiter slot.
+        unsafe { (*slot).take() }
+    });
     header
         .state
         .fetch_and(!(AWAITER | LOCKED), Ordering::Release);
