@@ -1,18 +1,42 @@
-//! The benchmark workloads: one module per workload, one function per runtime.
+//! The benchmark workloads: one module per workload (or per family of
+//! workloads), one function per runtime.
 //!
 //! To add a workload, write a module with a `corio`, a `tokio_ct` and a
 //! `smol_local` function (each takes the size and returns a
 //! [`Measurement`]) and a `WORKLOAD` constant naming them, then list it in
 //! [`ALL`]. `cargo xtask bench` picks it up from `corio-benches --list`.
+//! A family of variants (`queue`'s producer counts and bounds) makes its
+//! functions generic over const parameters and has one constant per variant.
+//!
+//! The sync workloads (`lock-*`, `semaphore`, `queue-*`) run corio's
+//! `corio::sync` beside `tokio::sync` on tokio and the smol ecosystem's
+//! `async-lock` and `async-channel` on smol, each with its own runtime's
+//! spawn and yield.
 
 use crate::measure::Measurement;
 use crate::runtime::Runtime;
 
+mod lock_contended;
+mod lock_uncontended;
+mod queue;
+mod semaphore;
 mod spawn;
 mod yielding;
 
 /// Every workload, in the order reports list them.
-pub(crate) static ALL: &[Workload] = &[spawn::WORKLOAD, yielding::WORKLOAD];
+pub(crate) static ALL: &[Workload] = &[
+    spawn::WORKLOAD,
+    yielding::WORKLOAD,
+    lock_uncontended::WORKLOAD,
+    lock_contended::WORKLOAD,
+    semaphore::WORKLOAD,
+    queue::BOUNDED_1,
+    queue::BOUNDED_4,
+    queue::BOUNDED_64,
+    queue::UNBOUNDED_1,
+    queue::UNBOUNDED_4,
+    queue::UNBOUNDED_64,
+];
 
 /// Runs a workload at a given size on one runtime and measures it.
 type RunFn = fn(usize) -> Measurement;
@@ -45,6 +69,13 @@ impl Workload {
     }
 }
 
+/// Splits a size of `n` ops over at most `max` tasks: (tasks, ops per task).
+/// Small sizes get fewer tasks rather than zero ops per task.
+fn split(n: usize, max: usize) -> (usize, usize) {
+    let tasks = max.min(n).max(1);
+    (tasks, n / tasks)
+}
+
 /// Looks a workload up by name.
 pub(crate) fn find(name: &str) -> Option<&'static Workload> {
     ALL.iter().find(|w| w.name == name)
@@ -64,6 +95,14 @@ mod tests {
                 assert!(m.ops > 0, "{} on {runtime} reported no ops", workload.name);
             }
         }
+    }
+
+    #[test]
+    fn split_gives_at_most_max_tasks() {
+        assert_eq!(split(1_000_000, 1_000), (1_000, 1_000));
+        assert_eq!(split(1_000_000, 64), (64, 15_625));
+        assert_eq!(split(10, 1_000), (10, 1));
+        assert_eq!(split(0, 4), (1, 0));
     }
 
     #[test]

@@ -22,5 +22,5 @@ pub use error::{payload_message, TaskError, TaskId};
 pub use info::{current_task, current_task_id, TaskInfo, TaskState};
 pub use local::{LocalExecutor, Spawner, MAINTENANCE_INTERVAL};
 pub use park::{Park, ThreadPark};
-pub use raw::{Header, Runnable, Task};
+pub use raw::{AbortHandle, Header, Runnable, Task};
 pub use spawn::{Builder, Schedule};

@@ -28,7 +28,7 @@ use crate::park::Park;
 use crate::raw::handle::request_cancel;
 use crate::raw::header::NO_SLOT;
 use crate::raw::runnable::cancel_now;
-use crate::raw::{Header, Runnable, Task};
+use crate::raw::{AbortHandle, Header, Runnable, Task};
 use crate::registry::Registry;
 use crate::spawn::{Builder, Schedule};
 use crate::TaskError;
@@ -469,6 +469,29 @@ impl Spawner {
             }
         });
         Some(out)
+    }
+
+    /// Cancels the task and, when called on the executor's thread for one of
+    /// its tasks that is not being polled right now, drops its future before
+    /// returning (so its `Drop` has run). Otherwise the future is dropped at
+    /// the next scheduling point, as with [`AbortHandle::cancel`]. Returns
+    /// whether the future was dropped here.
+    pub fn cancel_now(&self, task: &AbortHandle) -> bool {
+        let ptr = task.as_ptr();
+        // SAFETY: the AbortHandle's reference keeps the header alive.
+        let header = unsafe { ptr.as_ref() };
+        let droppable = self.shared.is_owner()
+            && !header.is_running()
+            && !header.is_completed()
+            && self.shared.registry.borrow().contains(header);
+        if !droppable {
+            task.cancel();
+            return false;
+        }
+        // SAFETY: a registered task of this executor, on its thread, and not
+        // running (single-threaded: nothing can start polling it meanwhile).
+        unsafe { cancel_now(ptr) };
+        true
     }
 
     /// Whether the calling thread is the executor's own thread.

@@ -65,6 +65,13 @@ impl Registry {
         task.set_slot(NO_SLOT);
     }
 
+    /// Whether `task` is registered here (at the slot its header records).
+    pub(crate) fn contains(&self, task: &Header) -> bool {
+        let index = task.slot();
+        index != NO_SLOT
+            && self.slots.get(index as usize) == Some(&(task as *const Header as usize))
+    }
+
     /// Visits every live task.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
         for &slot in &self.slots {

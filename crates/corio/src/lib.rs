@@ -41,9 +41,11 @@ pub use runtime::handle::{CallbackHandle, LoopHandle};
 pub use runtime::runner::{run, Builder, Runner};
 pub use runtime::threadsafe::ThreadsafeTask;
 pub use task::{
+    Failure, TaskGroup, TaskGroupError,
     all_tasks, create_local_task, create_task, current_task, yield_now, Task, TaskError, TaskId,
     TaskInfo,
 };
+pub use task::{as_completed, gather, shield, try_gather, wait, AsCompleted, ReturnWhen};
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, Elapsed};
 pub use to_thread::to_thread;
 
@@ -59,3 +61,8 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct CrateReadmeDoctests;
+
+/// The TaskGroup guide's examples (docs/taskgroup.md), compiled and run as doctests.
+#[doc = include_str!("../../../docs/taskgroup.md")]
+#[cfg(doctest)]
+pub struct TaskGroupGuideDoctests;

@@ -118,7 +118,7 @@ unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
 ///
 /// `ptr` is a live `Cell<F, S>` whose state is `RUNNING` (set by the caller),
 /// so its future is live.
-unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> bool {
+unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Option<bool> {
     // SAFETY: the Runnable being run holds a reference for the whole poll,
     // which keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
@@ -135,20 +135,20 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> bool {
         let mut cx = Context::from_waker(&waker);
         let outcome = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
         let result = match outcome {
-            Ok(Poll::Pending) => return false,
+            Ok(Poll::Pending) => return None,
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(Box::new(payload)),
         };
+        let panicked = result.is_err();
         // SAFETY: the future is live and ours; after this the field is dead.
         unsafe { drop_future_in_place::<F>(stage) };
         stage.output = ManuallyDrop::new(result);
-        true
+        Some(panicked)
     });
-    if !finished {
-        return false;
+    if finished.is_some() {
+        cell.scheduler.release(&cell.header);
     }
-    cell.scheduler.release(&cell.header);
-    true
+    finished
 }
 
 /// Drops the live future where it lies (a pinned future must be dropped in

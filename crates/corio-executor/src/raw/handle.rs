@@ -69,6 +69,38 @@ impl<T> Task<T> {
         state & (COMPLETED | CANCELLED) == COMPLETED | CANCELLED
     }
 
+    /// Whether the task ended by panicking (its result is a
+    /// `TaskError::Panicked`), without taking the result.
+    pub fn is_panicked(&self) -> bool {
+        self.header().state.load(Ordering::Acquire) & (COMPLETED | PANICKED) == COMPLETED | PANICKED
+    }
+
+    /// Waits until the task is done without taking its result: `Ready` once
+    /// it finished, panicked or was cancelled (then `await` or
+    /// [`try_result`](Self::try_result) gives the result). Registers
+    /// `cx`'s waker like polling the task does.
+    pub fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.header().state.load(Ordering::Acquire) & COMPLETED != 0 {
+            return Poll::Ready(());
+        }
+        self.register(cx.waker());
+        if self.header().state.load(Ordering::Acquire) & COMPLETED != 0 {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// A type-erased handle that can cancel the task and watch it end,
+    /// without owning its result. Holding one keeps the task's allocation
+    /// (not its future) alive.
+    pub fn abort_handle(&self) -> AbortHandle {
+        let old = self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
+        if old > (isize::MAX as usize) {
+            std::process::abort();
+        }
+        AbortHandle { ptr: self.ptr }
+    }
+
     /// Whether the task has ended: finished, panicked or cancelled.
     pub fn is_done(&self) -> bool {
         self.header().state.load(Ordering::Acquire) & COMPLETED != 0
@@ -179,6 +211,82 @@ impl<T> Task<T> {
             }
         }
         drop(old);
+    }
+}
+
+/// A type-erased handle to a task: cancel it, see whether it ended. Made by
+/// [`Task::abort_handle`]; cheap to clone (one atomic increment).
+pub struct AbortHandle {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: an AbortHandle only touches the header's atomics and immutable
+// fields, and cancelling is a single atomic transition; it holds a counted
+// reference, never the future or the output.
+unsafe impl Send for AbortHandle {}
+// SAFETY: as above.
+unsafe impl Sync for AbortHandle {}
+
+impl AbortHandle {
+    fn header(&self) -> &Header {
+        // SAFETY: our counted reference keeps the header alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    /// Requests cancellation, as [`Task::cancel`] does.
+    pub fn cancel(&self) -> bool {
+        // SAFETY: our counted reference keeps the task alive.
+        unsafe { request_cancel(self.ptr) }
+    }
+
+    /// Whether the task ended: finished, panicked or cancelled.
+    pub fn is_done(&self) -> bool {
+        self.header().is_completed()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.header().id()
+    }
+
+    /// The task's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.header().name()
+    }
+
+    /// Where the task was spawned.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.header().location()
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> AbortHandle {
+        let old = self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
+        if old > (isize::MAX as usize) {
+            std::process::abort();
+        }
+        AbortHandle { ptr: self.ptr }
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        // SAFETY: we own one counted reference and give it up.
+        unsafe { super::waker::drop_ref(self.ptr) }
+    }
+}
+
+impl std::fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("id", &self.id())
+            .field("done", &self.is_done())
+            .finish()
     }
 }
 

@@ -17,9 +17,9 @@ use crate::TaskId;
 
 /// The typed operations of one task, filled in per (future, output, scheduler).
 pub(crate) struct TaskVTable {
-    /// Polls the future once. Returns true when the future finished and was
+    /// Polls the future once. Returns `Some(panicked)` when the future finished and was
     /// dropped (its output, or its panic, is now stored).
-    pub(crate) poll: unsafe fn(NonNull<Header>) -> bool,
+    pub(crate) poll: unsafe fn(NonNull<Header>) -> Option<bool>,
     /// Drops the future without finishing it (cancellation).
     pub(crate) drop_future: unsafe fn(NonNull<Header>),
     /// Moves the live output out into `*mut Option<Result<T, Panic>>`.

@@ -16,6 +16,6 @@ pub(crate) mod runnable;
 pub(crate) mod state;
 pub(crate) mod waker;
 
-pub use handle::Task;
+pub use handle::{AbortHandle, Task};
 pub use header::Header;
 pub use runnable::Runnable;

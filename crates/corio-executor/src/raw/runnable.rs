@@ -113,12 +113,13 @@ unsafe fn run(ptr: NonNull<Header>) -> bool {
     // SAFETY: RUNNING is ours; the vtable matches the allocation.
     let finished = unsafe { (header.vtable.poll)(ptr) };
 
-    if finished {
+    if let Some(panicked) = finished {
         // With no handle left nobody will read the output: mark it TAKEN in
         // the same step, and drop it below.
+        let panicked = if panicked { PANICKED } else { 0 };
         let complete = |s: usize| {
             let taken = if s & HANDLE == 0 { TAKEN } else { 0 };
-            (s & !(RUNNING | SCHEDULED)) | COMPLETED | taken
+            (s & !(RUNNING | SCHEDULED)) | COMPLETED | taken | panicked
         };
         let new = complete(transition(header, complete));
         // SAFETY: COMPLETED is set; with no handle, nobody else will ever read

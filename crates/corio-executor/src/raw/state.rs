@@ -41,8 +41,12 @@ pub(crate) const CANCELLED: usize = 1 << 7;
 /// stage field is live (see `cell.rs`).
 pub(crate) const TAKEN: usize = 1 << 8;
 
+/// The future panicked: the stored output is the panic payload. Lets a
+/// handle tell how a task ended without taking its result.
+pub(crate) const PANICKED: usize = 1 << 9;
+
 /// Where the reference count starts.
-pub(crate) const REF_SHIFT: u32 = 9;
+pub(crate) const REF_SHIFT: u32 = 10;
 /// One reference: held by each `Waker` and by the `Runnable`.
 pub(crate) const REF_ONE: usize = 1 << REF_SHIFT;
 

@@ -4,14 +4,28 @@
 //! A task is a future the loop owns and polls. Awaiting its [`Task`] handle
 //! gives `Result<T, TaskError>`; dropping the handle does not cancel it.
 
+mod as_completed;
 mod builder;
+mod gather;
+mod group;
+mod group_error;
+mod macros;
+mod ready;
+mod shield;
+mod wait;
 mod yield_now;
 
 use std::future::Future;
 use std::panic::Location;
 
+pub use as_completed::{as_completed, AsCompleted};
 pub use builder::Builder;
+pub use gather::{gather, try_gather};
+pub use group::TaskGroup;
+pub use group_error::{Failure, PanicPayload, TaskGroupError};
 pub use corio_executor::{Task, TaskError, TaskId, TaskInfo, TaskState};
+pub use shield::shield;
+pub use wait::{wait, ReturnWhen};
 pub use yield_now::{yield_now, YieldNow};
 
 use crate::runtime::context;

@@ -1,0 +1,11 @@
+//! loom models of corio-sync's waiter lists and primitives, run with
+//! `RUSTFLAGS="--cfg loom" cargo test --release -p corio-sync --test loom`
+//! (or `cargo xtask loom`). One module per primitive family.
+#![cfg(loom)]
+
+#[path = "loom/lock.rs"]
+mod lock;
+#[path = "loom/queue.rs"]
+mod queue;
+#[path = "loom/signal.rs"]
+mod signal;
