@@ -16,17 +16,21 @@
 use crate::measure::Measurement;
 use crate::runtime::Runtime;
 
+mod gather;
 mod lock_contended;
 mod lock_uncontended;
 mod queue;
 mod semaphore;
 mod spawn;
+mod task_group;
 mod yielding;
 
 /// Every workload, in the order reports list them.
 pub(crate) static ALL: &[Workload] = &[
     spawn::WORKLOAD,
     yielding::WORKLOAD,
+    task_group::WORKLOAD,
+    gather::WORKLOAD,
     lock_uncontended::WORKLOAD,
     lock_contended::WORKLOAD,
     semaphore::WORKLOAD,

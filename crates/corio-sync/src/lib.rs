@@ -16,7 +16,9 @@ pub use promise::{Cancelled, Promise, PromiseWait};
 
 // Queue, LifoQueue, PriorityQueue.
 mod queue;
-pub use queue::{LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError};
+pub use queue::{
+    LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
+};
 
 // Lock, Semaphore, BoundedSemaphore.
 mod lock;

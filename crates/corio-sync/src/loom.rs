@@ -3,14 +3,10 @@
 //! `RUSTFLAGS="--cfg loom"` model-checks them (`tests/loom.rs`).
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-#[cfg(not(loom))]
-pub(crate) use std::sync::Arc;
+pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-#[cfg(loom)]
-pub(crate) use loom::sync::Arc;
+pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
 
 /// A mutex with one API in both builds: `parking_lot`'s (small, fast when
 /// uncontended, no poisoning) normally, loom's under `--cfg loom`.
@@ -32,12 +28,16 @@ pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 impl<T> Mutex<T> {
     #[cfg(not(loom))]
     pub(crate) const fn new(value: T) -> Mutex<T> {
-        Mutex { inner: parking_lot::Mutex::new(value) }
+        Mutex {
+            inner: parking_lot::Mutex::new(value),
+        }
     }
 
     #[cfg(loom)]
     pub(crate) fn new(value: T) -> Mutex<T> {
-        Mutex { inner: loom::sync::Mutex::new(value) }
+        Mutex {
+            inner: loom::sync::Mutex::new(value),
+        }
     }
 
     #[inline]

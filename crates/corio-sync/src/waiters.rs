@@ -83,7 +83,13 @@ impl<T> Default for WaitList<T> {
 
 impl<T> WaitList<T> {
     pub(crate) const fn new() -> WaitList<T> {
-        WaitList { entries: Vec::new(), head: NONE, tail: NONE, free: NONE, waiting: 0 }
+        WaitList {
+            entries: Vec::new(),
+            head: NONE,
+            tail: NONE,
+            free: NONE,
+            waiting: 0,
+        }
     }
 
     /// How many waiters are queued (notified ones excluded).
@@ -98,22 +104,35 @@ impl<T> WaitList<T> {
 
     /// Queues a waiter at the back with its request `data`.
     pub(crate) fn push_back(&mut self, data: T, waker: &Waker) -> WaiterKey {
-        let slot = Slot::Waiting { waker: waker.clone(), data };
+        let slot = Slot::Waiting {
+            waker: waker.clone(),
+            data,
+        };
         let index = if self.free != NONE {
             let index = self.free;
             let entry = &mut self.entries[index as usize];
-            let Slot::Vacant { next_free } = entry.slot else { unreachable!("free list holds vacant slots") };
+            let Slot::Vacant { next_free } = entry.slot else {
+                unreachable!("free list holds vacant slots")
+            };
             self.free = next_free;
             entry.slot = slot;
             index
         } else {
             assert!(self.entries.len() < NONE as usize, "too many waiters");
-            self.entries.push(Entry { generation: 0, prev: NONE, next: NONE, slot });
+            self.entries.push(Entry {
+                generation: 0,
+                prev: NONE,
+                next: NONE,
+                slot,
+            });
             (self.entries.len() - 1) as u32
         };
         self.link_back(index);
         self.waiting += 1;
-        WaiterKey { index, generation: self.entries[index as usize].generation }
+        WaiterKey {
+            index,
+            generation: self.entries[index as usize].generation,
+        }
     }
 
     /// The request of the first queued waiter.
@@ -137,7 +156,8 @@ impl<T> WaitList<T> {
         self.unlink(index);
         self.waiting -= 1;
         let entry = &mut self.entries[index as usize];
-        let Slot::Waiting { waker, data } = std::mem::replace(&mut entry.slot, Slot::Vacant { next_free: NONE })
+        let Slot::Waiting { waker, data } =
+            std::mem::replace(&mut entry.slot, Slot::Vacant { next_free: NONE })
         else {
             unreachable!("only waiting entries are linked")
         };
@@ -198,13 +218,15 @@ impl<T> WaitList<T> {
     }
 
     /// Whether `key` names a waiter that was notified and has not taken its grant.
+    #[cfg(test)]
     pub(crate) fn is_notified(&self, key: WaiterKey) -> bool {
-        self.entries
-            .get(key.index as usize)
-            .is_some_and(|e| e.generation == key.generation && matches!(e.slot, Slot::Notified { .. }))
+        self.entries.get(key.index as usize).is_some_and(|e| {
+            e.generation == key.generation && matches!(e.slot, Slot::Notified { .. })
+        })
     }
 
     /// Visits the queued waiters' requests in FIFO order.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         let mut index = self.head;
         std::iter::from_fn(move || {
@@ -233,7 +255,12 @@ impl<T> WaitList<T> {
     fn release(&mut self, index: u32) -> Slot<T> {
         let entry = &mut self.entries[index as usize];
         entry.generation = entry.generation.wrapping_add(1);
-        let slot = std::mem::replace(&mut entry.slot, Slot::Vacant { next_free: self.free });
+        let slot = std::mem::replace(
+            &mut entry.slot,
+            Slot::Vacant {
+                next_free: self.free,
+            },
+        );
         self.free = index;
         slot
     }

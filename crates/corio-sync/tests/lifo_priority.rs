@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use corio_sync::{LifoQueue, PriorityQueue, QueueShutDown, TaskDoneError, TryGetError, TryPutError};
+use corio_sync::{
+    LifoQueue, PriorityQueue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
+};
 
 #[derive(Default)]
 struct Recorder(AtomicUsize);
@@ -28,7 +30,10 @@ struct Handle<'a, O> {
 
 impl<'a, O> Handle<'a, O> {
     fn pending(future: impl Future<Output = O> + 'a) -> Self {
-        let mut handle = Handle { future: Box::pin(future), recorder: Arc::default() };
+        let mut handle = Handle {
+            future: Box::pin(future),
+            recorder: Arc::default(),
+        };
         assert!(handle.poll().is_pending(), "expected the future to wait");
         handle
     }
@@ -100,7 +105,10 @@ fn bounded_lifo_and_priority() {
     assert_eq!(lifo.put_nowait(0), Err(TryPutError::Full(0)));
     assert_eq!(priority.put_nowait(0), Err(TryPutError::Full(0)));
     assert_eq!((lifo.maxsize(), priority.qsize()), (2, 2));
-    assert_eq!(format!("{priority:?}"), "PriorityQueue { maxsize: 2, qsize: 2, .. }");
+    assert_eq!(
+        format!("{priority:?}"),
+        "PriorityQueue { maxsize: 2, qsize: 2, .. }"
+    );
 }
 
 #[test]
@@ -137,8 +145,16 @@ fn woken_getters_take_the_newest_or_smallest_when_they_run() {
     lifo.put_nowait("old").unwrap();
     lifo.put_nowait("new").unwrap();
     assert_eq!(getter.wakes(), 1);
-    assert_eq!(lifo.get_nowait(), Ok("new"), "one item is free for the taking");
-    assert_eq!(lifo.get_nowait(), Err(TryGetError::Empty), "the other is promised");
+    assert_eq!(
+        lifo.get_nowait(),
+        Ok("new"),
+        "one item is free for the taking"
+    );
+    assert_eq!(
+        lifo.get_nowait(),
+        Err(TryGetError::Empty),
+        "the other is promised"
+    );
     assert_eq!(getter.ready(), Ok("old"));
 
     let priority = PriorityQueue::new(0);
@@ -156,7 +172,11 @@ fn dropped_woken_getter_leaves_every_item_in_its_place() {
     lifo.put_nowait(1).unwrap();
     lifo.put_nowait(2).unwrap();
     drop(getter);
-    assert_eq!(drain(|| lifo.get_nowait()), [2, 1], "newest first, as if never promised");
+    assert_eq!(
+        drain(|| lifo.get_nowait()),
+        [2, 1],
+        "newest first, as if never promised"
+    );
 
     let priority = PriorityQueue::new(0);
     let getter = Handle::pending(priority.get());
@@ -201,32 +221,35 @@ fn shutdown_and_join_are_shared_semantics() {
 
 #[test]
 fn async_lifo_and_priority_on_tokio() {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-        let queue = Arc::new(PriorityQueue::new(3));
-        let consumer = {
-            let queue = queue.clone();
-            tokio::spawn(async move {
-                let mut got = Vec::new();
-                while let Ok(item) = queue.get().await {
-                    got.push(item);
-                    tokio::task::yield_now().await;
-                }
-                got
-            })
-        };
-        for i in (0..20).rev() {
-            queue.put(i).await.unwrap();
-        }
-        queue.shutdown(false);
-        let got = consumer.await.unwrap();
-        let mut sorted = got.clone();
-        sorted.sort_unstable();
-        assert_eq!(sorted, (0..20).collect::<Vec<_>>());
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let queue = Arc::new(PriorityQueue::new(3));
+            let consumer = {
+                let queue = queue.clone();
+                tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    while let Ok(item) = queue.get().await {
+                        got.push(item);
+                        tokio::task::yield_now().await;
+                    }
+                    got
+                })
+            };
+            for i in (0..20).rev() {
+                queue.put(i).await.unwrap();
+            }
+            queue.shutdown(false);
+            let got = consumer.await.unwrap();
+            let mut sorted = got.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..20).collect::<Vec<_>>());
 
-        let stack = LifoQueue::new(0);
-        for i in 0..3 {
-            stack.put(i).await.unwrap();
-        }
-        assert_eq!(stack.get().await, Ok(2));
-    });
+            let stack = LifoQueue::new(0);
+            for i in 0..3 {
+                stack.put(i).await.unwrap();
+            }
+            assert_eq!(stack.get().await, Ok(2));
+        });
 }

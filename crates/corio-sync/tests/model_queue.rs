@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use corio_sync::{LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError};
+use corio_sync::{
+    LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
+};
 use proptest::prelude::*;
 
 type Item = u32;
@@ -190,12 +192,18 @@ impl Model {
             Kind::Fifo => self.items.pop_front(),
             Kind::Lifo => self.items.pop_back(),
             Kind::Priority => {
-                let (index, _) = self.items.iter().enumerate().min_by_key(|(_, item)| **item)?;
+                let (index, _) = self
+                    .items
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, item)| **item)?;
                 self.items.remove(index)
             }
         }?;
         if let Some(putter) = self.putters.pop_front() {
-            let Some(Expect::PutWaiting(moved)) = self.futures.get(&putter).copied() else { unreachable!() };
+            let Some(Expect::PutWaiting(moved)) = self.futures.get(&putter).copied() else {
+                unreachable!()
+            };
             self.wake(putter, Expect::PutDone);
             self.insert(moved);
         }
@@ -345,7 +353,9 @@ impl Model {
             self.wake(getter, Expect::GetShutDown);
         }
         for putter in std::mem::take(&mut self.putters) {
-            let Some(Expect::PutWaiting(item)) = self.futures.get(&putter).copied() else { unreachable!() };
+            let Some(Expect::PutWaiting(item)) = self.futures.get(&putter).copied() else {
+                unreachable!()
+            };
             self.wake(putter, Expect::PutFailed(item));
         }
         drained
@@ -464,7 +474,12 @@ fn run(kind: Kind, maxsize: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
         for (id, _, recorder) in &live {
             let wakes = recorder.0.load(Ordering::SeqCst);
             prop_assert!(wakes <= 1, "future {} woken {} times", id, wakes);
-            prop_assert_eq!(wakes, model.wakes.get(id).copied().unwrap_or(0), "wakes of future {}", id);
+            prop_assert_eq!(
+                wakes,
+                model.wakes.get(id).copied().unwrap_or(0),
+                "wakes of future {}",
+                id
+            );
         }
     }
 
@@ -472,7 +487,10 @@ fn run(kind: Kind, maxsize: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
     {
         let mut join = queue.join();
         let waker = Waker::from(Arc::new(Recorder::default()));
-        let ready = join.as_mut().poll(&mut Context::from_waker(&waker)).is_ready();
+        let ready = join
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready();
         prop_assert_eq!(ready, model.unfinished == 0);
     }
     for _ in 0..model.unfinished {
@@ -501,8 +519,16 @@ fn run(kind: Kind, maxsize: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
     // FIFO: items leave in the order they went in (insertion order follows
     // the sequence numbers, as waiting putters are never overtaken).
     if kind == Kind::Fifo {
-        let seqs: Vec<_> = ledger.got_in_order.iter().map(|item| item & 0xffff).collect();
-        prop_assert!(seqs.windows(2).all(|w| w[0] < w[1]), "FIFO order broken: {:?}", seqs);
+        let seqs: Vec<_> = ledger
+            .got_in_order
+            .iter()
+            .map(|item| item & 0xffff)
+            .collect();
+        prop_assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "FIFO order broken: {:?}",
+            seqs
+        );
     }
     Ok(())
 }

@@ -28,7 +28,10 @@ struct Handle<'a, O> {
 
 impl<'a, O> Handle<'a, O> {
     fn new(future: impl Future<Output = O> + 'a) -> Self {
-        Handle { future: Box::pin(future), recorder: Arc::default() }
+        Handle {
+            future: Box::pin(future),
+            recorder: Arc::default(),
+        }
     }
 
     fn poll(&mut self) -> Poll<O> {
@@ -56,7 +59,9 @@ impl<'a, O> Handle<'a, O> {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
 }
 
 /// An item that counts how many of its kind were dropped.
@@ -110,14 +115,20 @@ fn errors_display_and_give_items_back() {
     assert_eq!(TryPutError::Full(5).into_inner(), 5);
     assert!(TryPutError::Full(5).is_full() && !TryPutError::Full(5).is_shut_down());
     assert!(TryPutError::ShutDown(5).is_shut_down());
-    assert_eq!(TryPutError::from(QueueShutDown(7)), TryPutError::ShutDown(7));
+    assert_eq!(
+        TryPutError::from(QueueShutDown(7)),
+        TryPutError::ShutDown(7)
+    );
     assert_eq!(TryGetError::from(QueueShutDown(())), TryGetError::ShutDown);
     assert_eq!(QueueShutDown("x").into_inner(), "x");
     assert_eq!(TryPutError::Full(()).to_string(), "queue is full");
     assert_eq!(TryPutError::ShutDown(()).to_string(), "queue is shut down");
     assert_eq!(TryGetError::Empty.to_string(), "queue is empty");
     assert_eq!(QueueShutDown(()).to_string(), "queue is shut down");
-    assert_eq!(TaskDoneError.to_string(), "task_done() called more times than items were put");
+    assert_eq!(
+        TaskDoneError.to_string(),
+        "task_done() called more times than items were put"
+    );
     // Debug does not need T: Debug.
     struct Opaque;
     assert_eq!(format!("{:?}", TryPutError::Full(Opaque)), "Full(..)");
@@ -168,10 +179,16 @@ fn getters_are_served_in_order_each_woken_once() {
     let queue = Queue::new(0);
     let mut getters: Vec<_> = (0..3).map(|_| Handle::pending(queue.get())).collect();
     queue.put_nowait(10).unwrap();
-    assert_eq!(getters.iter().map(Handle::wakes).collect::<Vec<_>>(), [1, 0, 0]);
+    assert_eq!(
+        getters.iter().map(Handle::wakes).collect::<Vec<_>>(),
+        [1, 0, 0]
+    );
     queue.put_nowait(11).unwrap();
     queue.put_nowait(12).unwrap();
-    assert_eq!(getters.iter().map(Handle::wakes).collect::<Vec<_>>(), [1, 1, 1]);
+    assert_eq!(
+        getters.iter().map(Handle::wakes).collect::<Vec<_>>(),
+        [1, 1, 1]
+    );
     let got: Vec<_> = getters.iter_mut().map(|g| g.ready().unwrap()).collect();
     assert_eq!(got, [10, 11, 12]);
     assert!(getters.iter().all(|g| g.wakes() == 1));
@@ -201,7 +218,10 @@ fn putters_are_served_in_order_each_woken_once() {
     let mut out = Vec::new();
     for (i, expected_wakes) in [[1, 0, 0], [1, 1, 0], [1, 1, 1]].into_iter().enumerate() {
         out.push(queue.get_nowait().unwrap());
-        assert_eq!(putters.iter().map(Handle::wakes).collect::<Vec<_>>(), expected_wakes);
+        assert_eq!(
+            putters.iter().map(Handle::wakes).collect::<Vec<_>>(),
+            expected_wakes
+        );
         assert_eq!(putters[i].ready(), Ok(()));
     }
     out.push(queue.get_nowait().unwrap());
@@ -243,7 +263,11 @@ fn woken_getter_dropped_puts_its_item_back_at_the_front() {
     queue.put_nowait("a").unwrap();
     queue.put_nowait("b").unwrap();
     assert_eq!(first.wakes(), 1);
-    assert_eq!(queue.get_nowait(), Ok("a"), "b is free; a is promised... to the first getter");
+    assert_eq!(
+        queue.get_nowait(),
+        Ok("a"),
+        "one item is free: get_nowait takes the oldest, the other stays promised"
+    );
     drop(first);
     // The promise is gone: nothing lost, order kept.
     assert_eq!(queue.get_nowait(), Ok("b"));
@@ -266,7 +290,11 @@ fn putter_dropped_while_waiting_drops_its_item_and_leaves_no_trace() {
     let first = Handle::pending(queue.put(Tracked(1, drops.clone())));
     let mut second = Handle::pending(queue.put(Tracked(2, drops.clone())));
     drop(first);
-    assert_eq!(drops.load(Ordering::SeqCst), 1, "the item goes with the future");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the item goes with the future"
+    );
     assert_eq!(queue.get_nowait().unwrap().0, 0);
     assert_eq!(second.wakes(), 1);
     assert!(second.ready().is_ok());
@@ -316,7 +344,10 @@ fn task_done_and_join() {
     drop(joiners.remove(1)); // a dropped joiner leaves no trace
     queue.get_nowait().unwrap();
     queue.get_nowait().unwrap();
-    assert!(joiners.iter().all(|j| j.wakes() == 0), "getting is not finishing");
+    assert!(
+        joiners.iter().all(|j| j.wakes() == 0),
+        "getting is not finishing"
+    );
     queue.task_done().unwrap();
     assert!(joiners.iter_mut().all(|j| j.poll().is_pending()));
     queue.task_done().unwrap();
@@ -352,7 +383,11 @@ fn shutdown_fails_puts_and_lets_gets_drain() {
     queue.shutdown(false);
     assert!(queue.is_shut_down());
     assert_eq!(putter.wakes(), 1);
-    assert_eq!(putter.ready(), Err(QueueShutDown(3)), "the waiting putter gets its item back");
+    assert_eq!(
+        putter.ready(),
+        Err(QueueShutDown(3)),
+        "the waiting putter gets its item back"
+    );
     assert_eq!(queue.put_nowait(4), Err(TryPutError::ShutDown(4)));
     assert_eq!(Handle::new(queue.put(5)).ready(), Err(QueueShutDown(5)));
     assert_eq!(queue.qsize(), 2);
@@ -401,7 +436,11 @@ fn immediate_shutdown_empties_the_queue_and_releases_join() {
     let mut putter = Handle::pending(queue.put(Tracked(9, drops.clone())));
     let mut join = Handle::pending(queue.join());
     queue.shutdown(true);
-    assert_eq!(drops.load(Ordering::SeqCst), 2, "the queued items were dropped");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        2,
+        "the queued items were dropped"
+    );
     assert!(queue.is_empty());
     assert!(matches!(putter.ready(), Err(QueueShutDown(Tracked(9, _)))));
     assert_eq!(join.wakes(), 1, "the removed items count as done");
@@ -433,7 +472,15 @@ fn immediate_shutdown_fails_woken_getters_too() {
     for i in 1..=3 {
         queue.put_nowait(i).unwrap();
     }
-    assert_eq!([woken.wakes(), passed_on.wakes(), dropped_woken.wakes(), heir.wakes()], [1, 1, 1, 0]);
+    assert_eq!(
+        [
+            woken.wakes(),
+            passed_on.wakes(),
+            dropped_woken.wakes(),
+            heir.wakes()
+        ],
+        [1, 1, 1, 0]
+    );
     drop(passed_on); // its promise passes to the last getter
     assert_eq!(heir.wakes(), 1);
     let mut waiting = Handle::pending(queue.get());
@@ -535,7 +582,10 @@ fn spawned_getters_are_served_in_order_on_tokio() {
 
 #[test]
 fn bounded_producers_and_consumers_across_threads() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let queue = Arc::new(Queue::new(8));
         let producers: Vec<_> = (0..4u64)
@@ -575,7 +625,9 @@ fn bounded_producers_and_consumers_across_threads() {
             all.extend(got);
         }
         all.sort_unstable();
-        let expected: Vec<_> = (0..4u64).flat_map(|p| (0..2_000).map(move |i| p * 1_000_000 + i)).collect();
+        let expected: Vec<_> = (0..4u64)
+            .flat_map(|p| (0..2_000).map(move |i| p * 1_000_000 + i))
+            .collect();
         assert_eq!(all, expected, "no item lost or duplicated");
     });
 }

@@ -19,7 +19,9 @@ fn main() {
                 group.create_task(async move {
                     let mut done = 0;
                     loop {
-                        let Some(job) = jobs.lock().unwrap().pop() else { return Ok(done) };
+                        let Some(job) = jobs.lock().unwrap().pop() else {
+                            return Ok(done);
+                        };
                         corio::sleep(Duration::from_millis(u64::from(job % 5) + 1)).await;
                         if job == 13 {
                             return Err(format!("worker {worker}: job {job} failed"));

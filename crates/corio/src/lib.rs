@@ -21,6 +21,11 @@
 //! | `await asyncio.sleep(1)` | [`sleep`]`(Duration::from_secs(1)).await` |
 //! | `asyncio.wait_for(aw, t)` | [`timeout`]`(t, fut).await` |
 //! | `asyncio.to_thread(f)` | [`to_thread`]`(f).await` |
+//! | `async with asyncio.TaskGroup()` | [`TaskGroup::scope`] |
+//! | `asyncio.gather(*aws)` | [`gather`]`(futs).await`, [`gather!`] |
+//! | `asyncio.wait(tasks, return_when=...)` | [`wait`]`(tasks, ReturnWhen::..., timeout).await` |
+//! | `asyncio.as_completed(aws)` | [`as_completed`]`(futs)` (a `Stream`) |
+//! | `asyncio.shield(aw)` | [`shield`]`(fut).await` |
 //! | `loop.call_soon(cb)` | [`LoopHandle::call_soon`] |
 //!
 //! Scheduling is asyncio's, and deterministic: one FIFO queue holds ready
@@ -41,9 +46,8 @@ pub use runtime::handle::{CallbackHandle, LoopHandle};
 pub use runtime::runner::{run, Builder, Runner};
 pub use runtime::threadsafe::ThreadsafeTask;
 pub use task::{
-    Failure, TaskGroup, TaskGroupError,
-    all_tasks, create_local_task, create_task, current_task, yield_now, Task, TaskError, TaskId,
-    TaskInfo,
+    all_tasks, create_local_task, create_task, current_task, yield_now, Failure, Task, TaskError,
+    TaskGroup, TaskGroupError, TaskId, TaskInfo,
 };
 pub use task::{as_completed, gather, shield, try_gather, wait, AsCompleted, ReturnWhen};
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, Elapsed};

@@ -104,8 +104,14 @@ fn a_failing_child_cancels_siblings_and_the_body() {
         })
         .await
         .unwrap_err();
-        assert!(sibling_dropped.load(Ordering::SeqCst), "the sibling's Drop ran before scope returned");
-        assert!(!after_await.load(Ordering::SeqCst), "code after the body's await never ran");
+        assert!(
+            sibling_dropped.load(Ordering::SeqCst),
+            "the sibling's Drop ran before scope returned"
+        );
+        assert!(
+            !after_await.load(Ordering::SeqCst),
+            "code after the body's await never ran"
+        );
         assert!(!error.is_cancelled());
         assert_eq!(error.errors().len(), 1);
         assert_eq!(error.errors()[0].error().map(String::as_str), Some("boom"));
@@ -161,7 +167,11 @@ fn three_children_failing_in_one_iteration_are_all_collected_in_order() {
         .unwrap_err();
         // All three ran in the same iteration, before the cancellation
         // reached them: all three are collected, in order, as asyncio does.
-        let errors: Vec<_> = error.errors().iter().map(|f| f.error().unwrap().clone()).collect();
+        let errors: Vec<_> = error
+            .errors()
+            .iter()
+            .map(|f| f.error().unwrap().clone())
+            .collect();
         assert_eq!(errors, ["e0", "e1", "e2"]);
         assert!(sleeper_dropped.load(Ordering::SeqCst));
     });
@@ -184,7 +194,10 @@ fn the_body_failing_after_an_await_cancels_the_children() {
         .await
         .unwrap_err();
         assert!(child_dropped.load(Ordering::SeqCst));
-        assert_eq!(error.errors()[0].error().map(String::as_str), Some("body failed"));
+        assert_eq!(
+            error.errors()[0].error().map(String::as_str),
+            Some("body failed")
+        );
     });
 }
 
@@ -213,7 +226,9 @@ fn the_body_failing_before_any_await_cancels_children_before_they_run() {
 fn a_panicking_child_fails_the_group_with_its_payload_and_the_loop_goes_on() {
     corio::run(async {
         let error = Group::scope(|group| async move {
-            corio::task::Builder::new().name("unrelated").create(async {});
+            corio::task::Builder::new()
+                .name("unrelated")
+                .create(async {});
             group.create_task(async {
                 corio::yield_now().await;
                 if true {
@@ -252,8 +267,13 @@ fn an_inner_group_failure_surfaces_in_the_outer_error() {
         .await
         .unwrap_err();
         let nested = error.errors()[0].error().unwrap();
-        let nested = nested.downcast_ref::<corio::TaskGroupError<String>>().expect("the inner TaskGroupError");
-        assert_eq!(nested.errors()[0].error().map(String::as_str), Some("inner boom"));
+        let nested = nested
+            .downcast_ref::<corio::TaskGroupError<String>>()
+            .expect("the inner TaskGroupError");
+        assert_eq!(
+            nested.errors()[0].error().map(String::as_str),
+            Some("inner boom")
+        );
     });
 }
 
@@ -315,7 +335,11 @@ fn dropping_the_scope_future_drops_every_child_before_the_drop_returns() {
         })
         .await;
         assert!(result.is_err(), "the timeout expired");
-        assert_eq!(dropped.load(Ordering::SeqCst), 5, "all children dropped by the time the timeout returned");
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            5,
+            "all children dropped by the time the timeout returned"
+        );
     });
 }
 
@@ -423,7 +447,9 @@ fn adding_to_a_cancelling_group_gives_a_cancelled_task_that_never_runs() {
 #[should_panic(expected = "TaskGroup is finished")]
 fn adding_after_scope_returned_panics() {
     corio::run(async {
-        let kept = Group::scope(|group| async move { Ok(group.clone()) }).await.unwrap();
+        let kept = Group::scope(|group| async move { Ok(group.clone()) })
+            .await
+            .unwrap();
         kept.create_task(async { Ok(()) });
     });
 }
@@ -500,7 +526,10 @@ fn a_group_of_100k_children_frees_finished_ones_while_it_runs() {
         // Every child yielded once, then all failed in the same iteration:
         // all 10,000 failures are collected, in order.
         assert_eq!(failures.errors().len(), 10_000);
-        assert_eq!(failures.errors()[0].error().map(String::as_str), Some("child 9"));
+        assert_eq!(
+            failures.errors()[0].error().map(String::as_str),
+            Some("child 9")
+        );
         // Finished children were released: only the loop's main task is left.
         assert_eq!(corio::all_tasks().len(), 1);
     });
@@ -511,7 +540,9 @@ fn a_long_lived_group_does_not_grow() {
     corio::run(async {
         Group::scope(|group| async move {
             for _ in 0..20 {
-                let batch: Vec<_> = (0..1000).map(|_| group.create_task(async { Ok(()) })).collect();
+                let batch: Vec<_> = (0..1000)
+                    .map(|_| group.create_task(async { Ok(()) }))
+                    .collect();
                 for task in batch {
                     task.await.unwrap();
                 }

@@ -178,7 +178,11 @@ impl<S: Storage> Core<S> {
     pub(crate) fn get_nowait(&self) -> Result<S::Item, TryGetError> {
         let mut state = self.state.lock();
         if !state.available() {
-            return Err(if state.shut_down { TryGetError::ShutDown } else { TryGetError::Empty });
+            return Err(if state.shut_down {
+                TryGetError::ShutDown
+            } else {
+                TryGetError::Empty
+            });
         }
         let mut wakeups = Wakeups::default();
         let item = state.take(&mut wakeups);
@@ -188,15 +192,24 @@ impl<S: Storage> Core<S> {
     }
 
     pub(crate) fn put(&self, item: S::Item) -> Put<'_, S> {
-        Put { core: self, stage: Stage::Start(item) }
+        Put {
+            core: self,
+            stage: Stage::Start(item),
+        }
     }
 
     pub(crate) fn get(&self) -> Get<'_, S> {
-        Get { core: self, stage: Stage::Start(()) }
+        Get {
+            core: self,
+            stage: Stage::Start(()),
+        }
     }
 
     pub(crate) fn join(&self) -> Join<'_, S> {
-        Join { core: self, stage: Stage::Start(()) }
+        Join {
+            core: self,
+            stage: Stage::Start(()),
+        }
     }
 
     pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
@@ -364,7 +377,9 @@ impl<S: Storage> Future for Get<'_, S> {
 
 impl<S: Storage> Drop for Get<'_, S> {
     fn drop(&mut self) {
-        let Stage::Waiting(key) = self.stage else { return };
+        let Stage::Waiting(key) = self.stage else {
+            return;
+        };
         let mut state = self.core.state.lock();
         // A ticket never redeemed passes to the next waiting getter, or its
         // item becomes available again. (`reserved` is zero only after an

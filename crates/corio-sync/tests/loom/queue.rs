@@ -1,7 +1,8 @@
 //! loom models of the queues: a bounded(1) producer and consumers with a
 //! getter future dropped mid-way (its reserved item must pass on, never be
 //! lost), and a put racing a shutdown and a get (no item lost or duplicated,
-//! the put either done or failed with its item back).
+//! the put either done or failed with its item back), and a waiting putter
+//! dropped while a get makes room (its item put exactly once or dropped).
 
 use std::future::Future;
 use std::pin::pin;
@@ -99,7 +100,9 @@ fn put_races_shutdown(immediate: bool) {
         queue.put_nowait(Tracked(0, dropped.clone())).unwrap();
         let putter = {
             let (queue, dropped) = (queue.clone(), dropped.clone());
-            thread::spawn(move || block_on(queue.put(Tracked(1, dropped))).map_err(|QueueShutDown(item)| item.0))
+            thread::spawn(move || {
+                block_on(queue.put(Tracked(1, dropped))).map_err(|QueueShutDown(item)| item.0)
+            })
         };
         let getter = {
             let queue = queue.clone();
@@ -108,8 +111,12 @@ fn put_races_shutdown(immediate: bool) {
         queue.shutdown(immediate);
         let put = putter.join().unwrap();
         let got = getter.join().unwrap();
-        let left: Vec<u32> = std::iter::from_fn(|| queue.get_nowait().ok().map(|item| item.0)).collect();
-        assert_eq!(queue.get_nowait().map(|item| item.0), Err(TryGetError::ShutDown));
+        let left: Vec<u32> =
+            std::iter::from_fn(|| queue.get_nowait().ok().map(|item| item.0)).collect();
+        assert_eq!(
+            queue.get_nowait().map(|item| item.0),
+            Err(TryGetError::ShutDown)
+        );
         if !immediate {
             assert_eq!(got, Some(0), "a plain shutdown lets gets drain");
         }
@@ -143,4 +150,40 @@ fn put_races_plain_shutdown_and_a_get() {
 #[test]
 fn put_races_immediate_shutdown_and_a_get() {
     put_races_shutdown(true);
+}
+
+#[test]
+fn waiting_putter_dropped_races_a_get() {
+    loom::model(|| {
+        let dropped = std::sync::Arc::new(StdMutex::new(Vec::new()));
+        let queue = Arc::new(Queue::new(1));
+        queue.put_nowait(Tracked(0, dropped.clone())).unwrap();
+        let putter = {
+            let (queue, dropped) = (queue.clone(), dropped.clone());
+            thread::spawn(move || {
+                let mut put = pin!(queue.put(Tracked(1, dropped)));
+                let polled = put.as_mut().poll(&mut Context::from_waker(&noop_waker()));
+                thread::yield_now();
+                polled.is_ready()
+            })
+        };
+        let got = block_on(queue.get()).unwrap();
+        assert_eq!(got.0, 0);
+        drop(got);
+        let ready_at_once = putter.join().unwrap();
+        // Taken before draining: draining drops the items it takes.
+        let dropped_now = dropped.lock().unwrap().clone();
+        let left: Vec<u32> =
+            std::iter::from_fn(|| queue.get_nowait().ok().map(|item| item.0)).collect();
+        // The put either happened (item 1 in the queue, not dropped) or its
+        // item went with the dropped future; never both, never neither.
+        assert_eq!(left.contains(&1), !dropped_now.contains(&1));
+        if ready_at_once {
+            assert_eq!(left, [1]);
+        }
+        drop(queue);
+        let mut dropped = dropped.lock().unwrap().clone();
+        dropped.sort_unstable();
+        assert_eq!(dropped, [0, 1]);
+    });
 }

@@ -72,7 +72,9 @@ pub struct TaskGroup<E> {
 
 impl<E> Clone for TaskGroup<E> {
     fn clone(&self) -> Self {
-        TaskGroup { inner: self.inner.clone() }
+        TaskGroup {
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -132,7 +134,12 @@ impl<E: Send + 'static> TaskGroup<E> {
             }),
         };
         let body = body(group.clone());
-        Scope { group, body: Some(body), output: None }.await
+        Scope {
+            group,
+            body: Some(body),
+            output: None,
+        }
+        .await
     }
 
     /// Adds a child task. It runs concurrently; its `Err` (or panic) fails
@@ -153,7 +160,14 @@ impl<E: Send + 'static> TaskGroup<E> {
         T: Send + 'static,
     {
         let location = Location::caller();
-        self.add(|child| self.inner.spawner.spawn_with(TaskBuilder::new().location(location), child), future)
+        self.add(
+            |child| {
+                self.inner
+                    .spawner
+                    .spawn_with(TaskBuilder::new().location(location), child)
+            },
+            future,
+        )
     }
 
     /// Adds a child task that need not be `Send` (it runs on the loop's thread).
@@ -168,7 +182,14 @@ impl<E: Send + 'static> TaskGroup<E> {
         T: 'static,
     {
         let location = Location::caller();
-        self.add(|child| self.inner.spawner.spawn_local_with(TaskBuilder::new().location(location), child), future)
+        self.add(
+            |child| {
+                self.inner
+                    .spawner
+                    .spawn_local_with(TaskBuilder::new().location(location), child)
+            },
+            future,
+        )
     }
 
     fn add<F, T>(&self, spawn: impl FnOnce(ChildFuture<F, E>) -> Task<T>, future: F) -> Task<T>
@@ -187,7 +208,13 @@ impl<E: Send + 'static> TaskGroup<E> {
         };
         // Spawn outside the lock: spawning onto a closed loop drops the
         // child at once, and its guard locks the state.
-        let task = spawn(ChildFuture { future, guard: ChildGuard { group: self.inner.clone(), key } });
+        let task = spawn(ChildFuture {
+            future,
+            guard: ChildGuard {
+                group: self.inner.clone(),
+                key,
+            },
+        });
         let mut state = self.inner.state.lock();
         if !task.is_done() {
             if state.cancelling {
@@ -250,12 +277,16 @@ impl<E: Send + 'static> Group<E> {
         } else if started {
             let group = self.clone();
             let cancel_children = async move {
-                let children: Vec<AbortHandle> = group.state.lock().children.values().cloned().collect();
+                let children: Vec<AbortHandle> =
+                    group.state.lock().children.values().cloned().collect();
                 for child in children {
                     child.cancel();
                 }
             };
-            drop(self.spawner.spawn_with(TaskBuilder::new().hidden(true), cancel_children));
+            drop(
+                self.spawner
+                    .spawn_with(TaskBuilder::new().hidden(true), cancel_children),
+            );
         }
         if let Some(waker) = waker {
             waker.wake();
@@ -302,8 +333,14 @@ where
         let failure = match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(value))) => return Poll::Ready(value),
-            Ok(Poll::Ready(Err(error))) => Failure::Error { task: this_task(), error },
-            Err(payload) => Failure::Panic { task: this_task(), payload: PanicPayload::new(payload) },
+            Ok(Poll::Ready(Err(error))) => Failure::Error {
+                task: this_task(),
+                error,
+            },
+            Err(payload) => Failure::Panic {
+                task: this_task(),
+                payload: PanicPayload::new(payload),
+            },
         };
         // Cancels every child, this one included: the queued cancellation
         // makes the executor drop this future, and its Task reports Cancelled.
@@ -317,7 +354,11 @@ impl<E> Drop for ChildGuard<E> {
         let mut state = self.group.state.lock();
         state.children.remove(&self.key);
         state.active -= 1;
-        let waker = if state.active == 0 { state.scope_waker.take() } else { None };
+        let waker = if state.active == 0 {
+            state.scope_waker.take()
+        } else {
+            None
+        };
         drop(state);
         if let Some(waker) = waker {
             waker.wake();
@@ -386,11 +427,23 @@ where
                         }
                         Ok(Poll::Ready(Err(error))) => {
                             this.body.set(None);
-                            group.fail(Failure::Error { task: this_task(), error }, false);
+                            group.fail(
+                                Failure::Error {
+                                    task: this_task(),
+                                    error,
+                                },
+                                false,
+                            );
                         }
                         Err(payload) => {
                             this.body.set(None);
-                            group.fail(Failure::Panic { task: this_task(), payload: PanicPayload::new(payload) }, false);
+                            group.fail(
+                                Failure::Panic {
+                                    task: this_task(),
+                                    payload: PanicPayload::new(payload),
+                                },
+                                false,
+                            );
                         }
                     }
                 }
@@ -409,7 +462,10 @@ where
             let cancelled = state.cancelled;
             drop(state);
             return if failures.is_empty() && !cancelled {
-                Poll::Ready(Ok(this.output.take().expect("the body finished with a value")))
+                Poll::Ready(Ok(this
+                    .output
+                    .take()
+                    .expect("the body finished with a value")))
             } else {
                 Poll::Ready(Err(TaskGroupError::new(failures, cancelled)))
             };

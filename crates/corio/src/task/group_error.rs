@@ -49,7 +49,9 @@ impl PanicPayload {
 
 impl fmt::Debug for PanicPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("PanicPayload").field(&self.message()).finish()
+        f.debug_tuple("PanicPayload")
+            .field(&self.message())
+            .finish()
     }
 }
 
@@ -98,9 +100,12 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
 impl<E: fmt::Debug> fmt::Debug for Failure<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Error { task, error } => {
-                f.debug_struct("Error").field("task", &task.id()).field("name", &task.name()).field("error", error).finish()
-            }
+            Failure::Error { task, error } => f
+                .debug_struct("Error")
+                .field("task", &task.id())
+                .field("name", &task.name())
+                .field("error", error)
+                .finish(),
             Failure::Panic { task, .. } => f
                 .debug_struct("Panic")
                 .field("task", &task.id())
@@ -122,7 +127,10 @@ pub struct TaskGroupError<E> {
 
 impl<E> TaskGroupError<E> {
     pub(crate) fn new(failures: Vec<Failure<E>>, cancelled: bool) -> TaskGroupError<E> {
-        TaskGroupError { failures, cancelled }
+        TaskGroupError {
+            failures,
+            cancelled,
+        }
     }
 
     /// The failures, in the order they happened. Empty when the group was
@@ -159,7 +167,10 @@ impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
 
 impl<E: fmt::Debug> fmt::Debug for TaskGroupError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskGroupError").field("failures", &self.failures).field("cancelled", &self.cancelled).finish()
+        f.debug_struct("TaskGroupError")
+            .field("failures", &self.failures)
+            .field("cancelled", &self.cancelled)
+            .finish()
     }
 }
 

@@ -20,10 +20,10 @@ use std::panic::Location;
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use builder::Builder;
+pub use corio_executor::{Task, TaskError, TaskId, TaskInfo, TaskState};
 pub use gather::{gather, try_gather};
 pub use group::TaskGroup;
 pub use group_error::{Failure, PanicPayload, TaskGroupError};
-pub use corio_executor::{Task, TaskError, TaskId, TaskInfo, TaskState};
 pub use shield::shield;
 pub use wait::{wait, ReturnWhen};
 pub use yield_now::{yield_now, YieldNow};
