@@ -94,11 +94,7 @@ impl<T> Task<T> {
     /// without owning its result. Holding one keeps the task's allocation
     /// (not its future) alive.
     pub fn abort_handle(&self) -> AbortHandle {
-        let old = self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
-        if old > (isize::MAX as usize) {
-            std::process::abort();
-        }
-        AbortHandle { ptr: self.ptr }
+        AbortHandle::new(self.ptr)
     }
 
     /// Whether the task has ended: finished, panicked or cancelled.
@@ -228,6 +224,18 @@ unsafe impl Send for AbortHandle {}
 unsafe impl Sync for AbortHandle {}
 
 impl AbortHandle {
+    /// Takes a counted reference to `ptr`, which the caller keeps alive meanwhile.
+    fn new(ptr: NonNull<Header>) -> AbortHandle {
+        // SAFETY: the caller (a Task or an AbortHandle) keeps the header alive.
+        let old = unsafe { ptr.as_ref() }
+            .state
+            .fetch_add(REF_ONE, Ordering::Relaxed);
+        if old > (isize::MAX as usize) {
+            std::process::abort();
+        }
+        AbortHandle { ptr }
+    }
+
     fn header(&self) -> &Header {
         // SAFETY: our counted reference keeps the header alive.
         unsafe { self.ptr.as_ref() }
@@ -266,11 +274,7 @@ impl AbortHandle {
 
 impl Clone for AbortHandle {
     fn clone(&self) -> AbortHandle {
-        let old = self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
-        if old > (isize::MAX as usize) {
-            std::process::abort();
-        }
-        AbortHandle { ptr: self.ptr }
+        AbortHandle::new(self.ptr)
     }
 }
 
