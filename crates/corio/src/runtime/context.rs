@@ -101,3 +101,14 @@ pub fn get_running_loop() -> LoopHandle {
 pub fn try_get_running_loop() -> Option<LoopHandle> {
     try_with(|handle| handle.cloned())
 }
+
+/// The running loop's reactor, for IO types that register with it.
+///
+/// # Panics
+///
+/// With a message naming `what` and the fix, when no loop is running here.
+#[track_caller]
+#[allow(dead_code)] // Used by the net module, which is being built.
+pub(crate) fn reactor(what: &str) -> std::sync::Arc<corio_reactor::Reactor> {
+    with(what, |handle| handle.shared.reactor.clone())
+}

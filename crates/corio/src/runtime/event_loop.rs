@@ -83,6 +83,7 @@ impl EventLoop {
         let shared = Arc::new(LoopShared {
             spawner: executor.spawner(),
             timers: timers.handle(),
+            reactor: reactor.clone(),
             blocking: BlockingPool::new(DEFAULT_MAX_THREADS, DEFAULT_KEEP_ALIVE),
             running: AtomicBool::new(false),
             closed: AtomicBool::new(false),

@@ -13,6 +13,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use corio_executor::{Builder as TaskBuilder, Spawner};
+use corio_reactor::Reactor;
 use corio_timer::{Instant, Sleep, TimerHandle};
 use parking_lot::Mutex;
 
@@ -24,6 +25,8 @@ use crate::Task;
 pub(crate) struct LoopShared {
     pub(crate) spawner: Spawner,
     pub(crate) timers: TimerHandle,
+    /// The loop's IO reactor: sockets register here.
+    pub(crate) reactor: Arc<Reactor>,
     pub(crate) blocking: BlockingPool,
     pub(crate) running: AtomicBool,
     pub(crate) closed: AtomicBool,
