@@ -23,6 +23,8 @@ mod queue;
 mod semaphore;
 mod spawn;
 mod task_group;
+mod tcp_echo;
+mod tcp_stream;
 mod yielding;
 
 /// Every workload, in the order reports list them.
@@ -40,6 +42,8 @@ pub(crate) static ALL: &[Workload] = &[
     queue::UNBOUNDED_1,
     queue::UNBOUNDED_4,
     queue::UNBOUNDED_64,
+    tcp_echo::WORKLOAD,
+    tcp_stream::WORKLOAD,
 ];
 
 /// Runs a workload at a given size on one runtime and measures it.

@@ -22,11 +22,13 @@
 //! | `asyncio.wait_for(aw, t)` | [`timeout`]`(t, fut).await` |
 //! | `asyncio.to_thread(f)` | [`to_thread`]`(f).await` |
 //! | `async with asyncio.TaskGroup()` | [`TaskGroup::scope`] |
-//! | `asyncio.gather(*aws)` | [`gather`]`(futs).await`, [`gather!`] |
+//! | `asyncio.gather(*aws)` | [`gather`](fn@gather)`(futs).await`, [`gather!`](macro@gather) |
 //! | `asyncio.wait(tasks, return_when=...)` | [`wait`]`(tasks, ReturnWhen::..., timeout).await` |
 //! | `asyncio.as_completed(aws)` | [`as_completed`]`(futs)` (a `Stream`) |
 //! | `asyncio.shield(aw)` | [`shield`]`(fut).await` |
 //! | `loop.call_soon(cb)` | [`LoopHandle::call_soon`] |
+//! | `asyncio.open_connection(host, port)` | [`open_connection`]`((host, port)).await` → ([`StreamReader`], [`StreamWriter`]) |
+//! | `asyncio.start_server(cb, host, port)` | [`start_server`]`(cb, addr).await` → [`Server`] |
 //!
 //! Scheduling is asyncio's, and deterministic: one FIFO queue holds ready
 //! tasks and callbacks; each iteration runs what was ready when it began.
@@ -35,7 +37,11 @@
 #![forbid(unsafe_code)]
 
 mod blocking;
+pub mod net;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod runtime;
+pub mod streams;
 pub mod task;
 pub mod time;
 mod to_thread;
@@ -45,6 +51,10 @@ pub use runtime::event_loop::EventLoop;
 pub use runtime::handle::{CallbackHandle, LoopHandle};
 pub use runtime::runner::{run, Builder, Runner};
 pub use runtime::threadsafe::ThreadsafeTask;
+pub use streams::{
+    open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamError,
+    StreamReader, StreamWriter,
+};
 pub use task::{
     all_tasks, create_local_task, create_task, current_task, yield_now, Failure, Task, TaskError,
     TaskGroup, TaskGroupError, TaskId, TaskInfo,

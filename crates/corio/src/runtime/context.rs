@@ -108,7 +108,6 @@ pub fn try_get_running_loop() -> Option<LoopHandle> {
 ///
 /// With a message naming `what` and the fix, when no loop is running here.
 #[track_caller]
-#[allow(dead_code)] // Used by the net module, which is being built.
 pub(crate) fn reactor(what: &str) -> std::sync::Arc<corio_reactor::Reactor> {
     with(what, |handle| handle.shared.reactor.clone())
 }
