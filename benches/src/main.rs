@@ -3,6 +3,7 @@
 //! ```text
 //! corio-benches --workload NAME --runtime NAME [--size N] [--json]
 //! corio-benches --list [--json]
+//! corio-benches --serve hyper --runtime corio|tokio-ct [--port P]
 //! ```
 //!
 //! The workload first runs at a tenth of its size as a warm-up, then once at
@@ -13,9 +14,15 @@
 //! `peak_rss_kib` is the process's `VmHWM`, read after the run (`null` where
 //! `/proc` is unavailable). `cargo xtask bench` runs this binary once per
 //! sample, so that each sample has a fresh process and its own peak RSS.
+//!
+//! `--serve hyper` runs an HTTP/1 hello-world server instead (see
+//! [`serve`]) until the process is killed, printing `listening on
+//! 127.0.0.1:PORT` once it accepts connections; `cargo xtask bench` loads it
+//! with `wrk`.
 
 mod measure;
 mod runtime;
+mod serve;
 mod workloads;
 
 use std::fmt::Write as _;
@@ -29,9 +36,14 @@ use workloads::Workload;
 const USAGE: &str = "\
 usage: corio-benches --workload NAME --runtime NAME [--size N] [--json]
        corio-benches --list [--json]
+       corio-benches --serve hyper --runtime corio|tokio-ct [--port P]
 
 Runs one workload on one runtime in this process: a warm-up at size/10, then
 one timed run at the full size. Prints one result line (JSON with --json).
+
+With --serve, runs an HTTP/1 hello-world server (hyper, keep-alive) on the
+runtime until killed, on 127.0.0.1:P (default 0: a free port), and prints
+`listening on 127.0.0.1:PORT` once it accepts connections.
 
 options:
   --workload NAME  the workload to run (see --list)
@@ -39,6 +51,8 @@ options:
   --size N         the workload's size (default: the workload's own)
   --json           print machine-readable JSON
   --list           list the workloads and runtimes
+  --serve NAME     run a server instead (hyper)
+  --port P         the server's port (default 0: any free port)
   -h, --help       print this help";
 
 /// What the command line asks for.
@@ -62,6 +76,15 @@ enum Command {
         /// Print JSON rather than text.
         json: bool,
     },
+    /// Run a server until killed.
+    Serve {
+        /// The server's name (`hyper`).
+        server: String,
+        /// The runtime's name.
+        runtime: String,
+        /// The port to listen on (0: any free one).
+        port: u16,
+    },
 }
 
 /// Parses the arguments (without the program name) into a [`Command`].
@@ -71,6 +94,8 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String
     let mut size = None;
     let mut json = false;
     let mut list = false;
+    let mut serve = None;
+    let mut port = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Accept both `--flag value` and `--flag=value`.
@@ -102,12 +127,34 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String
             }
             "--json" => json = true,
             "--list" => list = true,
+            "--serve" => serve = Some(value("--serve")?),
+            "--port" => {
+                let text = value("--port")?;
+                port = Some(
+                    text.parse::<u16>()
+                        .map_err(|_| format!("--port: `{text}` is not a port number"))?,
+                );
+            }
             "-h" | "--help" => return Ok(Command::Help),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
     if list {
         return Ok(Command::List { json });
+    }
+    if let Some(server) = serve {
+        if workload.is_some() || size.is_some() || json {
+            return Err("--serve takes only --runtime and --port".to_owned());
+        }
+        let runtime = runtime.ok_or("--runtime is required")?;
+        return Ok(Command::Serve {
+            server,
+            runtime,
+            port: port.unwrap_or(0),
+        });
+    }
+    if port.is_some() {
+        return Err("--port needs --serve".to_owned());
     }
     match (workload, runtime) {
         (Some(workload), Some(runtime)) => Ok(Command::Run {
@@ -255,6 +302,32 @@ fn main() -> ExitCode {
             let peak = measure::peak_rss_kib();
             println!("{}", result_line(workload, runtime, size, &m, peak, json));
         }
+        Command::Serve {
+            server,
+            runtime,
+            port,
+        } => {
+            if !serve::SERVERS.contains(&server.as_str()) {
+                eprintln!(
+                    "corio-benches: unknown server `{server}` (one of: {})",
+                    serve::SERVERS.join(", ")
+                );
+                return ExitCode::from(2);
+            }
+            let Some(runtime) = Runtime::from_name(&runtime) else {
+                eprintln!("corio-benches: unknown runtime `{runtime}` (see --list)");
+                return ExitCode::from(2);
+            };
+            let served = serve::hyper(runtime, port, None, |addr| {
+                println!("listening on {addr}");
+                // The reader waits for this line: don't leave it buffered.
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+            });
+            if let Err(error) = served {
+                eprintln!("corio-benches: --serve {server} on {runtime}: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
     ExitCode::SUCCESS
 }
@@ -291,6 +364,30 @@ mod tests {
             Ok(Command::List { json: true })
         );
         assert_eq!(parse_args(args("--workload x -h")), Ok(Command::Help));
+    }
+
+    #[test]
+    fn parses_serve() {
+        assert_eq!(
+            parse_args(args("--serve hyper --runtime tokio-ct --port 8080")),
+            Ok(Command::Serve {
+                server: "hyper".into(),
+                runtime: "tokio-ct".into(),
+                port: 8080,
+            })
+        );
+        assert_eq!(
+            parse_args(args("--serve=hyper --runtime corio")),
+            Ok(Command::Serve {
+                server: "hyper".into(),
+                runtime: "corio".into(),
+                port: 0,
+            })
+        );
+        assert!(parse_args(args("--serve hyper")).is_err());
+        assert!(parse_args(args("--serve hyper --runtime corio --port 70000")).is_err());
+        assert!(parse_args(args("--serve hyper --runtime corio --workload spawn")).is_err());
+        assert!(parse_args(args("--workload spawn --runtime corio --port 1")).is_err());
     }
 
     #[test]

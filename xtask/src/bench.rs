@@ -6,7 +6,15 @@
 //! separate process (a fresh heap, and its own peak RSS). Within a sample
 //! round every runtime runs once, starting from a different runtime each
 //! round, so drift in the machine's speed hits all of them alike.
+//!
+//! After the workloads comes the hyper load benchmark (module [`load`]):
+//! `corio-benches --serve hyper` on corio and on tokio's current-thread
+//! runtime, each loaded by `wrk` on loopback, in a table of its own. It is
+//! skipped, with a message saying how to install wrk, when wrk is not on
+//! `PATH` (with `--install-tools`, as root, xtask runs `apt-get install -y
+//! wrk` first).
 
+mod load;
 mod report;
 
 use std::io::Read as _;
@@ -42,13 +50,19 @@ struct Catalog {
 /// Runs `cargo xtask bench` with its arguments.
 pub(crate) fn run(mut args: Args) -> Result<()> {
     let quick = args.flag("--quick");
+    let install_tools = args.flag("--install-tools");
     let filter = args.value("--filter")?;
-    let samples = match args.value("--samples")? {
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|&k| k > 0)
-            .ok_or_else(|| format!("--samples: `{text}` is not a positive whole number"))?,
+    let explicit_samples = match args.value("--samples")? {
+        Some(text) => Some(
+            text.parse::<usize>()
+                .ok()
+                .filter(|&k| k > 0)
+                .ok_or_else(|| format!("--samples: `{text}` is not a positive whole number"))?,
+        ),
+        None => None,
+    };
+    let samples = match explicit_samples {
+        Some(k) => k,
         None if quick => QUICK_SAMPLES,
         None => SAMPLES,
     };
@@ -62,7 +76,8 @@ pub(crate) fn run(mut args: Args) -> Result<()> {
         .into_iter()
         .filter(|(name, _)| matches(filter.as_deref(), name))
         .collect();
-    if workloads.is_empty() {
+    let hyper = matches(filter.as_deref(), "hyper");
+    if workloads.is_empty() && !hyper {
         return Err(format!(
             "no workload matches --filter {}",
             filter.unwrap_or_default()
@@ -79,11 +94,22 @@ pub(crate) fn run(mut args: Args) -> Result<()> {
         };
         results.push(run_workload(&exe, &name, size, &catalog.runtimes, samples));
     }
+    let hyper = hyper.then(|| match load::find_tool(install_tools) {
+        Ok(wrk) => {
+            let samples = explicit_samples.unwrap_or(load::SAMPLES);
+            load::run(&exe, &wrk, quick, samples)
+        }
+        Err(why) => {
+            eprintln!("bench: skipping the hyper load benchmark: {why}");
+            load::LoadResult::Skipped(why)
+        }
+    });
     let report = Report {
         quick,
         samples,
         runtimes: catalog.runtimes,
         workloads: results,
+        hyper,
     };
 
     print!("{}", report.to_text());
@@ -104,6 +130,12 @@ pub(crate) fn run(mut args: Args) -> Result<()> {
                 .filter(|s| s.error.is_some())
                 .map(move |s| format!("{} on {}", w.name, s.runtime))
         })
+        .chain(
+            report
+                .hyper_failures()
+                .into_iter()
+                .map(|f| f.trim_start_matches("- ").to_owned()),
+        )
         .collect();
     if failed.is_empty() {
         Ok(())

@@ -23,14 +23,21 @@ const HELP: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  bench [--quick] [--filter SUBSTR] [--samples K] [--json PATH]
+  bench [--quick] [--filter SUBSTR] [--samples K] [--json PATH] [--install-tools]
         build corio-benches in release mode and run every workload on every
         runtime (corio, tokio-ct, smol-local) as separate processes, K times
         each (default 5; --quick: 3 samples at a tenth of the size), runtimes
         interleaved in each round; print a table of median ns/op, spread,
         corio's ratios to the others and peak RSS, and write it as markdown
         to <target>/bench/report.md (and as JSON to PATH with --json).
-        --filter runs only the workloads whose name contains SUBSTR.
+        Then the hyper load benchmark: a hyper hello-world server on corio
+        and on tokio-ct, each loaded by `wrk -t1 -c64 -d5s` on loopback (K
+        samples, default 3; --quick: -d2s), in a table of its own (median
+        req/s, corio/tokio-ct, p99 latency). Skipped, saying how to install
+        wrk, when wrk is not on PATH; --install-tools (as root) runs
+        `apt-get install -y wrk` first.
+        --filter runs only the workloads whose name contains SUBSTR (the
+        load benchmark's name is `hyper`: --filter hyper runs only it).
   tidy  check the workspace's structure: dependency direction between the
         corio crates, tokio/smol only as dev-dependencies, a README.md and
         `[lints] workspace = true` in every crate under crates/, and a module

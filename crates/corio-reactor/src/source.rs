@@ -70,6 +70,10 @@ struct State {
 #[derive(Default)]
 struct Readiness {
     ready: bool,
+    /// An operation proved this direction drained (WouldBlock, or a short
+    /// stream read) and no event arrived since: the next operation would
+    /// only fail, so `poll_io` waits for an event without trying it.
+    drained: bool,
     tick: u64,
     wakers: Vec<Waker>,
 }
@@ -78,6 +82,7 @@ impl Readiness {
     /// Records an event: readiness is now set and every waiter is handed to `out`.
     fn fire(&mut self, out: &mut Vec<Waker>) {
         self.ready = true;
+        self.drained = false;
         self.tick = self.tick.wrapping_add(1);
         out.append(&mut self.wakers);
     }
@@ -228,13 +233,58 @@ impl Source {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_then(dir, cx, op, |_| false)
+    }
+
+    /// Drives a non-blocking stream read of at most `len` bytes. As
+    /// [`poll_read_with`](Source::poll_read_with), and a read that returns
+    /// fewer than `len` (but more than 0) bytes counts as draining the
+    /// socket: readiness is cleared (unless an event arrived meanwhile), so
+    /// the next read waits for an event instead of making a syscall that
+    /// would only return `WouldBlock`. Only for stream sockets, where a short
+    /// read means the receive buffer was emptied.
+    pub fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_then(Direction::Read, cx, op, |n: &usize| *n > 0 && *n < len)
+    }
+
+    fn poll_io_then<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
+        drained_by: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
-            let tick = Tick(self.state.lock().dir(dir).tick);
+            let tick = {
+                let mut state = self.state.lock();
+                let readiness = state.dir(dir);
+                if readiness.drained && !readiness.ready {
+                    drop(state);
+                    // Known empty since the last event: wait for the next one.
+                    match self.poll_ready(dir, cx) {
+                        Poll::Ready(Ok(())) => continue,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                Tick(readiness.tick)
+            };
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(value) => {
+                    if drained_by(&value) {
+                        self.clear_at(dir, tick);
+                    }
+                    return Poll::Ready(Ok(value));
+                }
                 result => return Poll::Ready(result),
             }
             self.clear_at(dir, tick);
@@ -251,6 +301,7 @@ impl Source {
         let readiness = state.dir(dir);
         if readiness.tick == tick.0 {
             readiness.ready = false;
+            readiness.drained = true;
             true
         } else {
             false

@@ -37,9 +37,9 @@
 #![forbid(unsafe_code)]
 
 mod blocking;
-pub mod net;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+pub mod net;
 mod runtime;
 pub mod streams;
 pub mod task;

@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::load::{self, LoadResult, LoadSeries};
+
 /// The runtime the others are compared against in the ratio columns.
 pub(crate) const SUBJECT: &str = "corio";
 
@@ -127,6 +129,49 @@ pub(crate) struct Report {
     pub(crate) runtimes: Vec<String>,
     /// One entry per workload, in run order.
     pub(crate) workloads: Vec<WorkloadResult>,
+    /// The hyper load benchmark, if `--filter` selected it.
+    pub(crate) hyper: Option<LoadResult>,
+}
+
+impl LoadSeries {
+    /// Statistics of requests per second over the samples.
+    pub(crate) fn requests_per_sec(&self) -> Option<Stats> {
+        let values: Vec<f64> = self.samples.iter().map(|s| s.requests_per_sec).collect();
+        Stats::of(&values)
+    }
+
+    /// Statistics of the p50 latency (ms) over the samples.
+    pub(crate) fn p50_ms(&self) -> Option<Stats> {
+        let values: Vec<f64> = self.samples.iter().map(|s| s.p50_ms).collect();
+        Stats::of(&values)
+    }
+
+    /// Statistics of the p99 latency (ms) over the samples.
+    pub(crate) fn p99_ms(&self) -> Option<Stats> {
+        let values: Vec<f64> = self.samples.iter().map(|s| s.p99_ms).collect();
+        Stats::of(&values)
+    }
+
+    /// Errors wrk counted, over all samples.
+    pub(crate) fn errors(&self) -> u64 {
+        self.samples.iter().map(|s| s.errors).sum()
+    }
+}
+
+/// The title of the hyper load benchmark's section.
+pub(crate) const HYPER_TITLE: &str = "hyper hello-world (wrk)";
+
+/// The ratio of `a`'s median req/s to `b`'s (above 1.0: `a` serves more).
+fn load_ratio(series: &[LoadSeries], a: &str, b: &str) -> Option<f64> {
+    let median = |rt: &str| {
+        series
+            .iter()
+            .find(|s| s.runtime == rt)?
+            .requests_per_sec()
+            .map(|st| st.median)
+    };
+    let (a, b) = (median(a)?, median(b)?);
+    (b > 0.0).then(|| a / b)
 }
 
 /// A rendered table: a header row and body rows of equal length.
@@ -135,6 +180,56 @@ struct Table {
     header: Vec<String>,
     /// Cells, row by row.
     rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// The table as aligned plain text: the first column left-aligned, the
+    /// numbers right-aligned.
+    fn to_text(&self) -> String {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (cell, &w))| {
+                    if i == 0 {
+                        format!("{cell:<w$}")
+                    } else {
+                        format!("{cell:>w$}")
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The table as markdown.
+    fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "| {} |", self.header.join(" | "));
+        let align: Vec<&str> = (0..self.header.len())
+            .map(|i| if i == 0 { ":---" } else { "---:" })
+            .collect();
+        let _ = writeln!(out, "| {} |", align.join(" | "));
+        for row in &self.rows {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out
+    }
+}
+
+/// The number of CPUs this process may use (0 if unknown).
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(0, usize::from)
 }
 
 impl Report {
@@ -191,32 +286,136 @@ impl Report {
         Table { header, rows }
     }
 
-    /// The table as aligned plain text: the workload column left-aligned,
-    /// the numbers right-aligned.
-    pub(crate) fn to_text(&self) -> String {
-        let table = self.table();
-        let mut widths: Vec<usize> = table.header.iter().map(|h| h.chars().count()).collect();
-        for row in &table.rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
+    /// The hyper load benchmark as a table (one row), if it ran: median
+    /// req/s per runtime, corio's ratios, median p99 latency; `-` for a
+    /// runtime that has no server.
+    fn hyper_table(&self) -> Option<Table> {
+        let Some(LoadResult::Ran { duration_s, series }) = &self.hyper else {
+            return None;
+        };
+        let baselines = self.baselines();
+        let mut header = vec!["server".to_owned(), "load".to_owned()];
+        header.extend(self.runtimes.iter().map(|r| format!("{r} req/s")));
+        header.extend(baselines.iter().map(|b| format!("{SUBJECT}/{b}")));
+        header.extend(self.runtimes.iter().map(|r| format!("{r} p99 ms")));
+        let mut row = vec![
+            "hello-world".to_owned(),
+            format!(
+                "-t{} -c{} -d{duration_s}s",
+                load::THREADS,
+                load::CONNECTIONS
+            ),
+        ];
+        let find = |rt: &str| series.iter().find(|s| s.runtime == rt);
+        for rt in &self.runtimes {
+            row.push(match find(rt) {
+                Some(s) => match s.requests_per_sec() {
+                    Some(st) => format!("{:.0} ±{:.1}%", st.median, st.spread_pct()),
+                    None if s.error.is_some() => "failed".to_owned(),
+                    None => "n/a".to_owned(),
+                },
+                None => "-".to_owned(),
+            });
         }
+        for b in &baselines {
+            row.push(match find(b) {
+                Some(_) => load_ratio(series, SUBJECT, b)
+                    .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}")),
+                None => "-".to_owned(),
+            });
+        }
+        for rt in &self.runtimes {
+            row.push(match find(rt) {
+                Some(s) => s
+                    .p99_ms()
+                    .map_or_else(|| "n/a".to_owned(), |st| format!("{:.3}", st.median)),
+                None => "-".to_owned(),
+            });
+        }
+        Some(Table {
+            header,
+            rows: vec![row],
+        })
+    }
+
+    /// The footnotes of the hyper table, as markdown list items.
+    fn hyper_notes(&self) -> String {
         let mut out = String::new();
-        for row in std::iter::once(&table.header).chain(&table.rows) {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(i, (cell, &w))| {
-                    if i == 0 {
-                        format!("{cell:<w$}")
-                    } else {
-                        format!("{cell:>w$}")
-                    }
-                })
-                .collect();
-            out.push_str(cells.join("  ").trim_end());
-            out.push('\n');
+        let Some(LoadResult::Ran { duration_s, series }) = &self.hyper else {
+            return out;
+        };
+        let samples = series.iter().map(|s| s.samples.len()).max().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "- `cargo xtask bench{}`: {samples} sample(s) per runtime; each starts \
+             `corio-benches --serve hyper --runtime R --port 0` (hyper HTTP/1, keep-alive, \
+             `Hello, World!`) and loads it for {duration_s} s with `wrk -t{} -c{} \
+             -d{duration_s}s --latency` on loopback; runtimes interleaved within each round.",
+            if self.quick { " --quick" } else { "" },
+            load::THREADS,
+            load::CONNECTIONS
+        );
+        out.push_str(
+            "- *req/s*: median of wrk's Requests/sec over the samples; ± is half the min–max \
+             range, as a percentage of the median.\n",
+        );
+        let _ = writeln!(
+            out,
+            "- *{SUBJECT}/X*: ratio of median req/s; **above** 1.0 means {SUBJECT} serves more \
+             requests per second (the inverse sense of the ns/op ratios)."
+        );
+        out.push_str("- *p99 ms*: median over the samples of wrk's 99th-percentile latency.\n");
+        out.push_str(
+            "- `-`: no server on that runtime (the issue compares corio with tokio's \
+             current_thread runtime only).\n",
+        );
+        let _ = writeln!(
+            out,
+            "- wrk's one thread and the single-threaded server run on the same machine and \
+             share its {} CPU(s).",
+            cpus()
+        );
+        for s in series.iter().filter(|s| s.errors() > 0) {
+            let _ = writeln!(
+                out,
+                "- on {}: wrk counted {} socket errors and non-2xx/3xx responses.",
+                s.runtime,
+                s.errors()
+            );
+        }
+        out
+    }
+
+    /// The tables as aligned plain text: the workloads, then the hyper
+    /// load benchmark.
+    pub(crate) fn to_text(&self) -> String {
+        let mut out = String::new();
+        if !self.workloads.is_empty() {
+            out.push_str(&self.table().to_text());
+        }
+        match &self.hyper {
+            None => {}
+            Some(LoadResult::Skipped(why)) => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                let _ = writeln!(out, "{HYPER_TITLE}: skipped: {why}");
+            }
+            Some(LoadResult::Ran { .. }) => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                let _ = writeln!(out, "{HYPER_TITLE}");
+                if let Some(table) = self.hyper_table() {
+                    out.push_str(&table.to_text());
+                }
+                let _ = writeln!(
+                    out,
+                    "(median req/s; {SUBJECT}/X above 1.0: {SUBJECT} serves more; wrk and the \
+                     server share {} CPU(s))",
+                    cpus()
+                );
+            }
         }
         out
     }
@@ -224,39 +423,51 @@ impl Report {
     /// A markdown report: the table, what its columns mean, and failures.
     pub(crate) fn to_markdown(&self) -> String {
         let table = self.table();
-        let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+        let cpus = cpus();
         let mut out = String::from("# corio benchmarks\n\n");
-        let _ = writeln!(
-            out,
-            "`cargo xtask bench{}`: {} sample(s) per workload and runtime, each a separate \
-             process; runtimes interleaved within each round; {} CPU(s).\n",
-            if self.quick { " --quick" } else { "" },
-            self.samples,
-            cpus
-        );
-        let _ = writeln!(out, "| {} |", table.header.join(" | "));
-        let align: Vec<&str> = (0..table.header.len())
-            .map(|i| if i == 0 { ":---" } else { "---:" })
-            .collect();
-        let _ = writeln!(out, "| {} |", align.join(" | "));
-        for row in &table.rows {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-        }
-        out.push_str(
-            "\n- *ns/op*: median over the samples; ± is half the min–max range, as a \
-             percentage of the median.\n",
-        );
-        if !self.baselines().is_empty() {
+        if !self.workloads.is_empty() {
             let _ = writeln!(
                 out,
-                "- *{SUBJECT}/X*: ratio of median ns/op; below 1.0 means {SUBJECT} is faster."
+                "`cargo xtask bench{}`: {} sample(s) per workload and runtime, each a separate \
+                 process; runtimes interleaved within each round; {} CPU(s).\n",
+                if self.quick { " --quick" } else { "" },
+                self.samples,
+                cpus
+            );
+            out.push_str(&table.to_markdown());
+            out.push_str(
+                "\n- *ns/op*: median over the samples; ± is half the min–max range, as a \
+                 percentage of the median.\n",
+            );
+            if !self.baselines().is_empty() {
+                let _ = writeln!(
+                    out,
+                    "- *{SUBJECT}/X*: ratio of median ns/op; below 1.0 means {SUBJECT} is faster."
+                );
+            }
+            out.push_str(
+                "- *MiB*: median peak RSS (VmHWM) of the benchmark process, read after the \
+                 timed run (the warm-up runs at N/10 first).\n",
             );
         }
-        out.push_str(
-            "- *MiB*: median peak RSS (VmHWM) of the benchmark process, read after the timed \
-             run (the warm-up runs at N/10 first).\n",
-        );
-        let failures: Vec<String> = self
+        if self.hyper.is_some() && !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        match &self.hyper {
+            None => {}
+            Some(LoadResult::Skipped(why)) => {
+                let _ = writeln!(out, "## {HYPER_TITLE}\n\nSkipped: {why}.");
+            }
+            Some(LoadResult::Ran { .. }) => {
+                let _ = writeln!(out, "## {HYPER_TITLE}\n");
+                if let Some(table) = self.hyper_table() {
+                    out.push_str(&table.to_markdown());
+                }
+                out.push('\n');
+                out.push_str(&self.hyper_notes());
+            }
+        }
+        let mut failures: Vec<String> = self
             .workloads
             .iter()
             .flat_map(|w| {
@@ -266,6 +477,7 @@ impl Report {
                 })
             })
             .collect();
+        failures.extend(self.hyper_failures());
         if !failures.is_empty() {
             out.push_str("\n## Failures\n\n");
             out.push_str(&failures.join("\n"));
@@ -319,7 +531,79 @@ impl Report {
             "subject": SUBJECT,
             "runtimes": self.runtimes,
             "workloads": workloads,
+            "hyper": self.hyper_json(),
         })
+    }
+
+    /// The hyper load benchmark as JSON: `null` if not selected,
+    /// `{"skipped": why}` if it could not run.
+    fn hyper_json(&self) -> Value {
+        let stats = |s: Option<Stats>| {
+            s.map_or(
+                Value::Null,
+                |s| json!({ "median": s.median, "min": s.min, "max": s.max }),
+            )
+        };
+        match &self.hyper {
+            None => Value::Null,
+            Some(LoadResult::Skipped(why)) => json!({ "skipped": why }),
+            Some(LoadResult::Ran { duration_s, series }) => {
+                let results: Vec<Value> = series
+                    .iter()
+                    .map(|s| {
+                        let samples: Vec<Value> = s
+                            .samples
+                            .iter()
+                            .map(|x| {
+                                json!({
+                                    "requests_per_sec": x.requests_per_sec,
+                                    "p50_ms": x.p50_ms,
+                                    "p99_ms": x.p99_ms,
+                                    "errors": x.errors,
+                                })
+                            })
+                            .collect();
+                        json!({
+                            "runtime": s.runtime,
+                            "requests_per_sec": stats(s.requests_per_sec()),
+                            "p50_ms": stats(s.p50_ms()),
+                            "p99_ms": stats(s.p99_ms()),
+                            "samples": samples,
+                            "error": s.error,
+                        })
+                    })
+                    .collect();
+                let ratios: serde_json::Map<String, Value> = series
+                    .iter()
+                    .filter(|s| s.runtime != SUBJECT)
+                    .map(|s| {
+                        (
+                            format!("{SUBJECT}/{}", s.runtime),
+                            json!(load_ratio(series, SUBJECT, &s.runtime)),
+                        )
+                    })
+                    .collect();
+                json!({
+                    "tool": load::TOOL,
+                    "threads": load::THREADS,
+                    "connections": load::CONNECTIONS,
+                    "duration_s": duration_s,
+                    "results": results,
+                    "ratios": ratios,
+                })
+            }
+        }
+    }
+
+    /// `- hyper on R: error` for each runtime whose server runs failed.
+    pub(crate) fn hyper_failures(&self) -> Vec<String> {
+        match &self.hyper {
+            Some(LoadResult::Ran { series, .. }) => series
+                .iter()
+                .filter_map(|s| Some(format!("- hyper on {}: {}", s.runtime, s.error.as_ref()?)))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -360,7 +644,104 @@ mod tests {
                     },
                 ],
             }],
+            hyper: None,
         }
+    }
+
+    fn load_series(runtime: &str, rps: &[f64]) -> LoadSeries {
+        LoadSeries {
+            runtime: runtime.to_owned(),
+            samples: rps
+                .iter()
+                .map(|&requests_per_sec| load::LoadSample {
+                    requests_per_sec,
+                    p50_ms: 0.25,
+                    p99_ms: 0.5,
+                    errors: 0,
+                })
+                .collect(),
+            error: None,
+        }
+    }
+
+    fn hyper_report() -> Report {
+        Report {
+            workloads: Vec::new(),
+            hyper: Some(LoadResult::Ran {
+                duration_s: 5,
+                series: vec![
+                    load_series("corio", &[120_000.0, 110_000.0, 130_000.0]),
+                    load_series("tokio-ct", &[100_000.0, 100_000.0, 100_000.0]),
+                ],
+            }),
+            ..report()
+        }
+    }
+
+    #[test]
+    fn hyper_table_has_req_per_sec_ratio_and_p99() {
+        let text = hyper_report().to_text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], HYPER_TITLE, "{text}");
+        for column in ["corio req/s", "corio/tokio-ct", "smol-local p99 ms"] {
+            assert!(lines[1].contains(column), "{column} missing: {text}");
+        }
+        for cell in ["120000 ±8.3%", "100000 ±0.0%", "1.20", "0.500", " -"] {
+            assert!(lines[2].contains(cell), "{cell} missing: {text}");
+        }
+        assert!(text.contains("corio serves more"), "{text}");
+    }
+
+    #[test]
+    fn hyper_section_in_markdown_and_json() {
+        let r = hyper_report();
+        let md = r.to_markdown();
+        assert!(md.contains("## hyper hello-world (wrk)"), "{md}");
+        assert!(md.contains("| server | load | corio req/s |"), "{md}");
+        assert!(md.contains("above** 1.0 means corio serves more"), "{md}");
+        assert!(!md.contains("| workload |"), "{md}");
+        let v = r.to_json();
+        assert_eq!(v["hyper"]["ratios"]["corio/tokio-ct"], 1.2);
+        assert_eq!(
+            v["hyper"]["results"][0]["requests_per_sec"]["median"],
+            120_000.0
+        );
+        assert_eq!(
+            v["hyper"]["results"][1]["samples"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(report().to_json()["hyper"], Value::Null);
+    }
+
+    #[test]
+    fn skipped_hyper_says_why() {
+        let r = Report {
+            hyper: Some(LoadResult::Skipped(load::MISSING.to_owned())),
+            ..report()
+        };
+        assert!(r
+            .to_text()
+            .contains("hyper hello-world (wrk): skipped: wrk not found"));
+        assert!(r.to_markdown().contains("apt-get install wrk"));
+        assert_eq!(r.to_json()["hyper"]["skipped"], load::MISSING);
+    }
+
+    #[test]
+    fn failed_hyper_runs_are_listed() {
+        let mut r = hyper_report();
+        if let Some(LoadResult::Ran { series, .. }) = &mut r.hyper {
+            series[1] = LoadSeries {
+                runtime: "tokio-ct".into(),
+                error: Some("wrk failed".into()),
+                ..LoadSeries::default()
+            };
+        }
+        assert_eq!(r.hyper_failures(), ["- hyper on tokio-ct: wrk failed"]);
+        assert!(r.to_text().contains("failed"));
+        assert!(r.to_markdown().contains("- hyper on tokio-ct: wrk failed"));
     }
 
     #[test]
