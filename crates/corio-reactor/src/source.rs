@@ -70,9 +70,9 @@ struct State {
 #[derive(Default)]
 struct Readiness {
     ready: bool,
-    /// An operation proved this direction drained (WouldBlock, or a short
-    /// stream read) and no event arrived since: the next operation would
-    /// only fail, so `poll_io` waits for an event without trying it.
+    /// An operation hit `WouldBlock` and no event arrived since: the next
+    /// operation would only fail, so `poll_io` waits for an event without
+    /// trying it.
     drained: bool,
     tick: u64,
     wakers: Vec<Waker>,
@@ -235,31 +235,20 @@ impl Source {
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io_then(dir, cx, op, |_| false)
+        self.poll_io_then(dir, cx, op)
     }
 
-    /// Drives a non-blocking stream read of at most `len` bytes. As
-    /// [`poll_read_with`](Source::poll_read_with), and a read that returns
-    /// fewer than `len` (but more than 0) bytes counts as draining the
-    /// socket: readiness is cleared (unless an event arrived meanwhile), so
-    /// the next read waits for an event instead of making a syscall that
-    /// would only return `WouldBlock`. Only for stream sockets, where a short
-    /// read means the receive buffer was emptied.
-    pub fn poll_read_buf(
-        &self,
-        cx: &mut Context<'_>,
-        len: usize,
-        op: impl FnMut() -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        self.poll_io_then(Direction::Read, cx, op, |n: &usize| *n > 0 && *n < len)
-    }
-
+    /// The retry loop. A direction whose last operation hit `WouldBlock`, with
+    /// no event since, is known drained: wait for the next event instead of a
+    /// syscall that can only fail again. (Clearing after a *short* read too,
+    /// as tokio does, is not safe here: `polling` does not report EPOLLRDHUP,
+    /// so an EOF that arrived with the last bytes would never be reported
+    /// again and the reader would wait forever.)
     fn poll_io_then<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
-        drained_by: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
             let tick = {
@@ -279,12 +268,6 @@ impl Source {
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Ok(value) => {
-                    if drained_by(&value) {
-                        self.clear_at(dir, tick);
-                    }
-                    return Poll::Ready(Ok(value));
-                }
                 result => return Poll::Ready(result),
             }
             self.clear_at(dir, tick);

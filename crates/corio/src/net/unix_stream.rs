@@ -238,10 +238,7 @@ impl UnixStream {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let io = self.io.get_ref();
-        let len = buf.len();
-        // A short read drained the socket: the next read waits for an event
-        // instead of a syscall that would return WouldBlock.
-        self.io.source().poll_read_buf(cx, len, || {
+        self.io.source().poll_read_with(cx, || {
             let mut io = io;
             io.read(buf)
         })
