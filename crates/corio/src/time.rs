@@ -21,6 +21,43 @@ pub fn now() -> Instant {
     context::with("corio::time::now()", |handle| handle.time())
 }
 
+/// Moves a manual clock (see [`Builder::manual_clock`](crate::Builder::manual_clock))
+/// forward by `duration`, then waits until every timer due by the new time
+/// has fired (in deadline order) and the tasks it woke have had a turn.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let mut runner = corio::Runner::builder().manual_clock().build().unwrap();
+/// runner.run(async {
+///     let timer = corio::create_task(corio::sleep(Duration::from_secs(60)));
+///     corio::time::advance(Duration::from_secs(59)).await;
+///     assert!(!timer.is_done());
+///     corio::time::advance(Duration::from_secs(1)).await;
+///     assert!(timer.is_done());
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop, or if the loop's clock is the real one.
+pub async fn advance(duration: Duration) {
+    let target = context::with("corio::time::advance()", |handle| {
+        let clock = handle.shared.timers.clock();
+        assert!(
+            clock.is_manual(),
+            "corio::time::advance() needs virtual time: build the loop with \
+             corio::Runner::builder().manual_clock()"
+        );
+        clock.advance(duration);
+        clock.now()
+    });
+    // A timer at exactly the new time fires after every timer due by then
+    // (deadline order, FIFO among equals), so this returns after them.
+    sleep_until(target).await;
+    crate::yield_now().await;
+}
+
 /// Waits `duration` (asyncio's `sleep`). Never completes early; a duration
 /// too large to represent waits forever. For `sleep(0)` semantics use
 /// [`yield_now`](crate::yield_now).

@@ -1,5 +1,9 @@
 //! The loop's `Park`: fire due timers, then sleep in the reactor until the
 //! next timer deadline or a wake from another thread.
+//!
+//! Under a manual clock (virtual time) the driver never sleeps towards a
+//! timer: when nothing is runnable and no IO is ready, it sets the clock to
+//! the next deadline and fires it. Time stands still while anything can run.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,9 +29,42 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// Virtual time, when nothing is runnable: ready IO first, else jump the
+    /// clock to the next timer deadline, else wait for IO or a wake.
+    fn park_virtual(&mut self) {
+        match self.reactor.poll(Some(Duration::ZERO)) {
+            Ok(0) => {}
+            Ok(_) => return,
+            Err(error) => tracing::error!(target: "corio", "polling the reactor failed: {error}"),
+        }
+        let next = self
+            .timers
+            .next_deadline()
+            .filter(|deadline| *deadline != Instant::MAX);
+        match next {
+            Some(deadline) => {
+                // `next_deadline` may be the start of a coarse wheel slot:
+                // jumping there cascades the slot, and the next park jumps on.
+                self.timers.clock().set(deadline);
+                self.fire_due();
+            }
+            None => {
+                if let Err(error) = self.reactor.poll(None) {
+                    tracing::error!(target: "corio", "polling the reactor failed: {error}");
+                }
+            }
+        }
+    }
+}
+
 impl Park for Driver {
     fn park(&mut self, timeout: Option<Duration>) {
         let fired = self.fire_due();
+        if fired == 0 && timeout.is_none() && self.timers.clock().is_manual() {
+            self.park_virtual();
+            return;
+        }
         let poll_only = fired > 0 || timeout == Some(Duration::ZERO);
         let wait = if poll_only {
             Some(Duration::ZERO)

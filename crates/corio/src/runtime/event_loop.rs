@@ -68,7 +68,11 @@ impl EventLoop {
                 }
             })
         };
-        let timers = Timers::new(Clock::real());
+        let timers = Timers::new(if config.manual_clock {
+            Clock::manual()
+        } else {
+            Clock::real()
+        });
         {
             // A timer armed from another thread may be earlier than the
             // deadline the loop sleeps towards: wake it to recompute.

@@ -105,6 +105,7 @@ pub(crate) struct Config {
     pub(crate) workers: usize,
     pub(crate) debug: bool,
     pub(crate) slow_poll_threshold: Duration,
+    pub(crate) manual_clock: bool,
 }
 
 impl Default for Config {
@@ -113,6 +114,7 @@ impl Default for Config {
             workers: 1,
             debug: std::env::var_os("CORIO_DEBUG").is_some_and(|v| v == "1"),
             slow_poll_threshold: Duration::from_millis(100),
+            manual_clock: false,
         }
     }
 }
@@ -155,6 +157,30 @@ impl Builder {
     /// What debug mode calls slow (default 100 ms).
     pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
         self.config.slow_poll_threshold = threshold;
+        self
+    }
+
+    /// Virtual time: the loop's clock stands still while any task can run,
+    /// and jumps straight to the next timer deadline when every task is idle
+    /// and no IO is ready. [`corio::time::advance`](crate::time::advance)
+    /// moves it by hand. A test that sleeps an hour, or times out after a
+    /// day, finishes at once, with the same order of events on every run.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let mut runner = corio::Runner::builder().manual_clock().build().unwrap();
+    /// let started = std::time::Instant::now();
+    /// let slept = runner.run(async {
+    ///     let before = corio::time::now();
+    ///     corio::sleep(Duration::from_secs(3600)).await;
+    ///     corio::time::now() - before
+    /// });
+    /// assert_eq!(slept, Duration::from_secs(3600));
+    /// assert!(started.elapsed() < Duration::from_secs(5)); // not an hour
+    /// ```
+    pub fn manual_clock(mut self) -> Builder {
+        self.config.manual_clock = true;
         self
     }
 
