@@ -189,6 +189,9 @@ impl EventLoop {
             // dropped while unwinding) inside another loop's task: that loop
             // is set aside meanwhile, not a reason to panic.
             let _entered = context::enter_replacing(&self.handle);
+            if self.handle.shared.debug {
+                report_pending_tasks(&self.executor);
+            }
             self.executor.cancel_all();
             let mut iterations = 0;
             while !self.executor.is_idle() && iterations < CLOSE_ITERATIONS {
@@ -217,6 +220,24 @@ impl std::fmt::Debug for EventLoop {
             .field("closed", &self.is_closed())
             .field("tasks", &self.executor.task_count())
             .finish()
+    }
+}
+
+/// Debug mode: asyncio's "Task was destroyed but it is pending!", for every
+/// task the loop is about to cancel at close.
+fn report_pending_tasks(executor: &LocalExecutor) {
+    for info in executor.tasks() {
+        let name = info.name().unwrap_or("<unnamed>");
+        tracing::warn!(
+            target: "corio",
+            task_id = info.id().as_u64(),
+            task_name = name,
+            spawned_at = %info.location(),
+            "task destroyed while pending: task {} '{}' spawned at {}",
+            info.id(),
+            name,
+            info.location()
+        );
     }
 }
 

@@ -146,9 +146,11 @@ impl Builder {
         self
     }
 
-    /// Debug mode (also on when `CORIO_DEBUG=1`): callbacks that block the
-    /// loop longer than the slow-poll threshold are reported through
-    /// `tracing` at warn level.
+    /// Debug mode (also on when `CORIO_DEBUG=1`), reported through `tracing`
+    /// at warn level: callbacks that block the loop longer than the
+    /// slow-poll threshold, and, when the loop closes, every task still
+    /// pending ("task destroyed while pending", with its name and spawn
+    /// location).
     pub fn debug(mut self, on: bool) -> Builder {
         self.config.debug = on;
         self
