@@ -17,6 +17,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
 use std::ptr::NonNull;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,7 +127,23 @@ impl Schedule for Arc<Shared> {
 /// ```
 pub struct LocalExecutor {
     shared: Arc<Shared>,
+    /// Debug tooling: polls at least this long are reported to the hook.
+    slow_poll: RefCell<Option<(Duration, Rc<dyn Fn(&SlowPoll)>)>>,
     _not_send: PhantomData<*const ()>,
+}
+
+/// A task poll that took at least the threshold given to
+/// [`LocalExecutor::set_slow_poll_hook`]: which task, and how long.
+#[derive(Debug, Clone)]
+pub struct SlowPoll {
+    /// The task's id.
+    pub id: crate::TaskId,
+    /// The task's name, if it has one.
+    pub name: Option<Box<str>>,
+    /// Where the task was spawned.
+    pub location: &'static Location<'static>,
+    /// How long the poll ran.
+    pub duration: Duration,
 }
 
 impl Default for LocalExecutor {
@@ -155,6 +172,7 @@ impl LocalExecutor {
                 unpark: Box::new(unpark),
                 closed: AtomicBool::new(false),
             }),
+            slow_poll: RefCell::new(None),
             _not_send: PhantomData,
         }
     }
@@ -205,14 +223,36 @@ impl LocalExecutor {
             shared.push_local(runnable);
         }
         let count = shared.queue.borrow().len();
-        for _ in 0..count {
-            let Some(runnable) = shared.queue.borrow_mut().pop_front() else {
-                break;
-            };
-            let _current = enter(runnable.as_ptr());
-            runnable.run();
+        // One check per iteration, none per poll: without a hook the loop
+        // below is the plain one.
+        let slow_poll = self.slow_poll.borrow().clone();
+        let next = || shared.queue.borrow_mut().pop_front();
+        match slow_poll {
+            None => {
+                for _ in 0..count {
+                    let Some(runnable) = next() else { break };
+                    let _current = enter(runnable.as_ptr());
+                    runnable.run();
+                }
+            }
+            Some((threshold, hook)) => {
+                for _ in 0..count {
+                    let Some(runnable) = next() else { break };
+                    let _current = enter(runnable.as_ptr());
+                    run_timed(runnable, threshold, &*hook);
+                }
+            }
         }
         count
+    }
+
+    /// Debug tooling: after this, every task poll that runs at least
+    /// `threshold` is reported to `hook` (with the task's id, name, spawn
+    /// location and the duration) once it returns. Internal (hidden) tasks
+    /// are not reported. `None` turns it off. Without a hook, polls are not
+    /// timed at all.
+    pub fn set_slow_poll_hook(&self, hook: Option<(Duration, Box<dyn Fn(&SlowPoll)>)>) {
+        *self.slow_poll.borrow_mut() = hook.map(|(threshold, hook)| (threshold, Rc::from(hook)));
     }
 
     /// Whether nothing is ready to run (both queues are empty).
@@ -374,6 +414,26 @@ impl std::fmt::Debug for LocalExecutor {
             .field("queued", &self.shared.queue.borrow().len())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+/// Runs one poll, timing it; reports it to `hook` if it took `threshold` or more.
+fn run_timed(runnable: Runnable, threshold: Duration, hook: &dyn Fn(&SlowPoll)) {
+    let header = runnable.header();
+    // Read before running: a task that completes may be freed by `run`.
+    let hidden = header.is_hidden();
+    let (id, location) = (header.id(), header.location());
+    let name: Option<Box<str>> = header.name().map(Into::into);
+    let started = std::time::Instant::now();
+    runnable.run();
+    let duration = started.elapsed();
+    if duration >= threshold && !hidden {
+        hook(&SlowPoll {
+            id,
+            name,
+            location,
+            duration,
+        });
     }
 }
 

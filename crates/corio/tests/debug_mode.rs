@@ -89,3 +89,44 @@ fn a_slow_callback_is_reported_in_debug_mode() {
     });
     assert!(output.contains("blocked the event loop"), "{output}");
 }
+
+#[test]
+fn a_task_that_blocks_the_loop_is_reported_with_its_name_and_location() {
+    let output = capture(|| {
+        let mut runner = corio::Runner::builder().debug(true).build().unwrap();
+        runner.run(async {
+            let blocker = corio::task::Builder::new().name("blocker").create(async {
+                std::thread::sleep(Duration::from_millis(150)); // the mistake
+            });
+            let quick = corio::task::Builder::new().name("quick").create(async {});
+            blocker.await.unwrap();
+            quick.await.unwrap();
+        });
+    });
+    assert!(output.contains("slow task poll"), "{output}");
+    assert!(output.contains("'blocker'"), "{output}");
+    assert!(
+        output.contains("debug_mode.rs"),
+        "the spawn location is named: {output}"
+    );
+    assert!(
+        !output.contains("'quick'"),
+        "fast tasks are not reported: {output}"
+    );
+}
+
+#[test]
+fn polls_are_not_reported_when_debug_mode_is_off() {
+    let output = capture(|| {
+        corio::Runner::builder()
+            .debug(false)
+            .build()
+            .unwrap()
+            .run(async {
+                corio::create_task(async { std::thread::sleep(Duration::from_millis(120)) })
+                    .await
+                    .unwrap();
+            });
+    });
+    assert!(!output.contains("slow task poll"), "{output}");
+}

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
-use corio_executor::{Builder as TaskBuilder, LocalExecutor, TaskError};
+use corio_executor::{Builder as TaskBuilder, LocalExecutor, SlowPoll, TaskError};
 use corio_reactor::Reactor;
 use corio_timer::{Clock, Timers};
 use parking_lot::Mutex;
@@ -68,6 +68,24 @@ impl EventLoop {
                 }
             })
         };
+        if config.debug {
+            let report = |poll: &SlowPoll| {
+                let name = poll.name.as_deref().unwrap_or("<unnamed>");
+                tracing::warn!(
+                    target: "corio",
+                    task_id = poll.id.as_u64(),
+                    task_name = name,
+                    spawned_at = %poll.location,
+                    duration_ms = poll.duration.as_secs_f64() * 1e3,
+                    "slow task poll: task {} '{}' spawned at {} blocked the event loop for {:?}",
+                    poll.id,
+                    name,
+                    poll.location,
+                    poll.duration
+                );
+            };
+            executor.set_slow_poll_hook(Some((config.slow_poll_threshold, Box::new(report))));
+        }
         let timers = Timers::new(if config.manual_clock {
             Clock::manual()
         } else {

@@ -147,8 +147,9 @@ impl Builder {
     }
 
     /// Debug mode (also on when `CORIO_DEBUG=1`), reported through `tracing`
-    /// at warn level: callbacks that block the loop longer than the
-    /// slow-poll threshold, and, when the loop closes, every task still
+    /// at warn level: task polls and callbacks that block the loop longer
+    /// than the slow-poll threshold (with the task's id, name, spawn location
+    /// and the duration), and, when the loop closes, every task still
     /// pending ("task destroyed while pending", with its name and spawn
     /// location).
     pub fn debug(mut self, on: bool) -> Builder {

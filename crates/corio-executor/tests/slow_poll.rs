@@ -1,0 +1,56 @@
+//! `LocalExecutor::set_slow_poll_hook`: polls at or over the threshold are
+//! reported with the task's identity; quick, hidden, or unhooked ones are not.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use corio_executor::{Builder, LocalExecutor, SlowPoll, ThreadPark};
+
+fn hooked(ex: &LocalExecutor, threshold: Duration) -> Arc<Mutex<Vec<SlowPoll>>> {
+    let seen: Arc<Mutex<Vec<SlowPoll>>> = Arc::default();
+    let sink = seen.clone();
+    ex.set_slow_poll_hook(Some((
+        threshold,
+        Box::new(move |poll: &SlowPoll| sink.lock().unwrap().push(poll.clone())),
+    )));
+    seen
+}
+
+#[test]
+fn a_slow_poll_is_reported_with_id_name_location_and_duration() {
+    let ex = LocalExecutor::new();
+    let seen = hooked(&ex, Duration::from_millis(20));
+    let slow = ex.spawn_local_with(Builder::new().name("slow"), async {
+        std::thread::sleep(Duration::from_millis(30))
+    });
+    let quick = ex.spawn(async {});
+    let slow_id = slow.id();
+    ex.block_on(
+        async {
+            slow.await.unwrap();
+            quick.await.unwrap()
+        },
+        &mut ThreadPark,
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "only the slow poll: {seen:?}");
+    assert_eq!(seen[0].id, slow_id);
+    assert_eq!(seen[0].name.as_deref(), Some("slow"));
+    assert!(seen[0].location.file().ends_with("slow_poll.rs"));
+    assert!(seen[0].duration >= Duration::from_millis(30));
+}
+
+#[test]
+fn hidden_tasks_and_an_unset_hook_report_nothing() {
+    let ex = LocalExecutor::new();
+    let seen = hooked(&ex, Duration::from_millis(5));
+    let hidden = ex.spawn_local_with(Builder::new().hidden(true), async {
+        std::thread::sleep(Duration::from_millis(10))
+    });
+    ex.block_on(hidden, &mut ThreadPark).unwrap();
+    assert!(seen.lock().unwrap().is_empty());
+    ex.set_slow_poll_hook(None);
+    let slow = ex.spawn(async { std::thread::sleep(Duration::from_millis(10)) });
+    ex.block_on(slow, &mut ThreadPark).unwrap();
+    assert!(seen.lock().unwrap().is_empty());
+}
