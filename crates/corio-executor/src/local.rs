@@ -128,8 +128,15 @@ impl Schedule for Arc<Shared> {
 pub struct LocalExecutor {
     shared: Arc<Shared>,
     /// Debug tooling: polls at least this long are reported to the hook.
-    slow_poll: RefCell<Option<(Duration, Rc<dyn Fn(&SlowPoll)>)>>,
+    slow_poll: RefCell<Option<SlowPollHook>>,
     _not_send: PhantomData<*const ()>,
+}
+
+/// The slow-poll hook and its threshold.
+#[derive(Clone)]
+struct SlowPollHook {
+    threshold: Duration,
+    report: Rc<dyn Fn(&SlowPoll)>,
 }
 
 /// A task poll that took at least the threshold given to
@@ -235,11 +242,11 @@ impl LocalExecutor {
                     runnable.run();
                 }
             }
-            Some((threshold, hook)) => {
+            Some(hook) => {
                 for _ in 0..count {
                     let Some(runnable) = next() else { break };
                     let _current = enter(runnable.as_ptr());
-                    run_timed(runnable, threshold, &*hook);
+                    run_timed(runnable, hook.threshold, &*hook.report);
                 }
             }
         }
@@ -247,12 +254,19 @@ impl LocalExecutor {
     }
 
     /// Debug tooling: after this, every task poll that runs at least
-    /// `threshold` is reported to `hook` (with the task's id, name, spawn
+    /// `threshold` is reported to `report` (with the task's id, name, spawn
     /// location and the duration) once it returns. Internal (hidden) tasks
-    /// are not reported. `None` turns it off. Without a hook, polls are not
-    /// timed at all.
-    pub fn set_slow_poll_hook(&self, hook: Option<(Duration, Box<dyn Fn(&SlowPoll)>)>) {
-        *self.slow_poll.borrow_mut() = hook.map(|(threshold, hook)| (threshold, Rc::from(hook)));
+    /// are not reported. Without a hook, polls are not timed at all.
+    pub fn set_slow_poll_hook(&self, threshold: Duration, report: impl Fn(&SlowPoll) + 'static) {
+        *self.slow_poll.borrow_mut() = Some(SlowPollHook {
+            threshold,
+            report: Rc::new(report),
+        });
+    }
+
+    /// Removes the slow-poll hook: polls are no longer timed.
+    pub fn clear_slow_poll_hook(&self) {
+        *self.slow_poll.borrow_mut() = None;
     }
 
     /// Whether nothing is ready to run (both queues are empty).

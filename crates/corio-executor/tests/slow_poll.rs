@@ -9,10 +9,9 @@ use corio_executor::{Builder, LocalExecutor, SlowPoll, ThreadPark};
 fn hooked(ex: &LocalExecutor, threshold: Duration) -> Arc<Mutex<Vec<SlowPoll>>> {
     let seen: Arc<Mutex<Vec<SlowPoll>>> = Arc::default();
     let sink = seen.clone();
-    ex.set_slow_poll_hook(Some((
-        threshold,
-        Box::new(move |poll: &SlowPoll| sink.lock().unwrap().push(poll.clone())),
-    )));
+    ex.set_slow_poll_hook(threshold, move |poll: &SlowPoll| {
+        sink.lock().unwrap().push(poll.clone())
+    });
     seen
 }
 
@@ -49,7 +48,7 @@ fn hidden_tasks_and_an_unset_hook_report_nothing() {
     });
     ex.block_on(hidden, &mut ThreadPark).unwrap();
     assert!(seen.lock().unwrap().is_empty());
-    ex.set_slow_poll_hook(None);
+    ex.clear_slow_poll_hook();
     let slow = ex.spawn(async { std::thread::sleep(Duration::from_millis(10)) });
     ex.block_on(slow, &mut ThreadPark).unwrap();
     assert!(seen.lock().unwrap().is_empty());

@@ -84,7 +84,7 @@ impl EventLoop {
                     poll.duration
                 );
             };
-            executor.set_slow_poll_hook(Some((config.slow_poll_threshold, Box::new(report))));
+            executor.set_slow_poll_hook(config.slow_poll_threshold, report);
         }
         let timers = Timers::new(if config.manual_clock {
             Clock::manual()
