@@ -20,7 +20,7 @@ mod spawn;
 
 pub use error::{payload_message, TaskError, TaskId};
 pub use info::{current_task, current_task_id, TaskInfo, TaskState};
-pub use local::{LocalExecutor, SlowPoll, Spawner, MAINTENANCE_INTERVAL};
+pub use local::{LocalExecutor, SlowPoll, Spawner, UnretrievedPanic, MAINTENANCE_INTERVAL};
 pub use park::{Park, ThreadPark};
 pub use raw::{AbortHandle, Header, Runnable, Task};
 pub use spawn::{Builder, Schedule};

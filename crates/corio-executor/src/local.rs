@@ -19,7 +19,7 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use concurrent_queue::ConcurrentQueue;
@@ -49,6 +49,22 @@ pub(crate) struct Shared {
     injector: ConcurrentQueue<Runnable>,
     unpark: Box<dyn Fn() + Send + Sync>,
     closed: AtomicBool,
+    /// Debug tooling: told about panics nobody retrieved (set once).
+    on_unretrieved_panic: OnceLock<Box<dyn Fn(&UnretrievedPanic) + Send + Sync>>,
+}
+
+/// A task panicked and its result was dropped unread (the task was detached,
+/// or its handle dropped): asyncio's "Task exception was never retrieved".
+#[derive(Debug, Clone)]
+pub struct UnretrievedPanic {
+    /// The task's id.
+    pub id: crate::TaskId,
+    /// The task's name, if it has one.
+    pub name: Option<Box<str>>,
+    /// Where the task was spawned.
+    pub location: &'static Location<'static>,
+    /// The panic message, when the payload is a string.
+    pub message: Option<String>,
 }
 
 // SAFETY: `queue` and `registry` are only touched on the owner thread (every
@@ -98,6 +114,17 @@ impl Schedule for Arc<Shared> {
                 return;
             }
             (self.unpark)();
+        }
+    }
+
+    fn panic_never_retrieved(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
+        if let Some(report) = self.on_unretrieved_panic.get() {
+            report(&UnretrievedPanic {
+                id: task.id(),
+                name: task.name().map(Into::into),
+                location: task.location(),
+                message: crate::payload_message(payload).map(str::to_owned),
+            });
         }
     }
 
@@ -178,6 +205,7 @@ impl LocalExecutor {
                 injector: ConcurrentQueue::unbounded(),
                 unpark: Box::new(unpark),
                 closed: AtomicBool::new(false),
+                on_unretrieved_panic: OnceLock::new(),
             }),
             slow_poll: RefCell::new(None),
             _not_send: PhantomData,
@@ -262,6 +290,17 @@ impl LocalExecutor {
             threshold,
             report: Rc::new(report),
         });
+    }
+
+    /// Debug tooling: `report` is told about every task whose panic is
+    /// dropped without anyone having taken it (a detached task that panicked,
+    /// or a handle dropped unread). Called on whichever thread drops it.
+    /// Can be set once; later calls are ignored.
+    pub fn set_unretrieved_panic_hook(
+        &self,
+        report: impl Fn(&UnretrievedPanic) + Send + Sync + 'static,
+    ) {
+        let _ = self.shared.on_unretrieved_panic.set(Box::new(report));
     }
 
     /// Removes the slow-poll hook: polls are no longer timed.

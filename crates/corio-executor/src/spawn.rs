@@ -1,6 +1,7 @@
 //! Spawning: the [`Schedule`] trait a scheduler implements and the
 //! [`Builder`] that allocates a task for it.
 
+use std::any::Any;
 use std::future::Future;
 use std::panic::Location;
 
@@ -18,6 +19,13 @@ pub trait Schedule: Send + Sync + 'static {
     /// completed. Executors use it to drop the task from their registry.
     fn release(&self, task: &Header) {
         let _ = task;
+    }
+
+    /// Called when a task's panic is dropped without anyone having taken it:
+    /// the task was detached, or its handle was dropped unread (asyncio's
+    /// "Task exception was never retrieved"). On whichever thread dropped it.
+    fn panic_never_retrieved(&self, task: &Header, payload: &(dyn Any + Send)) {
+        let _ = (task, payload);
     }
 }
 

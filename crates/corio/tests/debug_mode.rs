@@ -130,3 +130,28 @@ fn polls_are_not_reported_when_debug_mode_is_off() {
     });
     assert!(!output.contains("slow task poll"), "{output}");
 }
+
+#[test]
+fn a_panic_nobody_retrieved_is_reported_and_a_retrieved_one_is_not() {
+    let output = capture(|| {
+        let mut runner = corio::Runner::builder().debug(true).build().unwrap();
+        runner.run(async {
+            // Detached: nobody can ever see this panic.
+            corio::task::Builder::new()
+                .name("ignored")
+                .create(async { panic!("lost cause") });
+            // Retrieved: awaited, so it is not "never retrieved".
+            let seen = corio::task::Builder::new()
+                .name("awaited")
+                .create(async { panic!("seen") });
+            assert!(seen.await.unwrap_err().is_panic());
+            corio::yield_now().await;
+        });
+    });
+    assert!(output.contains("task panic never retrieved"), "{output}");
+    assert!(
+        output.contains("'ignored'") && output.contains("lost cause"),
+        "{output}"
+    );
+    assert!(!output.contains("'awaited'"), "{output}");
+}

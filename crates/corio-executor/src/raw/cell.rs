@@ -207,6 +207,10 @@ unsafe fn drop_output<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         // SAFETY: per the contract the output is live and ours to drop.
         unsafe { ManuallyDrop::take(&mut (*stage).output) }
     });
+    if let Err(payload) = &output {
+        cell.scheduler
+            .panic_never_retrieved(&cell.header, &***payload);
+    }
     // Nobody reads this output, so nobody could receive a panic from its
     // Drop: swallow it rather than unwind through the executor.
     let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));

@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
-use corio_executor::{Builder as TaskBuilder, LocalExecutor, SlowPoll, TaskError};
+use corio_executor::{
+    Builder as TaskBuilder, LocalExecutor, SlowPoll, TaskError, UnretrievedPanic,
+};
 use corio_reactor::Reactor;
 use corio_timer::{Clock, Timers};
 use parking_lot::Mutex;
@@ -85,6 +87,24 @@ impl EventLoop {
                 );
             };
             executor.set_slow_poll_hook(config.slow_poll_threshold, report);
+            executor.set_unretrieved_panic_hook(|panic: &UnretrievedPanic| {
+                let name = panic.name.as_deref().unwrap_or("<unnamed>");
+                let message = panic
+                    .message
+                    .as_deref()
+                    .unwrap_or("<non-string panic payload>");
+                tracing::warn!(
+                    target: "corio",
+                    task_id = panic.id.as_u64(),
+                    task_name = name,
+                    spawned_at = %panic.location,
+                    "task panic never retrieved: task {} '{}' spawned at {} panicked: {}",
+                    panic.id,
+                    name,
+                    panic.location,
+                    message
+                );
+            });
         }
         let timers = Timers::new(if config.manual_clock {
             Clock::manual()

@@ -149,9 +149,10 @@ impl Builder {
     /// Debug mode (also on when `CORIO_DEBUG=1`), reported through `tracing`
     /// at warn level: task polls and callbacks that block the loop longer
     /// than the slow-poll threshold (with the task's id, name, spawn location
-    /// and the duration), and, when the loop closes, every task still
-    /// pending ("task destroyed while pending", with its name and spawn
-    /// location).
+    /// and the duration); every task that panicked and whose result nobody
+    /// retrieved ("task panic never retrieved"); and, when the loop closes,
+    /// every task still pending ("task destroyed while pending", with its
+    /// name and spawn location).
     pub fn debug(mut self, on: bool) -> Builder {
         self.config.debug = on;
         self
