@@ -50,8 +50,11 @@ pub(crate) struct Shared {
     unpark: Box<dyn Fn() + Send + Sync>,
     closed: AtomicBool,
     /// Debug tooling: told about panics nobody retrieved (set once).
-    on_unretrieved_panic: OnceLock<Box<dyn Fn(&UnretrievedPanic) + Send + Sync>>,
+    on_unretrieved_panic: OnceLock<UnretrievedPanicHook>,
 }
+
+/// What `set_unretrieved_panic_hook` stores.
+type UnretrievedPanicHook = Box<dyn Fn(&UnretrievedPanic) + Send + Sync>;
 
 /// A task panicked and its result was dropped unread (the task was detached,
 /// or its handle dropped): asyncio's "Task exception was never retrieved".
