@@ -229,22 +229,13 @@ impl Source {
         self.poll_io(Direction::Write, cx, op)
     }
 
-    fn poll_io<R>(
-        &self,
-        dir: Direction,
-        cx: &mut Context<'_>,
-        op: impl FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.poll_io_then(dir, cx, op)
-    }
-
     /// The retry loop. A direction whose last operation hit `WouldBlock`, with
     /// no event since, is known drained: wait for the next event instead of a
     /// syscall that can only fail again. (Clearing after a *short* read too,
     /// as tokio does, is not safe here: `polling` does not report EPOLLRDHUP,
     /// so an EOF that arrived with the last bytes would never be reported
     /// again and the reader would wait forever.)
-    fn poll_io_then<R>(
+    fn poll_io<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
@@ -254,23 +245,18 @@ impl Source {
             let tick = {
                 let mut state = self.state.lock();
                 let readiness = state.dir(dir);
-                if readiness.drained && !readiness.ready {
-                    drop(state);
-                    // Known empty since the last event: wait for the next one.
-                    match self.poll_ready(dir, cx) {
-                        Poll::Ready(Ok(())) => continue,
-                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                        Poll::Pending => return Poll::Pending,
-                    }
-                }
-                Tick(readiness.tick)
+                let drained = readiness.drained && !readiness.ready;
+                (!drained).then_some(Tick(readiness.tick))
             };
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                result => return Poll::Ready(result),
+            if let Some(tick) = tick {
+                match op() {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.clear_at(dir, tick);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    result => return Poll::Ready(result),
+                }
             }
-            self.clear_at(dir, tick);
             match self.poll_ready(dir, cx) {
                 Poll::Ready(Ok(())) => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
