@@ -245,12 +245,13 @@ fn result_line(
     if json {
         let rss = peak_rss_kib.map_or_else(|| "null".to_owned(), |kib| kib.to_string());
         format!(
-            "{{\"workload\":{},\"runtime\":{},\"size\":{},\"ops\":{},\"elapsed_ns\":{},\"ns_per_op\":{:.3},\"peak_rss_kib\":{}}}",
+            "{{\"workload\":{},\"runtime\":{},\"size\":{},\"ops\":{},\"elapsed_ns\":{},\"clock\":{},\"ns_per_op\":{:.3},\"peak_rss_kib\":{}}}",
             json_str(workload.name),
             json_str(runtime.name()),
             size,
             m.ops,
             m.elapsed.as_nanos(),
+            json_str(m.clock()),
             m.ns_per_op(),
             rss
         )
@@ -260,11 +261,12 @@ fn result_line(
             |kib| format!("{:.1} MiB", kib as f64 / 1024.0),
         );
         format!(
-            "{} on {}: {} ops in {:.3} ms, {:.1} ns/op, peak RSS {}",
+            "{} on {}: {} ops in {:.3} ms{}, {:.1} ns/op, peak RSS {}",
             workload.name,
             runtime,
             m.ops,
             m.elapsed.as_secs_f64() * 1e3,
+            if m.cpu { " of CPU time" } else { "" },
             m.ns_per_op(),
             rss
         )
@@ -412,7 +414,7 @@ mod tests {
         assert_eq!(
             line,
             format!(
-                "{{\"workload\":\"{}\",\"runtime\":\"tokio-ct\",\"size\":10,\"ops\":10,\"elapsed_ns\":1234,\"ns_per_op\":123.400,\"peak_rss_kib\":42}}",
+                "{{\"workload\":\"{}\",\"runtime\":\"tokio-ct\",\"size\":10,\"ops\":10,\"elapsed_ns\":1234,\"clock\":\"wall\",\"ns_per_op\":123.400,\"peak_rss_kib\":42}}",
                 workloads::ALL[0].name
             )
         );

@@ -23,13 +23,15 @@ const HELP: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  bench [--quick] [--filter SUBSTR] [--samples K] [--json PATH] [--install-tools]
+  bench [--quick] [--filter SUBSTR] [--samples K] [--json [PATH]] [--install-tools]
         build corio-benches in release mode and run every workload on every
         runtime (corio, tokio-ct, smol-local) as separate processes, K times
         each (default 5; --quick: 3 samples at a tenth of the size), runtimes
         interleaved in each round; print a table of median ns/op, spread,
         corio's ratios to the others and peak RSS, and write it as markdown
-        to <target>/bench/report.md (and as JSON to PATH with --json).
+        to <target>/bench/report.md, a bar chart of the ratios to
+        <target>/bench/report.svg, and with --json every sample as JSON to
+        PATH (default <target>/bench/report.json).
         Then the hyper load benchmark: a hyper hello-world server on corio
         and on tokio-ct, each loaded by `wrk -t1 -c64 -d5s` on loopback (K
         samples, default 3; --quick: -d2s), in a table of its own (median
@@ -90,6 +92,24 @@ impl Args {
         }
     }
 
+    /// Takes the option `name`, whose value may be left out: `None` if it is
+    /// absent, `Some(None)` if it stands alone (last, or followed by another
+    /// `--option`), `Some(Some(value))` for `name value` or `name=value`.
+    pub(crate) fn optional_value(&mut self, name: &str) -> Option<Option<String>> {
+        let prefix = format!("{name}=");
+        if let Some(i) = self.rest.iter().position(|a| a.starts_with(&prefix)) {
+            let arg = self.rest.remove(i);
+            return Some(Some(arg[prefix.len()..].to_owned()));
+        }
+        let i = self.rest.iter().position(|a| a == name)?;
+        self.rest.remove(i);
+        if i < self.rest.len() && !self.rest[i].starts_with("--") {
+            Some(Some(self.rest.remove(i)))
+        } else {
+            Some(None)
+        }
+    }
+
     /// Fails if any argument was not taken.
     pub(crate) fn finish(self) -> Result<()> {
         match self.rest.first() {
@@ -146,6 +166,21 @@ mod tests {
         assert_eq!(a.value("--json").unwrap().as_deref(), Some("out.json"));
         assert_eq!(a.value("--json").unwrap(), None);
         a.finish().unwrap();
+    }
+
+    #[test]
+    fn takes_optional_values() {
+        let mut a = args("--json --quick");
+        assert_eq!(a.optional_value("--json"), Some(None));
+        assert!(a.flag("--quick"));
+        let mut a = args("--json out.json --quick");
+        assert_eq!(a.optional_value("--json"), Some(Some("out.json".into())));
+        assert_eq!(
+            args("--json=x").optional_value("--json"),
+            Some(Some("x".into()))
+        );
+        assert_eq!(args("--quick").optional_value("--json"), None);
+        assert_eq!(args("--json").optional_value("--json"), Some(None));
     }
 
     #[test]

@@ -19,18 +19,26 @@ use crate::runtime::Runtime;
 mod gather;
 mod lock_contended;
 mod lock_uncontended;
+mod ping_pong;
+mod process;
 mod queue;
 mod semaphore;
 mod spawn;
+mod spawn_chain;
 mod task_group;
 mod tcp_echo;
 mod tcp_stream;
+mod timers;
 mod yielding;
 
 /// Every workload, in the order reports list them.
 pub(crate) static ALL: &[Workload] = &[
     spawn::WORKLOAD,
     yielding::WORKLOAD,
+    ping_pong::WORKLOAD,
+    spawn_chain::WORKLOAD,
+    timers::SLEEP_CANCEL,
+    timers::TIMEOUT_UNUSED,
     task_group::WORKLOAD,
     gather::WORKLOAD,
     lock_uncontended::WORKLOAD,
@@ -44,6 +52,7 @@ pub(crate) static ALL: &[Workload] = &[
     queue::UNBOUNDED_64,
     tcp_echo::WORKLOAD,
     tcp_stream::WORKLOAD,
+    process::WORKLOAD,
 ];
 
 /// Runs a workload at a given size on one runtime and measures it.

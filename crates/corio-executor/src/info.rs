@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::panic::Location;
 use std::ptr::NonNull;
+use std::time::Duration;
 
 use crate::raw::Header;
 use crate::TaskId;
@@ -21,16 +22,28 @@ pub enum TaskState {
     Done,
 }
 
-/// A snapshot of one task: id, name, spawn location, state.
+/// A snapshot of one task: id, name, spawn location, state, poll count and
+/// (in an executor's listing) age.
 #[derive(Clone, Debug)]
 pub struct TaskInfo {
     id: TaskId,
     name: Option<Box<str>>,
     location: &'static Location<'static>,
     state: TaskState,
+    polls: u64,
+    age: Option<Duration>,
+    block_on: bool,
 }
 
 impl TaskInfo {
+    /// A listed task: `age` comes from the executor's registry.
+    pub(crate) fn listed(header: &Header, age: Duration) -> TaskInfo {
+        TaskInfo {
+            age: Some(age),
+            ..TaskInfo::of(header)
+        }
+    }
+
     pub(crate) fn of(header: &Header) -> TaskInfo {
         let state = if header.is_completed() {
             TaskState::Done
@@ -46,6 +59,9 @@ impl TaskInfo {
             name: header.name().map(Into::into),
             location: header.location(),
             state,
+            polls: header.polls(),
+            age: None,
+            block_on: header.is_block_on(),
         }
     }
 
@@ -67,6 +83,27 @@ impl TaskInfo {
     /// What the task was doing when the snapshot was taken.
     pub fn state(&self) -> TaskState {
         self.state
+    }
+
+    /// How many times the task's future had been polled (a poll that is
+    /// running counts), saturating at 536,870,911.
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+
+    /// How long ago the task was spawned, on its executor's clock (see
+    /// [`LocalExecutor::set_clock`](crate::LocalExecutor::set_clock)), to the
+    /// millisecond. `Some` in an executor's listing
+    /// ([`LocalExecutor::tasks`](crate::LocalExecutor::tasks)), `None` from
+    /// [`current_task`], which does not reach the executor.
+    pub fn age(&self) -> Option<Duration> {
+        self.age
+    }
+
+    /// Whether this task runs the future passed to `block_on` (in the corio
+    /// facade: the main future of `run`).
+    pub fn is_block_on(&self) -> bool {
+        self.block_on
     }
 }
 

@@ -7,7 +7,8 @@
 //! - `spawn`: [`Builder`] and the [`Schedule`] trait.
 //! - `local`: [`LocalExecutor`] and [`Spawner`].
 //! - `park`: the [`Park`] hook.
-//! - `info`, `error`: [`TaskInfo`], [`TaskId`], [`TaskError`].
+//! - `registry`: the local executor's live tasks and their spawn stamps.
+//! - `info`, `error`: [`TaskInfo`] (state, poll count, age), [`TaskId`], [`TaskError`].
 
 mod error;
 mod info;
@@ -20,7 +21,9 @@ mod spawn;
 
 pub use error::{payload_message, TaskError, TaskId};
 pub use info::{current_task, current_task_id, TaskInfo, TaskState};
-pub use local::{LocalExecutor, SlowPoll, Spawner, UnretrievedPanic, MAINTENANCE_INTERVAL};
+pub use local::{
+    LocalExecutor, SlowPoll, Spawner, UnretrievedPanic, MAINTENANCE_INTERVAL, TASK_SPAN_TARGET,
+};
 pub use park::{Park, ThreadPark};
 pub use raw::{AbortHandle, Header, Runnable, Task};
 pub use spawn::{Builder, Schedule};

@@ -10,8 +10,15 @@
 //!   them all on the owner thread, so a `!Send` future never leaves it.
 //! - The executor never blocks except inside `Park::park(None)`, and only
 //!   when both queues are empty.
+//! - Introspection costs the hot paths almost nothing: a task's spawn time
+//!   comes from a timestamp read at most once per iteration (by its first
+//!   spawn, never per spawn) and logged per iteration, not per task (see
+//!   `registry.rs`); its poll count lives in its header's `flags` word. Each poll runs in a
+//!   `tracing` span (`task{id=.. name=..}`, target [`TASK_SPAN_TARGET`]);
+//!   whether INFO is enabled at all is checked once per iteration, and an
+//!   iteration without it runs the plain loop.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -23,6 +30,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use concurrent_queue::ConcurrentQueue;
+use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
 use crate::info::{enter, TaskInfo};
 use crate::park::Park;
@@ -39,6 +47,15 @@ use crate::TaskError;
 /// step with periodic workloads.
 pub const MAINTENANCE_INTERVAL: usize = 61;
 
+/// The `tracing` target of the span each task poll runs in (`task{id=..
+/// name=..}`, level INFO). Filter it out to turn the spans off, e.g.
+/// `RUST_LOG=info,corio::task=off` with an `EnvFilter`, or
+/// `Targets::new().with_target("corio::task", LevelFilter::OFF)`.
+pub const TASK_SPAN_TARGET: &str = "corio::task";
+
+/// What `set_clock` stores: time since a fixed origin.
+type ClockFn = Box<dyn Fn() -> Duration + Send + Sync>;
+
 /// State shared between the executor, its tasks (as their scheduler) and its
 /// spawners.
 pub(crate) struct Shared {
@@ -51,6 +68,16 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     /// Debug tooling: told about panics nobody retrieved (set once).
     on_unretrieved_panic: OnceLock<UnretrievedPanicHook>,
+    /// The clock task ages are measured on (owner thread only).
+    clock: RefCell<ClockFn>,
+    /// The clock in this iteration, as a registry stamp: read on the first
+    /// registration of an iteration, forgotten when the iteration begins and
+    /// ends (owner thread only).
+    now: Cell<Option<u32>>,
+    /// Inside `run_once` (owner thread only). Spawns between iterations
+    /// (setting up, before `block_on`) each read the clock: time may pass
+    /// between them, and they are few.
+    iterating: Cell<bool>,
 }
 
 /// What `set_unretrieved_panic_hook` stores.
@@ -70,9 +97,9 @@ pub struct UnretrievedPanic {
     pub message: Option<String>,
 }
 
-// SAFETY: `queue` and `registry` are only touched on the owner thread (every
-// access is behind `is_owner()`, or in methods of the `!Send` LocalExecutor);
-// everything else is Sync.
+// SAFETY: `queue`, `registry`, `clock` and `now` are only touched on the owner
+// thread (every access is behind `is_owner()`, or in methods of the `!Send`
+// LocalExecutor); everything else is Sync, and the clock closure is Send + Sync.
 unsafe impl Sync for Shared {}
 // SAFETY: as above; moving the Arc<Shared> to another thread gives that thread
 // access only to the injector and atomics.
@@ -95,10 +122,71 @@ impl Shared {
     /// Owner thread only: queue a runnable, registering a new task.
     #[inline]
     fn push_local(&self, runnable: Runnable) {
+        self.push_owned(runnable, true);
+    }
+
+    /// Owner thread only: queue a runnable, registering a new task; `local`
+    /// tells whether it was spawned on this thread (not drained from the
+    /// injector), which the registry's spawn-time log relies on.
+    #[inline]
+    fn push_owned(&self, runnable: Runnable, local: bool) {
         if runnable.header().slot() == NO_SLOT && !runnable.header().is_completed() {
-            self.registry.borrow_mut().insert(runnable.as_ptr());
+            self.register(runnable.as_ptr(), local);
         }
         self.queue.borrow_mut().push_back(runnable);
+    }
+
+    /// Any thread but the owner: queue a runnable on the injector and unpark
+    /// the executor. Out of line, so the owner's path stays small.
+    #[inline(never)]
+    fn push_remote(&self, runnable: Runnable) {
+        if let Err(rejected) = self.injector.push(runnable) {
+            // The executor is closed: dropping the Runnable cancels the
+            // task here. Only Send tasks can be woken into this path
+            // (local ones were all dropped by `close` before it closed
+            // the injector).
+            drop(rejected.into_inner());
+            return;
+        }
+        (self.unpark)();
+    }
+
+    /// Owner thread only: registers a new task, stamped with this
+    /// iteration's time (the clock is read by the iteration's first spawn).
+    #[inline]
+    fn register(&self, task: NonNull<Header>, local: bool) {
+        let stamp = match self.now.get() {
+            Some(stamp) => stamp,
+            None => {
+                let stamp = self.clock_stamp();
+                if self.iterating.get() {
+                    self.now.set(Some(stamp));
+                }
+                stamp
+            }
+        };
+        self.registry.borrow_mut().insert(task, stamp, local);
+    }
+
+    /// Owner thread only: reads the clock, as a registry stamp (milliseconds,
+    /// wrapping: see `registry.rs`).
+    #[cold]
+    fn clock_stamp(&self) -> u32 {
+        // Truncating to 32 bits wraps; ages are differences, so they stay exact.
+        (self.clock.borrow())().as_millis() as u32
+    }
+
+    /// Owner thread only: snapshots of the live tasks, hidden ones left out.
+    fn tasks(&self) -> Vec<TaskInfo> {
+        let now = self.clock_stamp();
+        let mut out = Vec::new();
+        self.registry.borrow().for_each_stamped(|header, spawned| {
+            if !header.is_hidden() {
+                let age = Duration::from_millis(u64::from(now.wrapping_sub(spawned)));
+                out.push(TaskInfo::listed(header, age));
+            }
+        });
+        out
     }
 }
 
@@ -108,15 +196,7 @@ impl Schedule for Arc<Shared> {
         if self.is_owner() {
             self.push_local(runnable);
         } else {
-            if let Err(rejected) = self.injector.push(runnable) {
-                // The executor is closed: dropping the Runnable cancels the
-                // task here. Only Send tasks can be woken into this path
-                // (local ones were all dropped by `close` before it closed
-                // the injector).
-                drop(rejected.into_inner());
-                return;
-            }
-            (self.unpark)();
+            self.push_remote(runnable);
         }
     }
 
@@ -209,6 +289,12 @@ impl LocalExecutor {
                 unpark: Box::new(unpark),
                 closed: AtomicBool::new(false),
                 on_unretrieved_panic: OnceLock::new(),
+                clock: RefCell::new(Box::new({
+                    let origin = std::time::Instant::now();
+                    move || origin.elapsed()
+                })),
+                now: Cell::new(None),
+                iterating: Cell::new(false),
             }),
             slow_poll: RefCell::new(None),
             _not_send: PhantomData,
@@ -257,31 +343,62 @@ impl LocalExecutor {
     /// polls exactly the tasks queued at that point. Returns how many ran.
     pub fn run_once(&self) -> usize {
         let shared = &*self.shared;
+        shared.now.set(None);
+        shared.iterating.set(true);
         while let Ok(runnable) = shared.injector.pop() {
-            shared.push_local(runnable);
+            shared.push_owned(runnable, false);
         }
         let count = shared.queue.borrow().len();
-        // One check per iteration, none per poll: without a hook the loop
-        // below is the plain one.
+        // One check per iteration, none per poll: without a hook and with
+        // spans disabled the loop below is the plain one.
         let slow_poll = self.slow_poll.borrow().clone();
+        let spans = task_spans_enabled();
         let next = || shared.queue.borrow_mut().pop_front();
-        match slow_poll {
-            None => {
+        match (slow_poll, spans) {
+            (None, false) => {
                 for _ in 0..count {
                     let Some(runnable) = next() else { break };
                     let _current = enter(runnable.as_ptr());
                     runnable.run();
                 }
             }
-            Some(hook) => {
+            (None, true) => {
                 for _ in 0..count {
                     let Some(runnable) = next() else { break };
                     let _current = enter(runnable.as_ptr());
+                    let _span = poll_span(runnable.header()).entered();
+                    runnable.run();
+                }
+            }
+            (Some(hook), spans) => {
+                for _ in 0..count {
+                    let Some(runnable) = next() else { break };
+                    let _current = enter(runnable.as_ptr());
+                    let _span = if spans {
+                        poll_span(runnable.header())
+                    } else {
+                        tracing::Span::none()
+                    }
+                    .entered();
                     run_timed(runnable, hook.threshold, &*hook.report);
                 }
             }
         }
+        shared.now.set(None);
+        shared.iterating.set(false);
         count
+    }
+
+    /// Sets the clock task ages are measured on (see [`TaskInfo::age`]): it
+    /// returns the time since any fixed origin, and must never go backwards.
+    /// It is read at most once per iteration that spawns a task (the first
+    /// spawn's reading stamps every task spawned in that iteration), once per
+    /// spawn between iterations, and once per [`tasks`](Self::tasks) listing. The default is real monotonic time;
+    /// the corio facade sets its loop clock, so ages follow virtual time
+    /// under a manual clock.
+    pub fn set_clock(&self, clock: impl Fn() -> Duration + Send + Sync + 'static) {
+        *self.shared.clock.borrow_mut() = Box::new(clock);
+        self.shared.now.set(None);
     }
 
     /// Debug tooling: after this, every task poll that runs at least
@@ -321,11 +438,10 @@ impl LocalExecutor {
         self.shared.registry.borrow().len()
     }
 
-    /// Snapshots of the live tasks, oldest slot first, hidden ones left out.
+    /// Snapshots of the live tasks, oldest slot first, hidden ones left out:
+    /// id, name, spawn location, state, poll count and age.
     pub fn tasks(&self) -> Vec<TaskInfo> {
-        self.spawner()
-            .tasks()
-            .expect("a LocalExecutor is always on its own thread")
+        self.shared.tasks()
     }
 
     /// Drives `future` to completion on this thread, running spawned tasks
@@ -365,7 +481,11 @@ impl LocalExecutor {
         // SAFETY: we are on the owner thread (the executor is !Send). The
         // future may borrow from our caller: `MainGuard` drops it before this
         // function returns or unwinds, if it has not completed by then.
-        let (runnable, mut task) = unsafe { builder.spawn_unchecked(future, self.shared.clone()) };
+        let (runnable, mut task) = unsafe {
+            builder
+                .block_on()
+                .spawn_unchecked(future, self.shared.clone())
+        };
         if self.is_closed() {
             // Like any later spawn: cancelled at once, here on the owner
             // thread. Queued, it could be woken from another thread into the
@@ -470,6 +590,33 @@ impl std::fmt::Debug for LocalExecutor {
             .field("queued", &self.shared.queue.borrow().len())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+/// Whether task polls run in spans: whether any subscriber may want INFO.
+/// Checked once per iteration (no subscriber, or a stricter level: the
+/// iteration runs the plain loop, no per-poll cost at all). A subscriber
+/// installed during an iteration sees spans from the next one.
+#[inline]
+fn task_spans_enabled() -> bool {
+    tracing::Level::INFO <= STATIC_MAX_LEVEL && tracing::Level::INFO <= LevelFilter::current()
+}
+
+/// The span a poll of `task` runs in: `task{id=.. name=..}` at INFO, target
+/// [`TASK_SPAN_TARGET`]; none for hidden (internal) tasks. The macro asks the
+/// subscriber (once per callsite, then cached), so a filter on the target
+/// turns the span off.
+#[inline]
+fn poll_span(task: &Header) -> tracing::Span {
+    if !task.is_hidden() {
+        tracing::info_span!(
+            target: TASK_SPAN_TARGET,
+            "task",
+            id = task.id().as_u64(),
+            name = task.name()
+        )
+    } else {
+        tracing::Span::none()
     }
 }
 
@@ -578,13 +725,7 @@ impl Spawner {
         if !self.shared.is_owner() {
             return None;
         }
-        let mut out = Vec::new();
-        self.shared.registry.borrow().for_each(|header| {
-            if !header.is_hidden() {
-                out.push(TaskInfo::of(header));
-            }
-        });
-        Some(out)
+        Some(self.shared.tasks())
     }
 
     /// Cancels the task and, when called on the executor's thread for one of
@@ -636,5 +777,43 @@ impl std::fmt::Debug for Spawner {
         f.debug_struct("Spawner")
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+// Runs a real executor: not under loom, whose atomics need a model.
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    /// Ages stay exact while the spawn-time log stays bounded: one old task
+    /// lives while a thousand iterations each spawn (at a new millisecond)
+    /// a task that ends at once.
+    #[test]
+    fn the_spawn_time_log_stays_bounded_and_exact() {
+        let ex = LocalExecutor::new();
+        let millis = Arc::new(AtomicU64::new(0));
+        let clock = millis.clone();
+        ex.set_clock(move || Duration::from_millis(clock.load(Ordering::SeqCst)));
+        let old = ex.spawn(std::future::pending::<()>());
+        ex.run_once();
+        for _ in 0..1_000 {
+            millis.fetch_add(1, Ordering::SeqCst);
+            drop(ex.spawn(async {}));
+            ex.run_once();
+            assert!(ex.shared.registry.borrow().epoch_count() <= 2 * 2 + 64 + 1);
+        }
+        let young = ex.spawn(std::future::pending::<()>());
+        millis.fetch_add(5, Ordering::SeqCst);
+        let age = |id| {
+            ex.tasks()
+                .into_iter()
+                .find(|task| task.id() == id)
+                .and_then(|task| task.age())
+        };
+        assert_eq!(age(old.id()), Some(Duration::from_millis(1_005)));
+        assert_eq!(age(young.id()), Some(Duration::from_millis(5)));
+        old.cancel();
+        young.cancel();
     }
 }

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::Location;
 
-use crate::raw::header::{FLAG_HIDDEN, FLAG_LOCAL};
+use crate::raw::header::{FLAG_BLOCK_ON, FLAG_HIDDEN, FLAG_LOCAL};
 use crate::raw::state::{HANDLE, REF_ONE, SCHEDULED};
 use crate::raw::{Header, Runnable, Task};
 
@@ -62,6 +62,12 @@ impl Builder {
         } else {
             self.flags &= !FLAG_HIDDEN;
         }
+        self
+    }
+
+    /// Marks the task as the one running `block_on`'s future.
+    pub(crate) fn block_on(mut self) -> Builder {
+        self.flags |= FLAG_BLOCK_ON;
         self
     }
 

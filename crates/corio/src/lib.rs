@@ -28,7 +28,10 @@
 //! | `asyncio.shield(aw)` | [`shield`]`(fut).await` |
 //! | `loop.call_soon(cb)` | [`LoopHandle::call_soon`] |
 //! | `asyncio.open_connection(host, port)` | [`open_connection`]`((host, port)).await` → ([`StreamReader`], [`StreamWriter`]) |
+//! | `loop.add_signal_handler(sig, cb)` | [`LoopHandle::add_signal_handler`], [`signal::Signals`] |
 //! | `asyncio.start_server(cb, host, port)` | [`start_server`]`(cb, addr).await` → [`Server`] |
+//! | `asyncio.create_subprocess_exec(prog, *args)` | [`process::create_subprocess_exec`]`(prog, args).await` → [`process::Child`] |
+//! | `asyncio.create_subprocess_shell(cmd)` | [`process::create_subprocess_shell`]`(cmd).await` |
 //!
 //! Scheduling is asyncio's, and deterministic: one FIFO queue holds ready
 //! tasks and callbacks; each iteration runs what was ready when it began.
@@ -37,10 +40,13 @@
 #![forbid(unsafe_code)]
 
 mod blocking;
+pub mod debug;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod net;
+pub mod process;
 mod runtime;
+pub mod signal;
 pub mod streams;
 pub mod task;
 pub mod time;

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::chart;
 use super::load::{self, LoadResult, LoadSeries};
 
 /// The runtime the others are compared against in the ratio columns.
@@ -20,6 +21,9 @@ pub(crate) struct Sample {
     pub(crate) ns_per_op: f64,
     /// The process's peak resident set size, if the platform reports it.
     pub(crate) peak_rss_kib: Option<u64>,
+    /// Whether `ns_per_op` is CPU time (the process's user + system) rather
+    /// than wall time.
+    pub(crate) cpu_time: bool,
 }
 
 /// Median and range of a set of measurements.
@@ -108,6 +112,23 @@ impl WorkloadResult {
     /// The series of `runtime`, if it ran.
     pub(crate) fn series(&self, runtime: &str) -> Option<&Series> {
         self.series.iter().find(|s| s.runtime == runtime)
+    }
+
+    /// Whether any sample of this workload was timed in CPU time.
+    pub(crate) fn cpu_time(&self) -> bool {
+        self.series
+            .iter()
+            .flat_map(|s| &s.samples)
+            .any(|s| s.cpu_time)
+    }
+
+    /// The workload's name, marked ` (CPU)` if it was timed in CPU time.
+    pub(crate) fn label(&self) -> String {
+        if self.cpu_time() {
+            format!("{} (CPU)", self.name)
+        } else {
+            self.name.clone()
+        }
     }
 
     /// The ratio of `a`'s median ns/op to `b`'s (below 1.0: `a` is faster).
@@ -257,7 +278,7 @@ impl Report {
             .workloads
             .iter()
             .map(|w| {
-                let mut row = vec![w.name.clone(), w.size.to_string()];
+                let mut row = vec![w.label(), w.size.to_string()];
                 for rt in &self.runtimes {
                     row.push(match w.series(rt) {
                         Some(s) => match s.ns_per_op() {
@@ -449,6 +470,17 @@ impl Report {
                 "- *MiB*: median peak RSS (VmHWM) of the benchmark process, read after the \
                  timed run (the warm-up runs at N/10 first).\n",
             );
+            if self.workloads.iter().any(WorkloadResult::cpu_time) {
+                out.push_str(
+                    "- *(CPU)*: ns/op is the process's CPU time (user + system, all threads) \
+                     per op, not wall time: such a workload mostly waits (for timers), and \
+                     the waiting is the same on every runtime.\n",
+                );
+            }
+            out.push_str(
+                "\n![corio's time per operation divided by each peer's, per workload \
+                 (log scale; left of 1.0: corio faster)](report.svg)\n",
+            );
         }
         if self.hyper.is_some() && !out.ends_with("\n\n") {
             out.push('\n');
@@ -507,8 +539,10 @@ impl Report {
                             .iter()
                             .map(|x| json!({ "ns_per_op": x.ns_per_op, "peak_rss_kib": x.peak_rss_kib }))
                             .collect();
+                        let cpu = s.samples.iter().any(|x| x.cpu_time);
                         json!({
                             "runtime": s.runtime,
+                            "clock": if cpu { "cpu" } else { "wall" },
                             "ops": s.ops,
                             "ns_per_op": stats(s.ns_per_op()),
                             "peak_rss_mib": stats(s.peak_rss_mib()),
@@ -533,6 +567,47 @@ impl Report {
             "workloads": workloads,
             "hyper": self.hyper_json(),
         })
+    }
+
+    /// The rows of the SVG chart: corio's ratio to each baseline per
+    /// workload, then hyper's time per request (the inverse of its req/s
+    /// ratio, so that left of 1.0 means corio is better there too).
+    pub(crate) fn chart_rows(&self) -> Vec<chart::Row> {
+        let baselines = self.baselines();
+        let mut rows: Vec<chart::Row> = self
+            .workloads
+            .iter()
+            .map(|w| chart::Row {
+                label: w.label(),
+                ratios: baselines.iter().map(|b| w.ratio(SUBJECT, b)).collect(),
+            })
+            .collect();
+        if let Some(LoadResult::Ran { series, .. }) = &self.hyper {
+            rows.push(chart::Row {
+                label: "hyper (time/request)".to_owned(),
+                ratios: baselines
+                    .iter()
+                    .map(|b| {
+                        load_ratio(series, SUBJECT, b)
+                            .filter(|r| *r > 0.0)
+                            .map(|r| 1.0 / r)
+                    })
+                    .collect(),
+            });
+        }
+        rows
+    }
+
+    /// The SVG bar chart of [`chart_rows`](Report::chart_rows).
+    pub(crate) fn to_svg(&self) -> crate::Result<String> {
+        let note = format!(
+            "cargo xtask bench{}: {} sample(s) per workload and runtime, one process each, \
+             runtimes interleaved; {} CPU(s); sizes and ns/op in report.md",
+            if self.quick { " --quick" } else { "" },
+            self.samples,
+            cpus()
+        );
+        chart::ratio_chart(&self.baselines(), &self.chart_rows(), &note)
     }
 
     /// The hyper load benchmark as JSON: `null` if not selected,
@@ -620,6 +695,7 @@ mod tests {
                 .map(|&ns_per_op| Sample {
                     ns_per_op,
                     peak_rss_kib: Some(2048),
+                    cpu_time: false,
                 })
                 .collect(),
             error: None,
@@ -745,6 +821,25 @@ mod tests {
     }
 
     #[test]
+    fn chart_rows_hold_ratios_and_inverted_hyper() {
+        let rows = hyper_report().chart_rows();
+        assert!(rows.is_empty() || rows[0].label == "hyper (time/request)");
+        let rows = Report {
+            hyper: hyper_report().hyper,
+            ..report()
+        }
+        .chart_rows();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].label, "spawn");
+        assert_eq!(rows[0].ratios, [Some(0.5), None]);
+        let inverted = rows[1].ratios[0].unwrap();
+        assert!((inverted - 1.0 / 1.2).abs() < 1e-9, "{inverted}");
+        assert_eq!(rows[1].ratios[1], None);
+        let svg = report().to_svg().unwrap();
+        assert!(svg.contains("spawn") && svg.contains("0.50"), "{svg}");
+    }
+
+    #[test]
     fn stats_take_median_and_range() {
         assert_eq!(Stats::of(&[]), None);
         let s = Stats::of(&[3.0, 1.0, 2.0]).unwrap();
@@ -776,10 +871,25 @@ mod tests {
         let md = report().to_markdown();
         assert!(md.contains("| workload | N | corio ns/op |"), "{md}");
         assert!(md.contains("| :--- | ---: |"), "{md}");
+        assert!(md.contains("](report.svg)"), "{md}");
         assert!(
             md.contains("- spawn on smol-local: exited with status 101"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn cpu_timed_workloads_are_marked() {
+        let mut r = report();
+        assert!(!r.to_markdown().contains("(CPU)"));
+        for s in &mut r.workloads[0].series[0].samples {
+            s.cpu_time = true;
+        }
+        assert!(r.to_text().contains("spawn (CPU)"));
+        assert!(r.to_markdown().contains("- *(CPU)*"));
+        assert_eq!(r.chart_rows()[0].label, "spawn (CPU)");
+        assert_eq!(r.to_json()["workloads"][0]["results"][0]["clock"], "cpu");
+        assert_eq!(r.to_json()["workloads"][0]["results"][1]["clock"], "wall");
     }
 
     #[test]

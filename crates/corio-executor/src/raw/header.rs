@@ -39,6 +39,12 @@ pub(crate) const NO_SLOT: u32 = u32::MAX;
 pub(crate) const FLAG_HIDDEN: u32 = 1 << 0;
 /// Flag: the task's future is `!Send` and must only be touched on its executor's thread.
 pub(crate) const FLAG_LOCAL: u32 = 1 << 1;
+/// Flag: the task runs the future passed to `block_on` (the facade's "main task").
+pub(crate) const FLAG_BLOCK_ON: u32 = 1 << 2;
+/// Where the poll counter starts in the `flags` word: the bits above the flags.
+pub(crate) const POLLS_SHIFT: u32 = 3;
+/// The most polls the counter records; it saturates there (536,870,911).
+pub(crate) const POLLS_MAX: u32 = u32::MAX >> POLLS_SHIFT;
 
 /// The untyped front of a task. `#[repr(C)]` so a pointer to the allocation
 /// is a pointer to its header.
@@ -56,6 +62,12 @@ pub struct Header {
     /// The scheduler's bookkeeping slot (the local executor's registry index).
     /// Only the scheduler reads or writes it; relaxed atomics keep the header `Sync`.
     pub(crate) slot: AtomicU32,
+    /// The `FLAG_*` bits (set at allocation, never changed) and, above
+    /// [`POLLS_SHIFT`], a saturating count of the future's polls. Only the
+    /// poller writes the count, while it holds `RUNNING`, so a relaxed load
+    /// and store suffice (no read-modify-write): successive pollers are
+    /// ordered by the state word's transitions, and readers only ever want a
+    /// snapshot. Packing the counter here keeps the header at 7 words.
     pub(crate) flags: AtomicU32,
 }
 
@@ -95,6 +107,23 @@ impl Header {
         self.flags.load(StdOrdering::Relaxed) & FLAG_LOCAL != 0
     }
 
+    /// Whether the task runs the future passed to `block_on`.
+    pub fn is_block_on(&self) -> bool {
+        self.flags.load(StdOrdering::Relaxed) & FLAG_BLOCK_ON != 0
+    }
+
+    /// How many times the future has been polled (saturating at 536,870,911).
+    pub fn polls(&self) -> u64 {
+        u64::from(self.flags.load(StdOrdering::Relaxed) >> POLLS_SHIFT)
+    }
+
+    /// Counts one poll. Only the holder of `RUNNING` calls this.
+    #[inline]
+    pub(crate) fn count_poll(&self) {
+        let flags = self.flags.load(StdOrdering::Relaxed);
+        self.flags.store(one_more_poll(flags), StdOrdering::Relaxed);
+    }
+
     /// Whether the future has finished or been dropped.
     pub fn is_completed(&self) -> bool {
         self.state.load(crate::loom::Ordering::Acquire) & super::state::COMPLETED != 0
@@ -108,6 +137,16 @@ impl Header {
     /// Whether the task waits in a run queue.
     pub fn is_scheduled(&self) -> bool {
         self.state.load(crate::loom::Ordering::Acquire) & super::state::SCHEDULED != 0
+    }
+}
+
+/// `flags` with one more poll counted: the flag bits kept, the count saturating.
+#[inline]
+fn one_more_poll(flags: u32) -> u32 {
+    if flags >> POLLS_SHIFT == POLLS_MAX {
+        flags
+    } else {
+        flags + (1 << POLLS_SHIFT)
     }
 }
 
@@ -209,3 +248,19 @@ pub(crate) fn next_task_id() -> TaskId {
 // cells carry their model state, so the check only holds without loom.
 #[cfg(not(loom))]
 const _: () = assert!(std::mem::size_of::<Header>() == 56);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_poll_count_keeps_the_flags_and_saturates() {
+        let flags = FLAG_HIDDEN | FLAG_BLOCK_ON;
+        let once = one_more_poll(flags);
+        assert_eq!(once >> POLLS_SHIFT, 1);
+        assert_eq!(once & ((1 << POLLS_SHIFT) - 1), flags);
+        let full = (POLLS_MAX << POLLS_SHIFT) | FLAG_LOCAL;
+        assert_eq!(one_more_poll(full), full);
+        assert_eq!(one_more_poll(full - (1 << POLLS_SHIFT)), full);
+    }
+}

@@ -110,6 +110,7 @@ unsafe fn run(ptr: NonNull<Header>) -> bool {
         }
     }
 
+    header.count_poll();
     // SAFETY: RUNNING is ours; the vtable matches the allocation.
     let finished = unsafe { (header.vtable.poll)(ptr) };
 

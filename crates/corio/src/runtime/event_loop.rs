@@ -112,6 +112,12 @@ impl EventLoop {
             Clock::real()
         });
         {
+            // Task ages (`corio::debug`) are measured on the loop's clock,
+            // so they follow virtual time under a manual clock.
+            let clock = timers.clock().clone();
+            executor.set_clock(move || std::time::Duration::from_nanos(clock.now().as_nanos()));
+        }
+        {
             // A timer armed from another thread may be earlier than the
             // deadline the loop sleeps towards: wake it to recompute.
             let reactor = reactor.clone();
@@ -133,6 +139,8 @@ impl EventLoop {
             slow_callback: config.slow_poll_threshold,
             stop: AtomicBool::new(false),
             stop_waker: Mutex::new(None),
+            task_groups: Default::default(),
+            signal_handlers: Mutex::new(Vec::new()),
         });
         Ok(EventLoop {
             executor,
@@ -229,6 +237,9 @@ impl EventLoop {
             let _entered = context::enter_replacing(&self.handle);
             if self.handle.shared.debug {
                 report_pending_tasks(&self.executor);
+            }
+            for handler in std::mem::take(&mut *self.handle.shared.signal_handlers.lock()) {
+                handler.remove();
             }
             self.executor.cancel_all();
             let mut iterations = 0;

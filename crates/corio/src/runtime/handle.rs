@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 
 use super::threadsafe::ThreadsafeTask;
 use crate::blocking::BlockingPool;
+use crate::signal::SignalHandler;
 use crate::Task;
 
 /// Everything a loop shares with its handles.
@@ -35,6 +36,10 @@ pub(crate) struct LoopShared {
     /// Set by `stop()`, consumed by `run_forever`.
     pub(crate) stop: AtomicBool,
     pub(crate) stop_waker: Mutex<Option<Waker>>,
+    /// The live `TaskGroup` scopes, for `corio::debug`'s task tree.
+    pub(crate) task_groups: crate::debug::GroupRegistry,
+    /// `add_signal_handler`'s handlers, one per signal.
+    pub(crate) signal_handlers: Mutex<Vec<SignalHandler>>,
 }
 
 /// A handle to an event loop: schedule callbacks and tasks on it, read its
@@ -178,7 +183,11 @@ impl std::fmt::Debug for LoopHandle {
 
 /// Runs a callback body, reporting a panic (a callback has nobody to return
 /// it to) and, in debug mode, a callback that blocked the loop too long.
-fn run_callback(f: impl FnOnce(), location: &'static Location<'static>, slow: Option<Duration>) {
+pub(crate) fn run_callback(
+    f: impl FnOnce(),
+    location: &'static Location<'static>,
+    slow: Option<Duration>,
+) {
     let started = slow.map(|_| std::time::Instant::now());
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     if let (Some(threshold), Some(started)) = (slow, started) {

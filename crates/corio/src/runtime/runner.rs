@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::event_loop::EventLoop;
 use super::handle::LoopHandle;
+use crate::signal::interrupt::{CtrlCWatch, Interrupted, INTERRUPTED};
 
 const NESTED_RUN: &str = "corio::run() cannot be called from a running event loop";
 
@@ -26,17 +27,34 @@ const NESTED_RUN: &str = "corio::run() cannot be called from a running event loo
 /// assert_eq!(total, 3);
 /// ```
 ///
+/// Ctrl-C (SIGINT) while `run` runs on the main thread cancels `main`, as
+/// `asyncio.run` does: `main` is dropped (its `Drop`s run), the tasks left are
+/// cancelled, the loop is closed, and `run` panics with a message saying it
+/// was interrupted. A second Ctrl-C during that clean-up terminates the
+/// process at once. A program that listens to SIGINT itself
+/// ([`signal::ctrl_c`](crate::signal::ctrl_c), [`signal::Signals`](crate::signal::Signals),
+/// [`LoopHandle::add_signal_handler`]), ignores it, or installed its own
+/// handler keeps Ctrl-C to itself.
+///
 /// # Panics
 ///
 /// Called from inside a running loop: "corio::run() cannot be called from a
-/// running event loop". Also re-raises a panic of `main`.
+/// running event loop". Interrupted by Ctrl-C: "corio::run() was interrupted
+/// by Ctrl-C (SIGINT): the main future was cancelled". Also re-raises a
+/// panic of `main`.
 #[track_caller]
 pub fn run<F: Future>(main: F) -> F::Output {
     if super::context::is_running() {
         panic!("{NESTED_RUN}");
     }
     let mut runner = Runner::new();
-    runner.run(main)
+    match runner.run_interruptible(main) {
+        Ok(output) => output,
+        Err(Interrupted) => {
+            runner.close();
+            panic!("corio::run() {INTERRUPTED}");
+        }
+    }
 }
 
 /// Runs several top-level futures on one loop (asyncio's `Runner`): tasks
@@ -74,12 +92,27 @@ impl Runner {
 
     /// Runs `future` to completion on this runner's loop.
     ///
+    /// Ctrl-C while it runs on the main thread cancels `future` as in
+    /// [`run`]; the runner's other tasks are cancelled when it is closed or
+    /// dropped (typically while the panic unwinds).
+    ///
     /// # Panics
     ///
-    /// Called from inside a running loop, or with the future's panic.
+    /// Called from inside a running loop, interrupted by Ctrl-C
+    /// ("Runner::run() was interrupted by Ctrl-C …"), or with the future's panic.
     #[track_caller]
     pub fn run<F: Future>(&mut self, future: F) -> F::Output {
-        self.event_loop.run_checked(future, NESTED_RUN)
+        match self.run_interruptible(future) {
+            Ok(output) => output,
+            Err(Interrupted) => panic!("Runner::run() {INTERRUPTED}"),
+        }
+    }
+
+    /// Runs `future` with the Ctrl-C watch around it.
+    #[track_caller]
+    fn run_interruptible<F: Future>(&mut self, future: F) -> Result<F::Output, Interrupted> {
+        let watch = CtrlCWatch::install(&self.event_loop.handle().shared.reactor);
+        self.event_loop.run_checked(watch.guard(future), NESTED_RUN)
     }
 
     /// A `Send + Sync` handle to the runner's loop.

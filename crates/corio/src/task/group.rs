@@ -21,14 +21,15 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 
-use corio_executor::{AbortHandle, Builder as TaskBuilder, Spawner, TaskInfo};
+use corio_executor::{AbortHandle, Builder as TaskBuilder, Spawner, TaskId, TaskInfo};
 use parking_lot::Mutex;
 use pin_project_lite::pin_project;
 
 use super::group_error::{Failure, PanicPayload, TaskGroupError};
+use crate::debug::{GroupRegistration, GroupRegistry, GroupView};
 use crate::runtime::context;
 use crate::Task;
 
@@ -80,6 +81,9 @@ impl<E> Clone for TaskGroup<E> {
 
 struct Group<E> {
     spawner: Spawner,
+    /// The task that runs the scope: the children's parent in
+    /// `corio::debug`'s task tree (`debug/groups.rs` says why the owner).
+    owner: Option<TaskId>,
     state: Mutex<State<E>>,
 }
 
@@ -117,10 +121,11 @@ impl<E: Send + 'static> TaskGroup<E> {
         F: FnOnce(TaskGroup<E>) -> Fut,
         Fut: Future<Output = Result<R, E>>,
     {
-        let spawner = context::with("TaskGroup::scope()", |handle| handle.shared.spawner.clone());
+        let handle = context::with("TaskGroup::scope()", |handle| handle.clone());
         let group = TaskGroup {
             inner: Arc::new(Group {
-                spawner,
+                spawner: handle.shared.spawner.clone(),
+                owner: corio_executor::current_task_id(),
                 state: Mutex::new(State {
                     children: HashMap::new(),
                     next_key: 0,
@@ -133,11 +138,14 @@ impl<E: Send + 'static> TaskGroup<E> {
                 }),
             }),
         };
+        let view: Weak<dyn GroupView> = Arc::downgrade(&group.inner) as Weak<dyn GroupView>;
+        let registration = GroupRegistry::register(&handle, view);
         let body = body(group.clone());
         Scope {
             group,
             body: Some(body),
             output: None,
+            _registration: registration,
         }
         .await
     }
@@ -294,6 +302,16 @@ impl<E: Send + 'static> Group<E> {
     }
 }
 
+impl<E: Send + 'static> GroupView for Group<E> {
+    fn owner(&self) -> Option<TaskId> {
+        self.owner
+    }
+
+    fn child_ids(&self, out: &mut Vec<TaskId>) {
+        out.extend(self.state.lock().children.values().map(AbortHandle::id));
+    }
+}
+
 impl<E> std::fmt::Debug for TaskGroup<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = self.inner.state.lock();
@@ -378,6 +396,8 @@ pin_project! {
         #[pin]
         body: Option<Fut>,
         output: Option<R>,
+        // Lists the group in its loop's registry while the scope lives.
+        _registration: GroupRegistration,
     }
 
     impl<E, Fut, R> PinnedDrop for Scope<E, Fut, R> {
