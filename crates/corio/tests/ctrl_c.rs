@@ -27,6 +27,7 @@ fn main() {
         Ok("graceful") => graceful_shutdown_example::main(),
         Ok("own_handler") => own_handler(),
         Ok("restore_default") => restore_default(),
+        Ok("dump") => dump_on_signal(),
         Ok(other) => panic!("unknown child mode {other}"),
         Err(_) => parent(),
     }
@@ -54,6 +55,23 @@ fn restore_default() {
     });
 }
 
+/// `install_dump_on_signal`: SIGUSR1 prints the task tree to stderr.
+fn dump_on_signal() {
+    corio::run(async {
+        corio::debug::install_dump_on_signal(corio::signal::SIGUSR1).unwrap();
+        let stuck = std::sync::Arc::new(corio::sync::Event::new());
+        let waiter = stuck.clone();
+        let _task = corio::task::Builder::new()
+            .name("stuck-on-event")
+            .create(async move { waiter.wait().await });
+        corio::yield_now().await;
+        println!("ready");
+        // Stays up until the parent has seen the dump, then ends normally.
+        corio::sleep(Duration::from_millis(500)).await;
+        stuck.set();
+    });
+}
+
 fn parent() {
     let started = Instant::now();
     first_ctrl_c_cancels_main_and_cleans_up();
@@ -62,7 +80,8 @@ fn parent() {
     an_ignored_sigint_stays_ignored();
     dropping_the_last_listener_restores_the_default_action();
     graceful_shutdown_example_stops_on_sigterm();
-    println!("ctrl_c: 6 scenarios passed in {:?}", started.elapsed());
+    sigusr1_dumps_the_task_tree();
+    println!("ctrl_c: 7 scenarios passed in {:?}", started.elapsed());
 }
 
 fn first_ctrl_c_cancels_main_and_cleans_up() {
@@ -144,6 +163,18 @@ fn graceful_shutdown_example_stops_on_sigterm() {
     drop(client); // the open connection finishes: the server stops within its grace period
     child.expect_line("all connections finished; stopped");
     assert!(child.wait().success());
+}
+
+fn sigusr1_dumps_the_task_tree() {
+    let mut child = Spawned::new("dump", &[], false);
+    child.expect_line("ready");
+    child.signal("USR1");
+    assert!(child.wait().success());
+    let stderr = child.stderr();
+    assert!(stderr.contains("corio task tree (2 tasks"), "{stderr}");
+    assert!(stderr.contains("(main) waiting"), "{stderr}");
+    assert!(stderr.contains("\"stuck-on-event\" waiting"), "{stderr}");
+    assert!(stderr.contains("tests/ctrl_c.rs:"), "{stderr}");
 }
 
 /// This test binary, running in a child mode, with its stdout read line by line.

@@ -63,6 +63,8 @@
 mod groups;
 mod tree;
 
+use std::io;
+
 pub(crate) use groups::{GroupRegistration, GroupRegistry, GroupView};
 pub use tree::TaskNode;
 
@@ -110,4 +112,39 @@ fn tree_of_running_loop(what: &str) -> Vec<TaskNode> {
 #[track_caller]
 pub fn dump_tasks() -> String {
     tree::render(&tree_of_running_loop("corio::debug::dump_tasks()"))
+}
+
+/// Prints [`dump_tasks`] to stderr each time the process receives `signal`
+/// (typically [`SIGUSR1`](crate::signal::SIGUSR1)), so a hung production
+/// process can be inspected with `kill -USR1 <pid>`.
+///
+/// The dump is written by a signal handler on the running loop
+/// ([`LoopHandle::add_signal_handler`](crate::LoopHandle::add_signal_handler),
+/// which it replaces for that signal), so it shows every task waiting on
+/// something, which is how most async programs hang. A loop stuck inside one
+/// task's synchronous call cannot print; debug mode's slow-poll warning
+/// (`CORIO_DEBUG=1`) names that task instead.
+///
+/// ```no_run
+/// corio::run(async {
+///     corio::debug::install_dump_on_signal(corio::signal::SIGUSR1).unwrap();
+///     // ... the program; `kill -USR1 <pid>` prints its task tree to stderr.
+/// });
+/// ```
+///
+/// # Errors
+///
+/// As [`LoopHandle::add_signal_handler`](crate::LoopHandle::add_signal_handler):
+/// `InvalidInput` for a signal that cannot be handled.
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn install_dump_on_signal(signal: i32) -> io::Result<()> {
+    let handle = context::with("corio::debug::install_dump_on_signal()", |h| h.clone());
+    handle.add_signal_handler(signal, || {
+        let dump = dump_tasks();
+        eprintln!("{dump}");
+    })
 }
