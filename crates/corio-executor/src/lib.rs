@@ -8,8 +8,12 @@
 //! - `local`: [`LocalExecutor`] and [`Spawner`].
 //! - `park`: the [`Park`] hook.
 //! - `registry`: the local executor's live tasks and their spawn stamps.
+//! - `console` (feature `console`): the `runtime.spawn` span and waker
+//!   events tokio-console reads.
 //! - `info`, `error`: [`TaskInfo`] (state, poll count, age), [`TaskId`], [`TaskError`].
 
+#[cfg(feature = "console")]
+mod console;
 mod error;
 mod info;
 mod local;
@@ -19,6 +23,8 @@ mod raw;
 mod registry;
 mod spawn;
 
+#[cfg(feature = "console")]
+pub use console::CONSOLE_SPAN_TARGET;
 pub use error::{payload_message, TaskError, TaskId};
 pub use info::{current_task, current_task_id, TaskInfo, TaskState};
 pub use local::{

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::Location;
 
-use crate::raw::header::{FLAG_BLOCK_ON, FLAG_HIDDEN, FLAG_LOCAL};
+use crate::raw::header::{next_task_id, FLAG_BLOCK_ON, FLAG_HIDDEN, FLAG_LOCAL};
 use crate::raw::state::{HANDLE, REF_ONE, SCHEDULED};
 use crate::raw::{Header, Runnable, Task};
 
@@ -127,16 +127,16 @@ impl Builder {
             None => Location::caller(),
         };
         let state = SCHEDULED | HANDLE | REF_ONE;
+        let id = next_task_id();
+        let flags = self.flags | flags;
+        // Feature `console`: the task lives in its tokio-console span (see
+        // `console.rs`); without the feature the future is stored as is.
+        #[cfg(feature = "console")]
+        let future =
+            crate::console::Instrumented::new(future, id, self.name.as_deref(), location, flags);
         // SAFETY: the obligations are forwarded to our caller.
         let ptr = unsafe {
-            crate::raw::cell::allocate(
-                future,
-                scheduler,
-                state,
-                self.name,
-                location,
-                self.flags | flags,
-            )
+            crate::raw::cell::allocate(future, scheduler, state, id, self.name, location, flags)
         };
         // SAFETY: the initial state holds one reference with SCHEDULED (for the
         // Runnable) and the HANDLE bit (for the Task).

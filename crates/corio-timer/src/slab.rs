@@ -1,10 +1,9 @@
 //! The entry storage behind the timing wheel: a `Vec` of entries with a free
-//! list threaded through the vacant ones, addressed by `u32` indices, plus the
-//! intrusive doubly-linked lists the wheel's slots are made of.
+//! list threaded through the vacant ones, addressed by `u32` indices.
 //!
-//! Hand-written rather than a slab crate because the wheel wants the list links
-//! and the generation counter inside the entry itself: one allocation-free
-//! `Vec` index per operation, and entries stay 48 bytes.
+//! Hand-written rather than a slab crate because the wheel wants its slot
+//! position and the generation counter inside the entry itself: one
+//! allocation-free `Vec` index per operation, and entries stay 48 bytes.
 
 use std::task::Waker;
 
@@ -14,6 +13,9 @@ pub(crate) const NIL: u32 = u32::MAX;
 /// Where an entry currently is. The wheel levels are `0..LEVELS`; the other
 /// values are sentinels so one byte tells `unlink` which list head to fix.
 pub(crate) type Level = u8;
+/// `Entry::level` of an entry in the wheel's current tick (its heap, not a
+/// slot): its `pos` is unused.
+pub(crate) const CURRENT: Level = 0xFD;
 /// `Entry::level` of an entry parked on the overflow list.
 pub(crate) const OVERFLOW: Level = 0xFE;
 /// `Entry::level` of a vacant entry (on the free list).
@@ -27,9 +29,9 @@ pub(crate) struct Entry {
     pub(crate) seq: u64,
     /// `None` only while vacant.
     pub(crate) waker: Option<Waker>,
-    pub(crate) prev: u32,
-    /// Next in the slot list; for a vacant entry, next on the free list.
-    pub(crate) next: u32,
+    /// Index in its slot's (or the overflow list's) `Vec`; for a vacant
+    /// entry, the next on the free list.
+    pub(crate) pos: u32,
     /// Bumped every time the cell is freed, so keys to earlier occupants are stale.
     pub(crate) generation: u32,
     pub(crate) level: Level,
@@ -62,12 +64,11 @@ impl Slab {
         if self.free_head != NIL {
             let idx = self.free_head;
             let e = &mut self.entries[idx as usize];
-            self.free_head = e.next;
+            self.free_head = e.pos;
             e.deadline = deadline;
             e.seq = seq;
             e.waker = Some(waker);
-            e.prev = NIL;
-            e.next = NIL;
+            e.pos = NIL;
             // Placement sets the real level; until then it is merely "not vacant".
             e.level = OVERFLOW;
             return (idx, e.generation);
@@ -80,8 +81,7 @@ impl Slab {
             deadline,
             seq,
             waker: Some(waker),
-            prev: NIL,
-            next: NIL,
+            pos: NIL,
             generation: 0,
             level: OVERFLOW,
             slot: 0,
@@ -89,7 +89,7 @@ impl Slab {
         (idx, 0)
     }
 
-    /// Frees an entry that is already unlinked from its list, returning its
+    /// Frees an entry that is already out of its slot, returning its
     /// waker. The generation bump makes every outstanding key to it stale.
     pub(crate) fn free(&mut self, idx: u32) -> Waker {
         let free_head = self.free_head;
@@ -97,8 +97,7 @@ impl Slab {
         debug_assert_ne!(e.level, VACANT, "double free of a timer entry");
         e.level = VACANT;
         e.generation = e.generation.wrapping_add(1);
-        e.prev = NIL;
-        e.next = free_head;
+        e.pos = free_head;
         self.free_head = idx;
         e.waker
             .take()
@@ -118,42 +117,5 @@ impl Slab {
 
     pub(crate) fn get_mut(&mut self, idx: u32) -> &mut Entry {
         &mut self.entries[idx as usize]
-    }
-
-    /// Pushes entry `idx` at the front of the list whose head is `*head`,
-    /// recording `(level, slot)` in it so it can be unlinked later.
-    pub(crate) fn push_front(&mut self, head: &mut u32, idx: u32, level: Level, slot: u8) {
-        let old = *head;
-        {
-            let e = self.get_mut(idx);
-            e.prev = NIL;
-            e.next = old;
-            e.level = level;
-            e.slot = slot;
-        }
-        if old != NIL {
-            self.get_mut(old).prev = idx;
-        }
-        *head = idx;
-    }
-
-    /// Removes entry `idx` from the list whose head is `*head`. O(1).
-    pub(crate) fn unlink(&mut self, head: &mut u32, idx: u32) {
-        let (prev, next) = {
-            let e = self.get(idx);
-            (e.prev, e.next)
-        };
-        if prev == NIL {
-            debug_assert_eq!(*head, idx, "unlinking an entry from the wrong list");
-            *head = next;
-        } else {
-            self.get_mut(prev).next = next;
-        }
-        if next != NIL {
-            self.get_mut(next).prev = prev;
-        }
-        let e = self.get_mut(idx);
-        e.prev = NIL;
-        e.next = NIL;
     }
 }

@@ -77,6 +77,64 @@ fn an_inner_future_finishing_first_cancels_the_deadline_on_drop() {
     assert!(timers.is_empty());
 }
 
+fn unreachable_timers() -> corio_timer::TimerHandle {
+    panic!("a lazy timeout whose future is ready looked up its timers")
+}
+
+thread_local! {
+    static LAZY_TIMERS: Timers = Timers::new(Clock::manual());
+}
+
+fn lazy_timers() -> corio_timer::TimerHandle {
+    LAZY_TIMERS.with(Timers::handle)
+}
+
+#[test]
+fn a_lazy_timeout_with_a_ready_future_never_looks_up_its_timers() {
+    let mut t = Timeout::lazy(ms(10), unreachable_timers, ready(3));
+    assert_eq!(poll_once(&mut t), Poll::Ready(Ok(3)));
+}
+
+#[test]
+fn a_lazy_timeout_starts_its_limit_at_the_first_pending_poll() {
+    LAZY_TIMERS.with(|timers| {
+        let handle = timers.handle();
+        let mut t = pin!(Timeout::lazy(ms(10), lazy_timers, pending::<()>()));
+        // Time passing before the first poll does not count.
+        timers.clock().advance(ms(50));
+        timers.fire(handle.now());
+        assert!(timers.is_empty());
+        assert!(poll_pinned(t.as_mut()).is_pending());
+        let started = handle.now();
+        assert_eq!(t.deadline(), started + ms(10));
+        assert_eq!(timers.len(), 1);
+        timers.clock().advance(ms(10) - Duration::from_nanos(1));
+        timers.fire(handle.now());
+        assert!(poll_pinned(t.as_mut()).is_pending());
+        timers.clock().advance(Duration::from_nanos(1));
+        assert_eq!(timers.fire(handle.now()), 1);
+        assert_eq!(poll_pinned(t.as_mut()), Poll::Ready(Err(Elapsed::new())));
+    });
+}
+
+#[test]
+fn rescheduling_a_lazy_timeout_before_its_first_poll_fixes_the_deadline() {
+    LAZY_TIMERS.with(|timers| {
+        let handle = timers.handle();
+        let t0 = handle.now();
+        let mut t = pin!(Timeout::lazy(ms(10), lazy_timers, pending::<()>()));
+        // Unstarted: the deadline it would get if it started now.
+        assert_eq!(t.deadline(), t0 + ms(10));
+        t.as_mut().reschedule(t0 + ms(3));
+        timers.clock().advance(ms(2));
+        assert_eq!(t.deadline(), t0 + ms(3));
+        assert!(poll_pinned(t.as_mut()).is_pending());
+        timers.clock().advance(ms(1));
+        assert_eq!(timers.fire(handle.now()), 1);
+        assert_eq!(poll_pinned(t.as_mut()), Poll::Ready(Err(Elapsed::new())));
+    });
+}
+
 #[test]
 fn reschedule_moves_the_deadline_both_ways() {
     let timers = Timers::new(Clock::manual());

@@ -28,6 +28,8 @@
 //! | `asyncio.shield(aw)` | [`shield`]`(fut).await` |
 //! | `loop.call_soon(cb)` | [`LoopHandle::call_soon`] |
 //! | `asyncio.open_connection(host, port)` | [`open_connection`]`((host, port)).await` → ([`StreamReader`], [`StreamWriter`]) |
+//! | `loop.set_debug(True)`, `PYTHONASYNCIODEBUG=1` | [`Builder::debug`], `CORIO_DEBUG=1` |
+//! | `python -m asyncio pstree <pid>` | [`debug::dump_tasks`], [`debug::install_dump_on_signal`] |
 //! | `loop.add_signal_handler(sig, cb)` | [`LoopHandle::add_signal_handler`], [`signal::Signals`] |
 //! | `asyncio.start_server(cb, host, port)` | [`start_server`]`(cb, addr).await` → [`Server`] |
 //! | `asyncio.create_subprocess_exec(prog, *args)` | [`process::create_subprocess_exec`]`(prog, args).await` → [`process::Child`] |

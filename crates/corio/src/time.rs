@@ -99,6 +99,13 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// future is dropped with the `Timeout`. A future that is already complete
 /// returns its value even if the deadline passed.
 ///
+/// The time limit starts at the first poll, not at this call: futures are
+/// lazy, and asyncio's `async with asyncio.timeout(d)` also starts its clock
+/// on entry. Precisely, the first poll that finds `future` pending reads the
+/// loop's clock and sets the deadline `duration` after it, so a future that
+/// completes on its first poll costs no clock read and no timer. Use
+/// [`timeout_at`] for a deadline fixed in advance.
+///
 /// ```
 /// use std::time::Duration;
 /// corio::run(async {
@@ -111,13 +118,15 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// # Panics
 ///
-/// Outside a running loop.
-#[track_caller]
+/// When first polled with `future` pending outside a running loop (and
+/// [`Timeout::deadline`] or [`Timeout::reschedule`] before that, likewise).
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    context::with("corio::timeout()", |handle| {
-        let timers = &handle.shared.timers;
-        Timeout::new(timers, timers.now().saturating_add(duration), future)
-    })
+    Timeout::lazy(duration, running_timers, future)
+}
+
+/// The running loop's timers, for a [`timeout`] starting its limit.
+fn running_timers() -> corio_timer::TimerHandle {
+    context::with("corio::timeout()", |handle| handle.shared.timers.clone())
 }
 
 /// Runs `future` until `deadline` (see [`timeout`]).

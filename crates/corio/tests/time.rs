@@ -199,11 +199,14 @@ fn interval_with_zero_period_panics() {
 #[test]
 fn timeout_deadline_and_reschedule() {
     corio::run(async {
-        let before = corio::time::now();
         let mut slow = std::pin::pin!(corio::timeout(
             Duration::from_secs(3600),
             std::future::pending::<()>()
         ));
+        // The limit starts at the first poll (the one finding the future
+        // pending), not at creation.
+        let before = corio::time::now();
+        assert!(futures_poll_once(slow.as_mut()).await.is_none());
         let after = corio::time::now();
         let deadline = slow.deadline();
         assert!(deadline >= before + Duration::from_secs(3600));

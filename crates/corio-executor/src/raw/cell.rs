@@ -29,11 +29,11 @@ use std::ptr::NonNull;
 use std::sync::atomic::AtomicU32;
 use std::task::{Context, Poll};
 
-use super::header::{next_task_id, Header, Meta, TaskVTable, NO_SLOT};
+use super::header::{Header, Meta, TaskVTable, NO_SLOT};
 use super::state::{CANCELLED, COMPLETED, TAKEN};
 use super::waker::borrowed_waker;
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
-use crate::{Runnable, Schedule};
+use crate::{Runnable, Schedule, TaskId};
 
 /// A caught panic payload, boxed once more so the stored output stays one word.
 pub(crate) type Panic = Box<Box<dyn Any + Send + 'static>>;
@@ -67,7 +67,8 @@ impl<F: Future, S: Schedule> VTableFor<F, S> {
     };
 }
 
-/// Allocates a task with the given initial state and returns its header.
+/// Allocates a task with the given initial state and id (from
+/// `header::next_task_id`) and returns its header.
 ///
 /// # Safety
 ///
@@ -78,6 +79,7 @@ pub(crate) unsafe fn allocate<F: Future, S: Schedule>(
     future: F,
     scheduler: S,
     state: usize,
+    id: TaskId,
     name: Option<Box<str>>,
     location: &'static Location<'static>,
     flags: u32,
@@ -87,7 +89,7 @@ pub(crate) unsafe fn allocate<F: Future, S: Schedule>(
             state: AtomicUsize::new(state),
             vtable: &VTableFor::<F, S>::VTABLE,
             awaiter: UnsafeCell::new(None),
-            id: next_task_id(),
+            id,
             meta: Meta::new(location, name),
             slot: AtomicU32::new(NO_SLOT),
             flags: AtomicU32::new(flags),

@@ -10,6 +10,8 @@
 //! `state.rs`; `tests/loom.rs` model-checks it.
 
 pub(crate) mod cell;
+#[cfg(feature = "console")]
+pub(crate) mod console_waker;
 pub(crate) mod handle;
 pub(crate) mod header;
 pub(crate) mod runnable;

@@ -24,7 +24,10 @@ use crate::wheel::TimerKey;
 pub struct Sleep {
     handle: TimerHandle,
     deadline: Instant,
-    state: State,
+    /// A [`State`], packed into a key's 8 bytes: this keeps `Sleep` at 24
+    /// bytes (a task sleeping in `sleep-cancel` fits a 16-byte-smaller
+    /// allocation).
+    state: Packed,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +40,34 @@ enum State {
     Elapsed,
 }
 
+/// [`State`] in 8 bytes: a registered key as is, the other two states as
+/// key values the queue never hands out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Packed(TimerKey);
+
+impl Packed {
+    const IDLE: Packed = Packed(TimerKey::UNUSED[0]);
+    const ELAPSED: Packed = Packed(TimerKey::UNUSED[1]);
+
+    fn get(self) -> State {
+        match self {
+            Packed::IDLE => State::Idle,
+            Packed::ELAPSED => State::Elapsed,
+            Packed(key) => State::Registered(key),
+        }
+    }
+}
+
+impl From<State> for Packed {
+    fn from(state: State) -> Packed {
+        match state {
+            State::Idle => Packed::IDLE,
+            State::Elapsed => Packed::ELAPSED,
+            State::Registered(key) => Packed(key),
+        }
+    }
+}
+
 impl Sleep {
     /// A sleep until `deadline` on `handle`'s timers. Lazy: the queue is not
     /// touched until the first poll.
@@ -44,7 +75,16 @@ impl Sleep {
         Sleep {
             handle: handle.clone(),
             deadline,
-            state: State::Idle,
+            state: Packed::IDLE,
+        }
+    }
+
+    /// [`new`](Self::new) taking the handle by value (no clone).
+    pub(crate) fn from_handle(handle: TimerHandle, deadline: Instant) -> Sleep {
+        Sleep {
+            handle,
+            deadline,
+            state: Packed::IDLE,
         }
     }
 
@@ -61,7 +101,7 @@ impl Sleep {
     /// Whether this sleep has completed (been polled to `Ready`) and not
     /// been reset since.
     pub fn is_elapsed(&self) -> bool {
-        self.state == State::Elapsed
+        self.state == Packed::ELAPSED
     }
 
     /// Re-arms the sleep for `deadline`, even if it already completed.
@@ -76,37 +116,42 @@ impl Sleep {
     /// [`reset`](Self::reset) for code holding `&mut Sleep` (it is `Unpin`).
     pub fn reset_unpinned(&mut self, deadline: Instant) {
         self.deadline = deadline;
-        self.state = match self.state {
+        self.state = Packed::from(match self.state.get() {
             State::Registered(key) if self.handle.reschedule(key, deadline) => {
                 State::Registered(key)
             }
             // Fired but not yet observed, or completed, or never polled:
             // the next poll starts from scratch.
             _ => State::Idle,
-        };
+        });
     }
 
     /// [`Future::poll`] for code holding `&mut Sleep` (it is `Unpin`).
     pub fn poll_unpinned(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        match self.state {
+        match self.state.get() {
             State::Elapsed => return Poll::Ready(()),
             State::Idle => {
                 // Cheap lock-free check first: deadlines the driver has
                 // already fired past need no registration at all.
                 if !self.handle.has_fired_past(self.deadline) {
                     if let Some(key) = self.handle.register(self.deadline, cx.waker()) {
-                        self.state = State::Registered(key);
+                        self.state = Packed::from(State::Registered(key));
                         return Poll::Pending;
                     }
                 }
             }
             State::Registered(key) => {
-                if !self.handle.poll_registered(key, cx.waker()) {
+                // A deadline the driver has fired past was removed from the
+                // queue by that `fire` (which is exact): no lock, and no
+                // visit to the entry, needed to know it elapsed.
+                if !self.handle.has_fired_past(self.deadline)
+                    && !self.handle.poll_registered(key, cx.waker())
+                {
                     return Poll::Pending;
                 }
             }
         }
-        self.state = State::Elapsed;
+        self.state = Packed::ELAPSED;
         Poll::Ready(())
     }
 }
@@ -121,7 +166,10 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let State::Registered(key) = self.state {
+        if let State::Registered(key) = self.state.get() {
+            if self.handle.has_fired_past(self.deadline) {
+                return; // fired: the entry is gone already
+            }
             self.handle.cancel(key);
         }
     }
@@ -131,7 +179,17 @@ impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
             .field("deadline", &self.deadline)
-            .field("state", &self.state)
+            .field("state", &self.state.get())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sleep_is_three_words() {
+        assert_eq!(std::mem::size_of::<Sleep>(), 24);
     }
 }

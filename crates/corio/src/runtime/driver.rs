@@ -1,5 +1,6 @@
 //! The loop's `Park`: fire due timers, then sleep in the reactor until the
-//! next timer deadline or a wake from another thread.
+//! next timer deadline (rounded up to a whole millisecond) or a wake from
+//! another thread.
 //!
 //! Under a manual clock (virtual time) the driver never sleeps towards a
 //! timer: when nothing is runnable and no IO is ready, it sets the clock to
@@ -58,6 +59,18 @@ impl Driver {
     }
 }
 
+/// Rounds a wait for a timer up to a whole millisecond, the wheel's
+/// resolution (asyncio's epoll selector and tokio's timer do the same).
+///
+/// Timers due within the same millisecond then fire in one wake-up instead of
+/// one each: with deadlines a few µs apart, waking for each cost more than the
+/// gap (see docs/performance.md, "Timers"). A timer may fire up to 1 ms late,
+/// never early.
+fn round_up_to_millisecond(wait: Duration) -> Duration {
+    let millis = wait.as_nanos().div_ceil(1_000_000);
+    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+}
+
 impl Park for Driver {
     fn park(&mut self, timeout: Option<Duration>) {
         let fired = self.fire_due();
@@ -75,7 +88,8 @@ impl Park for Driver {
                 .timers
                 .next_deadline()
                 .filter(|deadline| *deadline != Instant::MAX)
-                .map(|deadline| deadline.saturating_duration_since(self.timers.clock().now()));
+                .map(|deadline| deadline.saturating_duration_since(self.timers.clock().now()))
+                .map(round_up_to_millisecond);
             match (timeout, until_timer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -87,5 +101,31 @@ impl Park for Driver {
         if !poll_only {
             self.fire_due();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timer_waits_round_up_to_whole_milliseconds() {
+        assert_eq!(round_up_to_millisecond(Duration::ZERO), Duration::ZERO);
+        assert_eq!(
+            round_up_to_millisecond(Duration::from_nanos(1)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            round_up_to_millisecond(Duration::from_micros(1_000)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            round_up_to_millisecond(Duration::from_micros(1_001)),
+            Duration::from_millis(2)
+        );
+        assert_eq!(
+            round_up_to_millisecond(Duration::MAX),
+            Duration::from_millis(u64::MAX)
+        );
     }
 }

@@ -17,7 +17,6 @@
 //! it on the spot, is asyncio's order: children already ready in the same
 //! loop iteration still run, so several failing together are all collected.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
@@ -28,6 +27,7 @@ use corio_executor::{AbortHandle, Builder as TaskBuilder, Spawner, TaskId, TaskI
 use parking_lot::Mutex;
 use pin_project_lite::pin_project;
 
+use super::group_children::{ChildKey, Children};
 use super::group_error::{Failure, PanicPayload, TaskGroupError};
 use crate::debug::{GroupRegistration, GroupRegistry, GroupView};
 use crate::runtime::context;
@@ -88,9 +88,8 @@ struct Group<E> {
 }
 
 struct State<E> {
-    /// Children whose future is alive, by group-local key.
-    children: HashMap<u64, AbortHandle>,
-    next_key: u64,
+    /// Children whose future is alive.
+    children: Children,
     /// Children created and not yet dropped (may exceed `children.len()`
     /// briefly, between spawning and registering a handle).
     active: usize,
@@ -127,8 +126,7 @@ impl<E: Send + 'static> TaskGroup<E> {
                 spawner: handle.shared.spawner.clone(),
                 owner: corio_executor::current_task_id(),
                 state: Mutex::new(State {
-                    children: HashMap::new(),
-                    next_key: 0,
+                    children: Children::default(),
                     active: 0,
                     failures: Vec::new(),
                     cancelling: false,
@@ -211,8 +209,7 @@ impl<E: Send + 'static> TaskGroup<E> {
                 "TaskGroup is finished: tasks can only be added until its scope() returns"
             );
             state.active += 1;
-            state.next_key += 1;
-            state.next_key
+            state.children.reserve()
         };
         // Spawn outside the lock: spawning onto a closed loop drops the
         // child at once, and its guard locks the state.
@@ -228,7 +225,7 @@ impl<E: Send + 'static> TaskGroup<E> {
             if state.cancelling {
                 task.cancel();
             }
-            state.children.insert(key, task.abort_handle());
+            state.children.fill(key, task.abort_handle());
         }
         task
     }
@@ -278,7 +275,8 @@ impl<E: Send + 'static> Group<E> {
     /// what is already ready (see the module docs), and wake the scope.
     fn finish_cancelling(self: &Arc<Self>, (started, waker): (bool, Option<Waker>), queued: bool) {
         if started && !queued {
-            let children: Vec<AbortHandle> = self.state.lock().children.values().cloned().collect();
+            let children: Vec<AbortHandle> =
+                self.state.lock().children.handles().cloned().collect();
             for child in children {
                 child.cancel();
             }
@@ -286,7 +284,7 @@ impl<E: Send + 'static> Group<E> {
             let group = self.clone();
             let cancel_children = async move {
                 let children: Vec<AbortHandle> =
-                    group.state.lock().children.values().cloned().collect();
+                    group.state.lock().children.handles().cloned().collect();
                 for child in children {
                     child.cancel();
                 }
@@ -308,7 +306,7 @@ impl<E: Send + 'static> GroupView for Group<E> {
     }
 
     fn child_ids(&self, out: &mut Vec<TaskId>) {
-        out.extend(self.state.lock().children.values().map(AbortHandle::id));
+        out.extend(self.state.lock().children.handles().map(AbortHandle::id));
     }
 }
 
@@ -336,7 +334,7 @@ pin_project! {
 
 struct ChildGuard<E> {
     group: Arc<Group<E>>,
-    key: u64,
+    key: ChildKey,
 }
 
 impl<F, T, E> Future for ChildFuture<F, E>
@@ -370,7 +368,7 @@ where
 impl<E> Drop for ChildGuard<E> {
     fn drop(&mut self) {
         let mut state = self.group.state.lock();
-        state.children.remove(&self.key);
+        state.children.remove(self.key);
         state.active -= 1;
         let waker = if state.active == 0 {
             state.scope_waker.take()
@@ -413,7 +411,7 @@ pin_project! {
                     return;
                 }
                 state.cancelling = true;
-                state.children.values().cloned().collect()
+                state.children.handles().cloned().collect()
             };
             for child in &children {
                 group.spawner.cancel_now(child);

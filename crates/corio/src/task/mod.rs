@@ -8,6 +8,7 @@ mod as_completed;
 mod builder;
 mod gather;
 mod group;
+mod group_children;
 mod group_error;
 mod macros;
 mod ready;
