@@ -89,15 +89,26 @@ impl ExitWatch {
         match &self.pidfd {
             Some(pidfd) => {
                 let child = &mut self.child;
-                // A pidfd turns readable when the child exits and stays so; until
-                // then `try_wait` says `None`, read as `WouldBlock`, which clears the
-                // readiness and waits for the edge.
-                poll_fn(|cx| {
-                    pidfd.source().poll_read_with(cx, || {
-                        child
-                            .try_wait()?
-                            .ok_or_else(|| io::ErrorKind::WouldBlock.into())
-                    })
+                // Wait for the pidfd's event before the first `waitpid`: a child
+                // just spawned has almost never exited yet, and epoll reports a
+                // pidfd that was already readable when it was registered, so the
+                // first try would only cost a syscall. A pidfd stays readable once
+                // the child exited.
+                poll_fn(|cx| loop {
+                    match pidfd.poll_readable(cx) {
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                    let tick = pidfd.source().readable_tick();
+                    match child.try_wait() {
+                        Ok(Some(status)) => return Poll::Ready(Ok(status)),
+                        Ok(None) => {
+                            pidfd.source().clear_readable_at(tick);
+                        }
+                        Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                        Err(error) => return Poll::Ready(Err(error)),
+                    }
                 })
                 .await
             }
