@@ -362,15 +362,7 @@ impl LocalExecutor {
                     runnable.run();
                 }
             }
-            (None, true) => {
-                for _ in 0..count {
-                    let Some(runnable) = next() else { break };
-                    let _current = enter(runnable.as_ptr());
-                    let _span = poll_span(runnable.header()).entered();
-                    runnable.run();
-                }
-            }
-            (Some(hook), spans) => {
+            (hook, spans) => {
                 for _ in 0..count {
                     let Some(runnable) = next() else { break };
                     let _current = enter(runnable.as_ptr());
@@ -380,7 +372,12 @@ impl LocalExecutor {
                         tracing::Span::none()
                     }
                     .entered();
-                    run_timed(runnable, hook.threshold, &*hook.report);
+                    match &hook {
+                        Some(hook) => run_timed(runnable, hook.threshold, &*hook.report),
+                        None => {
+                            runnable.run();
+                        }
+                    }
                 }
             }
         }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use corio_reactor::{Async, Reactor};
 
-use crate::signal::{Listener, Subscription};
+use crate::signal::Subscription;
 
 /// The first and the longest pause of the polling fallback.
 pub(super) const FIRST_DELAY: Duration = Duration::from_millis(1);
@@ -67,9 +67,7 @@ impl ExitWatch {
         let pidfd = open_pidfd(&child).and_then(|fd| Async::new(reactor, fd).ok());
         let sigchld = match pidfd {
             Some(_) => None,
-            None => Subscription::new(reactor, libc::SIGCHLD, Listener::User)
-                .ok()
-                .flatten(),
+            None => Subscription::user(reactor, libc::SIGCHLD).ok(),
         };
         ExitWatch {
             child,

@@ -16,12 +16,32 @@ use futures_io::{AsyncRead, AsyncWrite};
 ///
 /// Implements [`AsyncWrite`]; closing it ([`close`](ChildStdin::close),
 /// `AsyncWriteExt::close`, or dropping it) closes the pipe, so the child reads EOF.
+///
+/// ```
+/// use corio::process::{Command, Stdio};
+///
+/// corio::run(async {
+///     let mut child = Command::new("sort")
+///         .stdin(Stdio::piped())
+///         .stdout(Stdio::piped())
+///         .spawn()
+///         .unwrap();
+///     let mut stdin = child.stdin.take().unwrap();
+///     stdin.write_all(b"b\na\n").await.unwrap();
+///     stdin.close(); // `sort` sees EOF and prints
+///     let mut sorted = Vec::new();
+///     child.stdout.take().unwrap().read_to_end(&mut sorted).await.unwrap();
+///     assert_eq!(sorted, b"a\nb\n");
+///     assert!(child.wait().await.unwrap().success());
+/// });
+/// ```
 pub struct ChildStdin {
     /// `None` once closed.
     io: Option<Async<std::process::ChildStdin>>,
 }
 
-/// The reading end of a child's stdout ([`Child::stdout`](super::Child::stdout)); implements [`AsyncRead`].
+/// The reading end of a child's stdout ([`Child::stdout`](super::Child::stdout)); implements
+/// [`AsyncRead`]. See [`ChildStdin`] for an example.
 pub struct ChildStdout {
     io: Async<std::process::ChildStdout>,
 }

@@ -11,7 +11,7 @@ use corio_executor::Builder as TaskBuilder;
 use libc::c_int;
 use parking_lot::Mutex;
 
-use super::hub::{Listener, Subscription};
+use super::hub::Subscription;
 use crate::runtime::handle::{run_callback, LoopHandle};
 use crate::Task;
 
@@ -57,8 +57,7 @@ impl LoopHandle {
             ));
         }
         let location = Location::caller();
-        let subscription = Subscription::new(&self.shared.reactor, signal, Listener::User)?
-            .expect("user listeners are always subscribed");
+        let subscription = Subscription::user(&self.shared.reactor, signal)?;
         // Shared with the map, so `remove_signal_handler` unregisters at once (from any thread),
         // not when the cancelled task is next dropped by its loop.
         let slot = Arc::new(Mutex::new(Some(subscription)));

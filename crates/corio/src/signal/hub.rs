@@ -148,6 +148,13 @@ impl Subscription {
         }))
     }
 
+    /// Subscribes user code (`Signals`, `ctrl_c`, a signal handler, a waiting child) to
+    /// `signal` on `reactor`: always subscribed, whatever the signal's disposition.
+    pub(crate) fn user(reactor: &Arc<Reactor>, signal: c_int) -> io::Result<Subscription> {
+        Ok(Subscription::new(reactor, signal, Listener::User)?
+            .expect("user listeners are always subscribed"))
+    }
+
     /// The signal this subscription listens to.
     pub(crate) fn signal(&self) -> c_int {
         self.signal

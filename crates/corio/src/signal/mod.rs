@@ -34,7 +34,7 @@ mod signals;
 
 pub use ctrl_c::ctrl_c;
 pub(crate) use handlers::SignalHandler;
-pub(crate) use hub::{Listener, Subscription};
+pub(crate) use hub::Subscription;
 pub use signals::Signals;
 
 /// Hangup: the controlling terminal closed; daemons reload their configuration.

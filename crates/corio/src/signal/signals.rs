@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use libc::c_int;
 
-use super::hub::{Listener, Subscription};
+use super::hub::Subscription;
 use crate::runtime::context;
 
 /// The signals of a set, as they arrive (tokio's `signal`, asyncio's `add_signal_handler` as a
@@ -55,9 +55,7 @@ impl Signals {
             if subscriptions.iter().any(|s| s.signal() == signal) {
                 continue;
             }
-            let subscription = Subscription::new(&reactor, signal, Listener::User)?
-                .expect("user listeners are always subscribed");
-            subscriptions.push(subscription);
+            subscriptions.push(Subscription::user(&reactor, signal)?);
         }
         Ok(Signals {
             subscriptions,
