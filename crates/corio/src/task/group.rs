@@ -300,6 +300,42 @@ impl<E: Send + 'static> Group<E> {
     }
 }
 
+impl<E> Group<E> {
+    /// Drops every child's future before returning (the scope's drop),
+    /// including the children that those futures' `Drop`s add meanwhile: it
+    /// loops until a pass finds no child it has not tried, one pass at a time,
+    /// so a chain of children each adding the next uses bounded stack.
+    ///
+    /// A child `cancel_now` cannot drop here (being polled or dropped further
+    /// up the stack, or we are off the loop's thread) is cancelled instead,
+    /// and not tried again, so the loop ends unless user code keeps adding
+    /// children forever.
+    fn drop_children(&self) {
+        let mut not_dropped: Vec<TaskId> = Vec::new();
+        let mut pass: Vec<AbortHandle> = Vec::new();
+        loop {
+            pass.extend(
+                self.state
+                    .lock()
+                    .children
+                    .handles()
+                    .filter(|child| !not_dropped.contains(&child.id()))
+                    .cloned(),
+            );
+            if pass.is_empty() {
+                return;
+            }
+            // Outside the lock: each drop runs user code, which may add
+            // children (they show up in the next pass).
+            for child in pass.drain(..) {
+                if !self.spawner.cancel_now(&child) {
+                    not_dropped.push(child.id());
+                }
+            }
+        }
+    }
+}
+
 impl<E: Send + 'static> GroupView for Group<E> {
     fn owner(&self) -> Option<TaskId> {
         self.owner
@@ -405,17 +441,14 @@ pin_project! {
             // parent): drop the body, then every child, before returning.
             this.body.set(None);
             let group = &this.group.inner;
-            let children: Vec<AbortHandle> = {
+            {
                 let mut state = group.state.lock();
                 if state.finished {
                     return;
                 }
                 state.cancelling = true;
-                state.children.handles().cloned().collect()
-            };
-            for child in &children {
-                group.spawner.cancel_now(child);
             }
+            group.drop_children();
             group.state.lock().finished = true;
         }
     }
