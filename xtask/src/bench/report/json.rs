@@ -1,0 +1,119 @@
+//! A [`Report`] as JSON, raw samples included.
+
+use serde_json::{json, Value};
+
+use super::super::load::{self, LoadResult};
+use super::{load_ratio, Report, Stats, SUBJECT};
+
+impl Report {
+    /// The report, raw samples included, as JSON.
+    pub(crate) fn to_json(&self) -> Value {
+        let stats = |s: Option<Stats>| {
+            s.map_or(
+                Value::Null,
+                |s| json!({ "median": s.median, "min": s.min, "max": s.max }),
+            )
+        };
+        let workloads: Vec<Value> = self
+            .workloads
+            .iter()
+            .map(|w| {
+                let results: Vec<Value> = w
+                    .series
+                    .iter()
+                    .map(|s| {
+                        let samples: Vec<Value> = s
+                            .samples
+                            .iter()
+                            .map(|x| json!({ "ns_per_op": x.ns_per_op, "peak_rss_kib": x.peak_rss_kib }))
+                            .collect();
+                        let cpu = s.samples.iter().any(|x| x.cpu_time);
+                        json!({
+                            "runtime": s.runtime,
+                            "clock": if cpu { "cpu" } else { "wall" },
+                            "ops": s.ops,
+                            "ns_per_op": stats(s.ns_per_op()),
+                            "peak_rss_mib": stats(s.peak_rss_mib()),
+                            "samples": samples,
+                            "error": s.error,
+                        })
+                    })
+                    .collect();
+                let ratios: serde_json::Map<String, Value> = self
+                    .baselines()
+                    .into_iter()
+                    .map(|b| (format!("{SUBJECT}/{b}"), json!(w.ratio(SUBJECT, b))))
+                    .collect();
+                json!({ "name": w.name, "size": w.size, "results": results, "ratios": ratios })
+            })
+            .collect();
+        json!({
+            "quick": self.quick,
+            "samples": self.samples,
+            "subject": SUBJECT,
+            "runtimes": self.runtimes,
+            "workloads": workloads,
+            "hyper": self.hyper_json(),
+        })
+    }
+
+    /// The hyper load benchmark as JSON: `null` if not selected,
+    /// `{"skipped": why}` if it could not run.
+    fn hyper_json(&self) -> Value {
+        let stats = |s: Option<Stats>| {
+            s.map_or(
+                Value::Null,
+                |s| json!({ "median": s.median, "min": s.min, "max": s.max }),
+            )
+        };
+        match &self.hyper {
+            None => Value::Null,
+            Some(LoadResult::Skipped(why)) => json!({ "skipped": why }),
+            Some(LoadResult::Ran { duration_s, series }) => {
+                let results: Vec<Value> = series
+                    .iter()
+                    .map(|s| {
+                        let samples: Vec<Value> = s
+                            .samples
+                            .iter()
+                            .map(|x| {
+                                json!({
+                                    "requests_per_sec": x.requests_per_sec,
+                                    "p50_ms": x.p50_ms,
+                                    "p99_ms": x.p99_ms,
+                                    "errors": x.errors,
+                                })
+                            })
+                            .collect();
+                        json!({
+                            "runtime": s.runtime,
+                            "requests_per_sec": stats(s.requests_per_sec()),
+                            "p50_ms": stats(s.p50_ms()),
+                            "p99_ms": stats(s.p99_ms()),
+                            "samples": samples,
+                            "error": s.error,
+                        })
+                    })
+                    .collect();
+                let ratios: serde_json::Map<String, Value> = series
+                    .iter()
+                    .filter(|s| s.runtime != SUBJECT)
+                    .map(|s| {
+                        (
+                            format!("{SUBJECT}/{}", s.runtime),
+                            json!(load_ratio(series, SUBJECT, &s.runtime)),
+                        )
+                    })
+                    .collect();
+                json!({
+                    "tool": load::TOOL,
+                    "threads": load::THREADS,
+                    "connections": load::CONNECTIONS,
+                    "duration_s": duration_s,
+                    "results": results,
+                    "ratios": ratios,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The tables of a [`Report`]: the workloads (one row each) and the hyper
+//! load benchmark, and how a table renders as aligned text or markdown.
+
+use std::fmt::Write as _;
+
+use super::super::load::{self, LoadResult};
+use super::{load_ratio, Report, Series, SUBJECT};
+
+/// A rendered table: a header row and body rows of equal length.
+pub(super) struct Table {
+    /// Column titles.
+    pub(super) header: Vec<String>,
+    /// Cells, row by row.
+    pub(super) rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// The table as aligned plain text: the first column left-aligned, the
+    /// numbers right-aligned.
+    pub(super) fn to_text(&self) -> String {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (cell, &w))| {
+                    if i == 0 {
+                        format!("{cell:<w$}")
+                    } else {
+                        format!("{cell:>w$}")
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The table as markdown.
+    pub(super) fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "| {} |", self.header.join(" | "));
+        let align: Vec<&str> = (0..self.header.len())
+            .map(|i| if i == 0 { ":---" } else { "---:" })
+            .collect();
+        let _ = writeln!(out, "| {} |", align.join(" | "));
+        for row in &self.rows {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out
+    }
+}
+
+impl Report {
+    /// The results as a table: one row per workload.
+    pub(super) fn table(&self) -> Table {
+        let baselines = self.baselines();
+        let mut header = vec!["workload".to_owned(), "N".to_owned()];
+        header.extend(self.runtimes.iter().map(|r| format!("{r} ns/op")));
+        header.extend(baselines.iter().map(|b| format!("{SUBJECT}/{b}")));
+        header.extend(self.runtimes.iter().map(|r| format!("{r} MiB")));
+
+        let rows = self
+            .workloads
+            .iter()
+            .map(|w| {
+                let mut row = vec![w.label(), w.size.to_string()];
+                for rt in &self.runtimes {
+                    row.push(match w.series(rt) {
+                        Some(s) => match s.ns_per_op() {
+                            Some(st) => format!("{:.1} ±{:.1}%", st.median, st.spread_pct()),
+                            None if s.error.is_some() => "failed".to_owned(),
+                            None => "n/a".to_owned(),
+                        },
+                        None => "n/a".to_owned(),
+                    });
+                }
+                for b in &baselines {
+                    row.push(
+                        w.ratio(SUBJECT, b)
+                            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}")),
+                    );
+                }
+                for rt in &self.runtimes {
+                    let rss = w.series(rt).and_then(Series::peak_rss_mib);
+                    row.push(
+                        rss.map_or_else(|| "n/a".to_owned(), |st| format!("{:.1}", st.median)),
+                    );
+                }
+                row
+            })
+            .collect();
+        Table { header, rows }
+    }
+
+    /// The hyper load benchmark as a table (one row), if it ran: median
+    /// req/s per runtime, corio's ratios, median p99 latency; `-` for a
+    /// runtime that has no server.
+    pub(super) fn hyper_table(&self) -> Option<Table> {
+        let Some(LoadResult::Ran { duration_s, series }) = &self.hyper else {
+            return None;
+        };
+        let baselines = self.baselines();
+        let mut header = vec!["server".to_owned(), "load".to_owned()];
+        header.extend(self.runtimes.iter().map(|r| format!("{r} req/s")));
+        header.extend(baselines.iter().map(|b| format!("{SUBJECT}/{b}")));
+        header.extend(self.runtimes.iter().map(|r| format!("{r} p99 ms")));
+        let mut row = vec![
+            "hello-world".to_owned(),
+            format!(
+                "-t{} -c{} -d{duration_s}s",
+                load::THREADS,
+                load::CONNECTIONS
+            ),
+        ];
+        let find = |rt: &str| series.iter().find(|s| s.runtime == rt);
+        for rt in &self.runtimes {
+            row.push(match find(rt) {
+                Some(s) => match s.requests_per_sec() {
+                    Some(st) => format!("{:.0} ±{:.1}%", st.median, st.spread_pct()),
+                    None if s.error.is_some() => "failed".to_owned(),
+                    None => "n/a".to_owned(),
+                },
+                None => "-".to_owned(),
+            });
+        }
+        for b in &baselines {
+            row.push(match find(b) {
+                Some(_) => load_ratio(series, SUBJECT, b)
+                    .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}")),
+                None => "-".to_owned(),
+            });
+        }
+        for rt in &self.runtimes {
+            row.push(match find(rt) {
+                Some(s) => s
+                    .p99_ms()
+                    .map_or_else(|| "n/a".to_owned(), |st| format!("{:.3}", st.median)),
+                None => "-".to_owned(),
+            });
+        }
+        Some(Table {
+            header,
+            rows: vec![row],
+        })
+    }
+}
