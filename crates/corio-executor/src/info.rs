@@ -1,9 +1,6 @@
-//! Snapshots of tasks for introspection: [`TaskInfo`], [`TaskState`], and
-//! the thread's currently running task.
+//! Snapshots of tasks for introspection: [`TaskInfo`] and [`TaskState`].
 
-use std::cell::Cell;
 use std::panic::Location;
-use std::ptr::NonNull;
 use std::time::Duration;
 
 use crate::raw::Header;
@@ -45,11 +42,13 @@ impl TaskInfo {
     }
 
     pub(crate) fn of(header: &Header) -> TaskInfo {
-        let state = if header.is_completed() {
+        let snapshot = header.state.load();
+        let state = if snapshot.is_completed() {
             TaskState::Done
-        } else if header.is_running() {
+        } else if snapshot.is_running() || snapshot.is_dropping() {
+            // A future being dropped runs its `Drop` code: it is running.
             TaskState::Running
-        } else if header.is_scheduled() {
+        } else if snapshot.is_scheduled() {
             TaskState::Scheduled
         } else {
             TaskState::Waiting
@@ -95,7 +94,7 @@ impl TaskInfo {
     /// [`LocalExecutor::set_clock`](crate::LocalExecutor::set_clock)), to the
     /// millisecond. `Some` in an executor's listing
     /// ([`LocalExecutor::tasks`](crate::LocalExecutor::tasks)), `None` from
-    /// [`current_task`], which does not reach the executor.
+    /// [`current_task`](crate::current_task), which does not reach the executor.
     pub fn age(&self) -> Option<Duration> {
         self.age
     }
@@ -115,34 +114,4 @@ impl std::fmt::Display for TaskInfo {
         }
         write!(f, " ({:?}, spawned at {})", self.state, self.location)
     }
-}
-
-thread_local! {
-    static CURRENT: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
-}
-
-/// Marks `task` as the one this thread is polling until the guard drops.
-pub(crate) fn enter(task: NonNull<Header>) -> CurrentGuard {
-    CurrentGuard(CURRENT.with(|c| c.replace(Some(task))))
-}
-
-pub(crate) struct CurrentGuard(Option<NonNull<Header>>);
-
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0));
-    }
-}
-
-/// The task this thread is polling right now, if any.
-pub fn current_task() -> Option<TaskInfo> {
-    // SAFETY: the pointer is set only for the duration of a poll, during
-    // which the running task's Runnable keeps the header alive.
-    CURRENT.with(|c| c.get().map(|ptr| TaskInfo::of(unsafe { ptr.as_ref() })))
-}
-
-/// The id of the task this thread is polling right now, if any.
-pub fn current_task_id() -> Option<TaskId> {
-    // SAFETY: as in `current_task`.
-    CURRENT.with(|c| c.get().map(|ptr| unsafe { ptr.as_ref() }.id()))
 }

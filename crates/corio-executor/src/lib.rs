@@ -2,12 +2,14 @@
 //!
 //! # Crate layout
 //!
-//! - `raw/`: the task allocation, its state machine, wakers, `Runnable` and
-//!   `Task` (all the crate's `unsafe`).
-//! - `spawn`: [`Builder`] and the [`Schedule`] trait.
-//! - `local`: [`LocalExecutor`] and [`Spawner`].
+//! - `raw/`: the task allocation, its state machine (`raw/state.rs`),
+//!   wakers, `Runnable`, `Task`, the [`Builder`], and the local executor's
+//!   scheduler core: all the crate's `unsafe`.
+//! - `schedule`: the [`Schedule`] trait.
+//! - `local/`: [`LocalExecutor`], [`Spawner`] and the debug hooks.
+//! - `teardown`: dropping tasks a closed executor rejects, with bounded stack.
 //! - `park`: the [`Park`] hook.
-//! - `registry`: the local executor's live tasks and their spawn stamps.
+//! - `registry`: the spawn stamps of the local executor's live tasks.
 //! - `console` (feature `console`): the `runtime.spawn` span and waker
 //!   events tokio-console reads.
 //! - `info`, `error`: [`TaskInfo`] (state, poll count, age), [`TaskId`], [`TaskError`].
@@ -21,15 +23,16 @@ mod loom;
 mod park;
 mod raw;
 mod registry;
-mod spawn;
+mod schedule;
+mod teardown;
 
 #[cfg(feature = "console")]
 pub use console::CONSOLE_SPAN_TARGET;
 pub use error::{payload_message, TaskError, TaskId};
-pub use info::{current_task, current_task_id, TaskInfo, TaskState};
+pub use info::{TaskInfo, TaskState};
 pub use local::{
     LocalExecutor, SlowPoll, Spawner, UnretrievedPanic, MAINTENANCE_INTERVAL, TASK_SPAN_TARGET,
 };
 pub use park::{Park, ThreadPark};
-pub use raw::{AbortHandle, Header, Runnable, Task};
-pub use spawn::{Builder, Schedule};
+pub use raw::{current_task, current_task_id, AbortHandle, Builder, Header, Runnable, Task};
+pub use schedule::Schedule;

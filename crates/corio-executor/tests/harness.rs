@@ -171,14 +171,3 @@ fn spawn_unchecked_marks_the_task_local_and_accepts_borrowed_futures() {
     }
     assert_eq!(value, 2);
 }
-
-#[test]
-fn the_scheduler_slot_round_trips_through_the_header() {
-    let queue = Queue::default();
-    let (runnable, _task) = Builder::new().hidden(false).spawn(async {}, queue);
-    assert_eq!(runnable.header().slot(), u32::MAX);
-    runnable.header().set_slot(7);
-    assert_eq!(runnable.header().slot(), 7);
-    runnable.header().set_slot(u32::MAX);
-    assert!(runnable.run());
-}

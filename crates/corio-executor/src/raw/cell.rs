@@ -29,10 +29,11 @@ use std::ptr::NonNull;
 use std::sync::atomic::AtomicU32;
 use std::task::{Context, Poll};
 
+use super::current;
 use super::header::{Header, Meta, TaskVTable, NO_SLOT};
-use super::state::{CANCELLED, COMPLETED, TAKEN};
+use super::state::State;
 use super::waker::borrowed_waker;
-use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
+use crate::loom::UnsafeCell;
 use crate::{Runnable, Schedule, TaskId};
 
 /// A caught panic payload, boxed once more so the stored output stays one word.
@@ -67,8 +68,8 @@ impl<F: Future, S: Schedule> VTableFor<F, S> {
     };
 }
 
-/// Allocates a task with the given initial state and id (from
-/// `header::next_task_id`) and returns its header.
+/// Allocates a task in its initial state (see `State::new_spawned`) with an
+/// id from `header::next_task_id`, and returns its header.
 ///
 /// # Safety
 ///
@@ -78,7 +79,6 @@ impl<F: Future, S: Schedule> VTableFor<F, S> {
 pub(crate) unsafe fn allocate<F: Future, S: Schedule>(
     future: F,
     scheduler: S,
-    state: usize,
     id: TaskId,
     name: Option<Box<str>>,
     location: &'static Location<'static>,
@@ -86,7 +86,7 @@ pub(crate) unsafe fn allocate<F: Future, S: Schedule>(
 ) -> NonNull<Header> {
     let cell = Box::new(Cell {
         header: Header {
-            state: AtomicUsize::new(state),
+            state: State::new_spawned(),
             vtable: &VTableFor::<F, S>::VTABLE,
             awaiter: UnsafeCell::new(None),
             id,
@@ -118,8 +118,8 @@ unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
 
 /// # Safety
 ///
-/// `ptr` is a live `Cell<F, S>` whose state is `RUNNING` (set by the caller),
-/// so its future is live.
+/// `ptr` is a live `Cell<F, S>` whose `RUNNING` bit the caller holds, with a
+/// reference, so its future is live and nobody else touches it.
 unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Option<bool> {
     // SAFETY: the Runnable being run holds a reference for the whole poll,
     // which keeps the cell alive.
@@ -135,7 +135,11 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Option<bool> {
         // SAFETY: the Runnable's reference outlives this borrowed waker.
         let waker = ManuallyDrop::new(unsafe { borrowed_waker(ptr) });
         let mut cx = Context::from_waker(&waker);
-        let outcome = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
+        let outcome = {
+            // The Runnable's reference outlives the guard (see `current.rs`).
+            let _current = current::enter(ptr);
+            catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+        };
         let result = match outcome {
             Ok(Poll::Pending) => return None,
             Ok(Poll::Ready(output)) => Ok(output),
@@ -143,7 +147,7 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Option<bool> {
         };
         let panicked = result.is_err();
         // SAFETY: the future is live and ours; after this the field is dead.
-        unsafe { drop_future_in_place::<F>(stage) };
+        unsafe { drop_future_in_place::<F>(ptr, stage) };
         stage.output = ManuallyDrop::new(result);
         Some(panicked)
     });
@@ -157,11 +161,15 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Option<bool> {
 /// place). A panic from its `Drop` is swallowed: the task's first outcome is
 /// the one reported.
 ///
+/// The task is current (see `current.rs`) while its `Drop` runs.
+///
 /// # Safety
 ///
-/// `future` is the live field and the caller may drop it; afterwards no field
-/// is live until the caller writes one.
-unsafe fn drop_future_in_place<F: Future>(stage: &mut Stage<F>) {
+/// `future` is the live field of the task at `ptr`, the caller may drop it
+/// and holds a reference to the task; afterwards no field is live until the
+/// caller writes one.
+unsafe fn drop_future_in_place<F: Future>(ptr: NonNull<Header>, stage: &mut Stage<F>) {
+    let _current = current::enter(ptr);
     // SAFETY: the caller guarantees the future is live and droppable.
     let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
         ManuallyDrop::drop(&mut stage.future)
@@ -170,15 +178,16 @@ unsafe fn drop_future_in_place<F: Future>(stage: &mut Stage<F>) {
 
 /// # Safety
 ///
-/// `ptr` is a live, not `COMPLETED` `Cell<F, S>`, and the caller has the
-/// exclusive right to drop its future (it is not running).
+/// `ptr` is a live `Cell<F, S>` whose `DROPPING` bit the caller holds
+/// (see `State::claim_drop`), with a reference.
 unsafe fn drop_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: liveness is the caller's contract.
     let cell = unsafe { cell::<F, S>(ptr) };
     cell.stage.with_mut(|stage| {
-        // SAFETY: the caller has the exclusive right to drop the future, which
-        // is live (not COMPLETED); the reference does not outlive this closure.
-        unsafe { drop_future_in_place::<F>(&mut *stage) }
+        // SAFETY: DROPPING gives the caller the exclusive right to drop the
+        // future, which is live (not COMPLETED); the reference does not
+        // outlive this closure.
+        unsafe { drop_future_in_place::<F>(ptr, &mut *stage) }
     });
     cell.scheduler.release(&cell.header);
 }
@@ -243,8 +252,7 @@ unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         cell.header.awaiter.with_mut(|_| ());
         cell.stage.with_mut(|_| ());
     }
-    let state = cell.header.state.load(Ordering::Acquire);
-    if state & COMPLETED != 0 && state & (CANCELLED | TAKEN) == 0 {
+    if cell.header.state.load().output_is_live() {
         // Normally the handle or the executor consumed the output already;
         // never leak one that is still live.
         let output = cell.stage.with_mut(|stage| {

@@ -10,12 +10,12 @@ use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
+use super::awaiter;
 use super::cell::Panic;
 use super::header::Header;
-use super::state::*;
-use crate::loom::{spin_wait, Ordering};
+use super::state::{Cancel, ReleaseHandle};
 use crate::{TaskError, TaskId};
 
 /// A handle to a spawned task: await it for the task's result.
@@ -50,10 +50,6 @@ impl<T> Task<T> {
         unsafe { self.ptr.as_ref() }
     }
 
-    pub(crate) fn as_ptr(&self) -> NonNull<Header> {
-        self.ptr
-    }
-
     /// Requests cancellation: the task's future is dropped at the next
     /// scheduling point, never while it is being polled. Returns `false` if
     /// the task is already done.
@@ -65,14 +61,13 @@ impl<T> Task<T> {
     /// Whether the task ended because it was cancelled (its future was dropped
     /// before it finished). False until the cancellation has taken effect.
     pub fn is_cancelled(&self) -> bool {
-        let state = self.header().state.load(Ordering::Acquire);
-        state & (COMPLETED | CANCELLED) == COMPLETED | CANCELLED
+        self.header().state.load().is_cancelled()
     }
 
     /// Whether the task ended by panicking (its result is a
     /// `TaskError::Panicked`), without taking the result.
     pub fn is_panicked(&self) -> bool {
-        self.header().state.load(Ordering::Acquire) & (COMPLETED | PANICKED) == COMPLETED | PANICKED
+        self.header().state.load().is_panicked()
     }
 
     /// Waits until the task is done without taking its result: `Ready` once
@@ -80,11 +75,11 @@ impl<T> Task<T> {
     /// [`try_result`](Self::try_result) gives the result). Registers
     /// `cx`'s waker like polling the task does.
     pub fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.header().state.load(Ordering::Acquire) & COMPLETED != 0 {
+        if self.is_done() {
             return Poll::Ready(());
         }
-        self.register(cx.waker());
-        if self.header().state.load(Ordering::Acquire) & COMPLETED != 0 {
+        awaiter::register(self.header(), cx.waker());
+        if self.is_done() {
             return Poll::Ready(());
         }
         Poll::Pending
@@ -99,7 +94,7 @@ impl<T> Task<T> {
 
     /// Whether the task has ended: finished, panicked or cancelled.
     pub fn is_done(&self) -> bool {
-        self.header().state.load(Ordering::Acquire) & COMPLETED != 0
+        self.header().is_completed()
     }
 
     /// The task's id.
@@ -126,8 +121,7 @@ impl<T> Task<T> {
     /// A task cancelled during the poll in which it finished keeps its value:
     /// the cancellation came too late to drop the future.
     pub fn try_result(&mut self) -> Option<Result<T, TaskError>> {
-        let state = self.header().state.load(Ordering::Acquire);
-        if state & COMPLETED == 0 {
+        if !self.is_done() {
             return None;
         }
         self.take()
@@ -136,11 +130,11 @@ impl<T> Task<T> {
     /// Moves the output out of a completed task. `None` if it was taken before.
     fn take(&mut self) -> Option<Result<T, TaskError>> {
         let header = self.header();
-        let state = header.state.load(Ordering::Acquire);
-        if state & CANCELLED != 0 {
+        let state = header.state.load();
+        if state.is_cancelled() {
             return Some(Err(TaskError::cancelled(header)));
         }
-        if state & TAKEN != 0 {
+        if state.output_was_taken() {
             return None;
         }
         let mut out: Option<Result<T, Panic>> = None;
@@ -152,61 +146,11 @@ impl<T> Task<T> {
                 (&mut out as *mut Option<Result<T, Panic>>).cast(),
             )
         };
-        header.state.fetch_or(TAKEN, Ordering::AcqRel);
+        header.state.mark_taken();
         Some(match out.expect("take_output writes the output") {
             Ok(value) => Ok(value),
             Err(payload) => Err(TaskError::panicked(header, *payload)),
         })
-    }
-
-    /// Stores `waker` to be woken when the task completes.
-    fn register(&self, waker: &Waker) {
-        let header = self.header();
-        let mut round = 0;
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            if state & COMPLETED != 0 {
-                return;
-            }
-            if state & LOCKED != 0 {
-                spin_wait(round);
-                round += 1;
-                state = header.state.load(Ordering::Acquire);
-                continue;
-            }
-            match header.state.compare_exchange_weak(
-                state,
-                state | LOCKED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
-                Err(actual) => state = actual,
-            }
-        }
-        let old = header.awaiter.with_mut(|slot| {
-            // SAFETY: LOCKED gives us exclusive access to the awaiter slot,
-            // and the reference does not outlive this closure.
-            let slot = unsafe { &mut *slot };
-            match slot {
-                Some(current) if current.will_wake(waker) => None,
-                _ => slot.replace(waker.clone()),
-            }
-        });
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            let next = (state | AWAITER) & !LOCKED;
-            match header.state.compare_exchange_weak(
-                state,
-                next,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
-                Err(actual) => state = actual,
-            }
-        }
-        drop(old);
     }
 }
 
@@ -225,14 +169,9 @@ unsafe impl Sync for AbortHandle {}
 
 impl AbortHandle {
     /// Takes a counted reference to `ptr`, which the caller keeps alive meanwhile.
-    fn new(ptr: NonNull<Header>) -> AbortHandle {
+    pub(crate) fn new(ptr: NonNull<Header>) -> AbortHandle {
         // SAFETY: the caller (a Task or an AbortHandle) keeps the header alive.
-        let old = unsafe { ptr.as_ref() }
-            .state
-            .fetch_add(REF_ONE, Ordering::Relaxed);
-        if old > (isize::MAX as usize) {
-            std::process::abort();
-        }
+        unsafe { ptr.as_ref() }.state.ref_inc();
         AbortHandle { ptr }
     }
 
@@ -304,32 +243,13 @@ impl std::fmt::Debug for AbortHandle {
 pub(crate) unsafe fn request_cancel(ptr: NonNull<Header>) -> bool {
     // SAFETY: the caller keeps the header alive.
     let header = unsafe { ptr.as_ref() };
-    let mut state = header.state.load(Ordering::Acquire);
-    loop {
-        if state & COMPLETED != 0 {
-            return false;
-        }
-        if state & CLOSED != 0 {
-            return true;
-        }
-        let idle = state & (SCHEDULED | RUNNING) == 0;
-        let next = if idle {
-            (state | CLOSED | SCHEDULED) + REF_ONE
-        } else {
-            state | CLOSED
-        };
-        match header
-            .state
-            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => {
-                if idle {
-                    // SAFETY: the reference and SCHEDULED bit we added go to the Runnable.
-                    unsafe { (header.vtable.schedule)(ptr) };
-                }
-                return true;
-            }
-            Err(actual) => state = actual,
+    match header.state.request_cancel() {
+        Cancel::Ended => false,
+        Cancel::Requested => true,
+        Cancel::Schedule => {
+            // SAFETY: the reference and SCHEDULED bit just added go to the Runnable.
+            unsafe { (header.vtable.schedule)(ptr) };
+            true
         }
     }
 }
@@ -338,12 +258,11 @@ impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let header = self.header();
-        if header.state.load(Ordering::Acquire) & COMPLETED == 0 {
-            self.register(cx.waker());
+        if !self.is_done() {
+            awaiter::register(self.header(), cx.waker());
             // Re-check after publishing AWAITER: a completion racing with the
             // registration either saw AWAITER or is visible here.
-            if self.header().state.load(Ordering::Acquire) & COMPLETED == 0 {
+            if !self.is_done() {
                 return Poll::Pending;
             }
         }
@@ -358,44 +277,33 @@ impl<T> Drop for Task<T> {
     fn drop(&mut self) {
         let ptr = self.ptr;
         let header = self.header();
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            if state & COMPLETED != 0 {
-                // The output is ours: drop it before letting go of HANDLE.
-                if state & (CANCELLED | TAKEN) == 0 {
-                    // SAFETY: COMPLETED and HANDLE make the live output ours.
-                    unsafe { (header.vtable.drop_output)(ptr) };
+        // Take back the waker this handle registered: left in the slot it
+        // would keep the awaiting task alive until this one completes, and
+        // two tasks that dropped each other's handles would pin each other
+        // forever. Only this handle sets AWAITER, so a clear bit stays clear.
+        let waker = if header.state.load().has_awaiter() {
+            awaiter::clear(header)
+        } else {
+            None
+        };
+        let vtable = header.vtable;
+        let free = loop {
+            match header.state.release_handle() {
+                ReleaseHandle::DropOutput => {
+                    // SAFETY: COMPLETED with the output live, and HANDLE
+                    // (still ours) makes it ours to drop.
+                    unsafe { (vtable.drop_output)(ptr) };
+                    header.state.mark_taken();
                 }
-                let vtable = header.vtable;
-                let mut current = state;
-                let old = loop {
-                    let next = (current | TAKEN) & !HANDLE;
-                    match header.state.compare_exchange_weak(
-                        current,
-                        next,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(old) => break old,
-                        Err(actual) => current = actual,
-                    }
-                };
-                if must_free((old | TAKEN) & !HANDLE) {
-                    // SAFETY: our transition produced the free state.
-                    unsafe { (vtable.dealloc)(ptr) };
-                }
-                return;
+                ReleaseHandle::Released { free } => break free,
             }
-            match header.state.compare_exchange_weak(
-                state,
-                state & !HANDLE,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return,
-                Err(actual) => state = actual,
-            }
+        };
+        if free {
+            // SAFETY: our transition produced the free state.
+            unsafe { (vtable.dealloc)(ptr) };
         }
+        // Dropped last: the waker's Drop may run user code.
+        drop(waker);
     }
 }
 

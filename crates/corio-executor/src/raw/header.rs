@@ -12,7 +12,8 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering as StdOrdering};
 use std::task::Waker;
 
-use crate::loom::{AtomicUsize, UnsafeCell};
+use super::state::State;
+use crate::loom::UnsafeCell;
 use crate::TaskId;
 
 /// The typed operations of one task, filled in per (future, output, scheduler).
@@ -50,7 +51,7 @@ pub(crate) const POLLS_MAX: u32 = u32::MAX >> POLLS_SHIFT;
 /// is a pointer to its header.
 #[repr(C)]
 pub struct Header {
-    pub(crate) state: AtomicUsize,
+    pub(crate) state: State,
     pub(crate) vtable: &'static TaskVTable,
     /// The waker of whoever awaits the `Task` handle. Guarded by the `LOCKED`
     /// state bit: only touched inside `with_mut` while holding it (see
@@ -59,8 +60,8 @@ pub struct Header {
     pub(crate) id: TaskId,
     /// Spawn location and optional name, in one word.
     pub(crate) meta: Meta,
-    /// The scheduler's bookkeeping slot (the local executor's registry index).
-    /// Only the scheduler reads or writes it; relaxed atomics keep the header `Sync`.
+    /// The local executor's registry index. Only the registry reads or writes
+    /// it, on the executor's thread; relaxed atomics keep the header `Sync`.
     pub(crate) slot: AtomicU32,
     /// The `FLAG_*` bits (set at allocation, never changed) and, above
     /// [`POLLS_SHIFT`], a saturating count of the future's polls. Only the
@@ -87,13 +88,14 @@ impl Header {
         self.meta.location()
     }
 
-    /// The scheduler's bookkeeping slot, `u32::MAX` if unset.
-    pub fn slot(&self) -> u32 {
+    /// The local executor's registry slot, [`NO_SLOT`] if unset.
+    pub(crate) fn slot(&self) -> u32 {
         self.slot.load(StdOrdering::Relaxed)
     }
 
-    /// Sets the scheduler's bookkeeping slot. Only the task's scheduler calls this.
-    pub fn set_slot(&self, slot: u32) {
+    /// Sets the registry slot. Only the registry calls this, on the
+    /// executor's thread: a wrong slot would make it forget a live task.
+    pub(crate) fn set_slot(&self, slot: u32) {
         self.slot.store(slot, StdOrdering::Relaxed)
     }
 
@@ -126,17 +128,17 @@ impl Header {
 
     /// Whether the future has finished or been dropped.
     pub fn is_completed(&self) -> bool {
-        self.state.load(crate::loom::Ordering::Acquire) & super::state::COMPLETED != 0
+        self.state.load().is_completed()
     }
 
     /// Whether the future is being polled right now.
     pub fn is_running(&self) -> bool {
-        self.state.load(crate::loom::Ordering::Acquire) & super::state::RUNNING != 0
+        self.state.load().is_running()
     }
 
     /// Whether the task waits in a run queue.
     pub fn is_scheduled(&self) -> bool {
-        self.state.load(crate::loom::Ordering::Acquire) & super::state::SCHEDULED != 0
+        self.state.load().is_scheduled()
     }
 }
 

@@ -1,15 +1,16 @@
-//! `Runnable`: the right to poll a task once, and the transitions that end a task.
+//! `Runnable`: the right to poll a task once, and the paths that end a task.
 //!
 //! A `Runnable` owns one reference and the `SCHEDULED` bit. Running it polls
-//! the future (or drops it, if the task was cancelled), then either requeues
-//! the task (woken during the poll), parks it (pending), or completes it.
+//! the future (or drops it, if the task was cancelled), then requeues the
+//! task (woken during the poll), parks it (pending), or completes it. Every
+//! state change is a named transition of `state.rs`.
 
 use std::ptr::NonNull;
 
+use super::awaiter;
 use super::header::Header;
-use super::state::*;
+use super::state::{Claim, EndPoll, Outcome, Snapshot, StartRun};
 use super::waker::drop_ref;
-use crate::loom::{spin_wait, Ordering};
 
 /// A task that is ready to be polled. Created by a wake or a spawn, consumed
 /// by [`Runnable::run`]. Dropping it without running cancels the task.
@@ -18,8 +19,8 @@ pub struct Runnable {
 }
 
 // SAFETY: a Runnable only moves a counted pointer; polling happens where the
-// executor runs it, and executors only send Runnables of `!Send` tasks back to
-// their own thread (see LocalExecutor's scheduler).
+// executor runs it, and executors only run or drop Runnables of `!Send`
+// tasks on their own thread (see `LocalScheduler`).
 unsafe impl Send for Runnable {}
 // SAFETY: `&Runnable` exposes only the immutable header.
 unsafe impl Sync for Runnable {}
@@ -33,14 +34,21 @@ impl Runnable {
         Runnable { ptr }
     }
 
-    /// The task's header: id, name, spawn location, scheduler slot.
+    /// The task's header: id, name, spawn location.
     pub fn header(&self) -> &Header {
         // SAFETY: the Runnable's reference keeps the header alive.
         unsafe { self.ptr.as_ref() }
     }
 
-    pub(crate) fn as_ptr(&self) -> NonNull<Header> {
-        self.ptr
+    /// Gives up the Runnable's reference without touching the future: the
+    /// task stays uncompleted, its future leaked. For a `!Send` task whose
+    /// Runnable ended up off its thread, where its future must not be dropped.
+    pub(crate) fn abandon(self) {
+        let ptr = self.ptr;
+        std::mem::forget(self);
+        // SAFETY: we own one reference; the task is not completed, so giving
+        // it up cannot free it (nor touch the future).
+        unsafe { drop_ref(ptr) }
     }
 
     /// Polls the task once (or drops its future if it was cancelled).
@@ -57,17 +65,13 @@ impl Runnable {
 
 impl Drop for Runnable {
     fn drop(&mut self) {
-        // The executor discarded the task without running it (it is shutting
-        // down): cancel it here, or just let go if it already ended.
-        let ptr = self.ptr;
-        // SAFETY: we own one reference and the SCHEDULED bit, which gives us
-        // the right to drop the future (nobody else polls or drops it).
+        // The executor discarded the task without running it (it is closing):
+        // cancel it here, unless it ended or someone else is dropping it.
+        // SAFETY: we own one reference and the SCHEDULED bit, which entitles
+        // us to claim the future for dropping.
         unsafe {
-            let state = ptr.as_ref().state.load(Ordering::Acquire);
-            if state & COMPLETED == 0 {
-                cancel_owned(ptr, true);
-            }
-            drop_ref(ptr);
+            drop_now(self.ptr);
+            drop_ref(self.ptr);
         }
     }
 }
@@ -84,215 +88,121 @@ impl std::fmt::Debug for Runnable {
 unsafe fn run(ptr: NonNull<Header>) -> bool {
     // SAFETY: our reference keeps the header alive until the final drop_ref.
     let header = unsafe { ptr.as_ref() };
-    let mut state = header.state.load(Ordering::Acquire);
-    loop {
-        if state & COMPLETED != 0 {
-            // Ended while queued (the executor dropped it at close).
+    match header.state.start_run() {
+        StartRun::Skip => {
             // SAFETY: we own one reference.
             unsafe { drop_ref(ptr) };
             return false;
         }
-        if state & CLOSED != 0 {
-            // SAFETY: the SCHEDULED bit gives us the right to drop the future.
+        StartRun::Drop => {
+            // SAFETY: DROPPING is ours, and our reference.
             unsafe {
-                cancel_owned(ptr, true);
+                drop_claimed(ptr);
                 drop_ref(ptr);
             }
             return true;
         }
-        let next = (state & !SCHEDULED) | RUNNING;
-        match header
-            .state
-            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => break,
-            Err(actual) => state = actual,
-        }
+        StartRun::Poll => {}
     }
 
     header.count_poll();
     // SAFETY: RUNNING is ours; the vtable matches the allocation.
-    let finished = unsafe { (header.vtable.poll)(ptr) };
-
-    if let Some(panicked) = finished {
-        // With no handle left nobody will read the output: mark it TAKEN in
-        // the same step, and drop it below.
-        let panicked = if panicked { PANICKED } else { 0 };
-        let complete = |s: usize| {
-            let taken = if s & HANDLE == 0 { TAKEN } else { 0 };
-            (s & !(RUNNING | SCHEDULED)) | COMPLETED | taken | panicked
+    if let Some(panicked) = unsafe { (header.vtable.poll)(ptr) } {
+        let outcome = if panicked {
+            Outcome::Panicked
+        } else {
+            Outcome::Finished
         };
-        let new = complete(transition(header, complete));
-        // SAFETY: COMPLETED is set; with no handle, nobody else will ever read
-        // the output, so it is ours to drop. With a handle, it is the handle's.
-        unsafe { after_complete(ptr, new) };
-        // SAFETY: we own one reference.
-        unsafe { drop_ref(ptr) };
+        let state = header.state.complete(outcome);
+        // SAFETY: we just completed the task and hold a reference.
+        unsafe {
+            after_complete(ptr, state);
+            drop_ref(ptr);
+        }
         return true;
     }
 
-    state = header.state.load(Ordering::Acquire);
-    loop {
-        if state & CLOSED != 0 {
-            // Cancelled during the poll: drop the future now that the poll is over.
-            // SAFETY: RUNNING is still ours, so the future is ours to drop.
+    match header.state.end_poll() {
+        EndPoll::Idle => {
+            // SAFETY: we own one reference.
+            unsafe { drop_ref(ptr) };
+            false
+        }
+        EndPoll::Reschedule => {
+            // SAFETY: our reference and the SCHEDULED bit move to the new Runnable.
+            unsafe { (header.vtable.schedule)(ptr) };
+            false
+        }
+        EndPoll::Drop => {
+            // Cancelled during the poll: RUNNING became DROPPING.
+            // SAFETY: DROPPING is ours, and our reference.
             unsafe {
-                cancel_owned(ptr, true);
+                drop_claimed(ptr);
                 drop_ref(ptr);
             }
-            return true;
-        }
-        let next = state & !RUNNING;
-        match header
-            .state
-            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => break,
-            Err(actual) => state = actual,
-        }
-    }
-    if state & SCHEDULED != 0 {
-        // Woken during its own poll: requeue with our reference.
-        // SAFETY: our reference and the SCHEDULED bit move to the new Runnable.
-        unsafe { (header.vtable.schedule)(ptr) };
-    } else {
-        // SAFETY: we own one reference.
-        unsafe { drop_ref(ptr) };
-    }
-    false
-}
-
-/// Applies `f` to the state in one read-modify-write; returns the old state.
-#[inline]
-fn transition(header: &Header, f: impl Fn(usize) -> usize) -> usize {
-    let mut state = header.state.load(Ordering::Acquire);
-    loop {
-        match header.state.compare_exchange_weak(
-            state,
-            f(state),
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(old) => return old,
-            Err(actual) => state = actual,
+            true
         }
     }
 }
 
-/// Drops the future of a task the caller may drop (it holds RUNNING or the
-/// SCHEDULED bit of a Runnable, or is the owning executor outside any poll),
-/// records the cancellation and tells the awaiter. Does not give up the
-/// caller's reference.
+/// Drops the future of a task whose `DROPPING` bit the caller holds, records
+/// the cancellation and tells the awaiter. Keeps the caller's reference.
 ///
 /// # Safety
 ///
-/// The caller holds a reference and the exclusive right to drop the future.
-pub(crate) unsafe fn cancel_owned(ptr: NonNull<Header>, clear_scheduled: bool) {
+/// The caller holds `DROPPING` (from a transition of `state.rs`) and a reference.
+unsafe fn drop_claimed(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the header alive.
     let header = unsafe { ptr.as_ref() };
-    header.state.fetch_or(CLOSED, Ordering::AcqRel);
-    // SAFETY: the caller holds the right to drop the future.
+    // SAFETY: DROPPING gives us the exclusive right to drop the future.
     unsafe { (header.vtable.drop_future)(ptr) };
-    let clear = if clear_scheduled {
-        RUNNING | SCHEDULED
-    } else {
-        RUNNING
-    };
-    let old = transition(header, |s| (s & !clear) | COMPLETED | CANCELLED);
-    // SAFETY: COMPLETED is now set; the stage holds no output to drop.
-    unsafe { after_complete(ptr, (old & !clear) | COMPLETED | CANCELLED) };
+    let state = header.state.complete(Outcome::Cancelled);
+    // SAFETY: we just completed the task and hold a reference.
+    unsafe { after_complete(ptr, state) };
 }
 
-/// Cancels a task from its owning executor (loop close, or the end of
-/// `block_on`). No-op if the task already ended.
-///
-/// If the task is running, we are inside its own poll (a task closing its
-/// executor): then this only requests the cancellation, and the poller drops
-/// the future when the poll returns, as for [`Task::cancel`](crate::Task::cancel).
+/// The owning executor (or a discarded Runnable) drops a task's future now,
+/// unless it is being polled (then the poller drops it when the poll
+/// returns), being dropped by someone else, or already ended. Returns
+/// whether the future was dropped by this call. Keeps the caller's reference.
 ///
 /// # Safety
 ///
-/// Called on the executor's thread for one of its registered tasks; `ptr` is
-/// live (the registry keeps it so).
-pub(crate) unsafe fn cancel_now(ptr: NonNull<Header>) {
-    // SAFETY: a registered task is alive until COMPLETED.
-    let header = unsafe { ptr.as_ref() };
-    let old = transition(header, |s| {
-        if s & COMPLETED != 0 {
-            s
-        } else if s & RUNNING != 0 {
-            s | CLOSED
-        } else {
-            (s | CLOSED) + REF_ONE
-        }
-    });
-    if old & (COMPLETED | RUNNING) != 0 {
-        return;
-    }
-    // SAFETY: we took a reference above; the executor owns the right to drop
-    // a registered task's future while it is not running. SCHEDULED stays set
-    // so a queued Runnable just lets go when it sees COMPLETED.
-    unsafe {
-        cancel_owned(ptr, false);
-        drop_ref(ptr);
-    }
-}
-
-/// After COMPLETED was set (`new` is the resulting state): drops an output
-/// nobody will read and wakes whoever awaits the handle.
-///
-/// # Safety
-///
-/// The caller holds a reference and just set COMPLETED.
-unsafe fn after_complete(ptr: NonNull<Header>, new: usize) {
+/// The caller holds a reference, and may drop the future: it is the task's
+/// own executor, on the thread that polls the task (a `!Send` future must be
+/// dropped there), or it owns the task's Runnable.
+pub(crate) unsafe fn drop_now(ptr: NonNull<Header>) -> bool {
     // SAFETY: the caller's reference keeps the header alive.
     let header = unsafe { ptr.as_ref() };
-    if new & HANDLE == 0 {
-        if new & CANCELLED == 0 {
-            // SAFETY: no handle means the output is ours (see state.rs); the
-            // completing transition set TAKEN, and our reference keeps the
-            // task alive while we drop it.
+    match header.state.claim_drop() {
+        Claim::Claimed => {
+            // SAFETY: DROPPING is ours, and the caller's reference.
+            unsafe { drop_claimed(ptr) };
+            true
+        }
+        Claim::Deferred | Claim::Ended => false,
+    }
+}
+
+/// After `complete` (`state` is what it returned): drops an output nobody
+/// will read and wakes whoever awaits the handle.
+///
+/// # Safety
+///
+/// The caller holds a reference and just completed the task.
+unsafe fn after_complete(ptr: NonNull<Header>, state: Snapshot) {
+    // SAFETY: the caller's reference keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    if !state.has_handle() {
+        if !state.is_cancelled() {
+            // SAFETY: no handle was left when we completed the task, so the
+            // completing transition set TAKEN and the output is ours; our
+            // reference keeps the task alive while we drop it.
             unsafe { (header.vtable.drop_output)(ptr) };
         }
         return;
     }
-    if new & AWAITER != 0 {
-        notify_awaiter(header);
-    }
-}
-
-/// Takes the awaiter's waker under the slot lock and wakes it outside.
-fn notify_awaiter(header: &Header) {
-    let mut round = 0;
-    let mut state = header.state.load(Ordering::Acquire);
-    loop {
-        if state & AWAITER == 0 {
-            return;
-        }
-        if state & LOCKED != 0 {
-            spin_wait(round);
-            round += 1;
-            state = header.state.load(Ordering::Acquire);
-            continue;
-        }
-        match header.state.compare_exchange_weak(
-            state,
-            state | LOCKED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => break,
-            Err(actual) => state = actual,
-        }
-    }
-    let waker = header.awaiter.with_mut(|slot| {
-        // SAFETY: LOCKED gives us exclusive access to the awaiter slot.
-        unsafe { (*slot).take() }
-    });
-    header
-        .state
-        .fetch_and(!(AWAITER | LOCKED), Ordering::Release);
-    if let Some(waker) = waker {
-        waker.wake();
+    if state.has_awaiter() {
+        awaiter::notify(header);
     }
 }

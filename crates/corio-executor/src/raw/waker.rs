@@ -7,8 +7,7 @@ use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::header::Header;
-use super::state::*;
-use crate::loom::Ordering;
+use super::state::Wake;
 
 static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
@@ -24,20 +23,10 @@ pub(crate) unsafe fn borrowed_waker(ptr: NonNull<Header>) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &WAKER_VTABLE)) }
 }
 
-/// Aborts on reference-count overflow, as `Arc` does, instead of wrapping
-/// into a use-after-free.
-#[inline]
-fn check_overflow(old: usize) {
-    if old > (isize::MAX as usize) {
-        std::process::abort();
-    }
-}
-
 unsafe fn clone(data: *const ()) -> RawWaker {
     // SAFETY: `data` is a header pointer kept alive by the waker being cloned.
     let header = unsafe { &*(data as *const Header) };
-    let old = header.state.fetch_add(REF_ONE, Ordering::Relaxed);
-    check_overflow(old);
+    header.state.ref_inc();
     RawWaker::new(data, &WAKER_VTABLE)
 }
 
@@ -46,31 +35,11 @@ unsafe fn wake(data: *const ()) {
     let ptr = unsafe { NonNull::new_unchecked(data as *mut Header) };
     // SAFETY: the waker's reference keeps the header alive until we give it away.
     let header = unsafe { ptr.as_ref() };
-    let mut state = header.state.load(Ordering::Acquire);
-    loop {
-        if state & (COMPLETED | CLOSED | SCHEDULED) != 0 {
-            // SAFETY: we own one reference and give it up.
-            unsafe { drop_ref(ptr) };
-            return;
-        }
-        let next = state | SCHEDULED;
-        match header
-            .state
-            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) if state & RUNNING != 0 => {
-                // The poller sees SCHEDULED and requeues the task itself.
-                // SAFETY: we own one reference and give it up.
-                unsafe { drop_ref(ptr) };
-                return;
-            }
-            Ok(_) => {
-                // SAFETY: our reference moves into the Runnable.
-                unsafe { (header.vtable.schedule)(ptr) };
-                return;
-            }
-            Err(actual) => state = actual,
-        }
+    match header.state.wake_by_val() {
+        // SAFETY: our reference and the SCHEDULED bit move into the Runnable.
+        Wake::Schedule => unsafe { (header.vtable.schedule)(ptr) },
+        // SAFETY: we own one reference and give it up.
+        Wake::DropRef => unsafe { drop_ref(ptr) },
     }
 }
 
@@ -89,30 +58,9 @@ unsafe fn wake_by_ref(data: *const ()) {
 pub(crate) unsafe fn schedule_by_ref(ptr: NonNull<Header>) {
     // SAFETY: the caller keeps the header alive.
     let header = unsafe { ptr.as_ref() };
-    let mut state = header.state.load(Ordering::Acquire);
-    loop {
-        if state & (COMPLETED | CLOSED | SCHEDULED) != 0 {
-            return;
-        }
-        let running = state & RUNNING != 0;
-        let next = if running {
-            state | SCHEDULED
-        } else {
-            (state | SCHEDULED) + REF_ONE
-        };
-        match header
-            .state
-            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) if running => return,
-            Ok(old) => {
-                check_overflow(old);
-                // SAFETY: the reference we just added moves into the Runnable.
-                unsafe { (header.vtable.schedule)(ptr) };
-                return;
-            }
-            Err(actual) => state = actual,
-        }
+    if header.state.wake_by_ref() {
+        // SAFETY: the reference and SCHEDULED bit just added move into the Runnable.
+        unsafe { (header.vtable.schedule)(ptr) };
     }
 }
 
@@ -130,8 +78,7 @@ pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
     // SAFETY: the reference we hold keeps the header alive until the fetch_sub.
     let header = unsafe { ptr.as_ref() };
     let vtable = header.vtable;
-    let old = header.state.fetch_sub(REF_ONE, Ordering::AcqRel);
-    if must_free(old - REF_ONE) {
+    if header.state.ref_dec() {
         // SAFETY: our decrement produced the free state; nobody else can see it.
         unsafe { (vtable.dealloc)(ptr) };
     }

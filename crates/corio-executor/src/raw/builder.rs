@@ -1,33 +1,11 @@
-//! Spawning: the [`Schedule`] trait a scheduler implements and the
-//! [`Builder`] that allocates a task for it.
+//! Spawning: the [`Builder`] that allocates a task for a [`Schedule`]r.
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::Location;
 
-use crate::raw::header::{next_task_id, FLAG_BLOCK_ON, FLAG_HIDDEN, FLAG_LOCAL};
-use crate::raw::state::{HANDLE, REF_ONE, SCHEDULED};
-use crate::raw::{Header, Runnable, Task};
-
-/// Where woken tasks go. Implemented by executors (and by tests).
-pub trait Schedule: Send + Sync + 'static {
-    /// Queues a task that became ready. Called from whichever thread woke it.
-    fn schedule(&self, runnable: Runnable);
-
-    /// Called once when the task's future has been dropped (finished or
-    /// cancelled), on the thread that dropped it, before the task is marked
-    /// completed. Executors use it to drop the task from their registry.
-    fn release(&self, task: &Header) {
-        let _ = task;
-    }
-
-    /// Called when a task's panic is dropped without anyone having taken it:
-    /// the task was detached, or its handle was dropped unread (asyncio's
-    /// "Task exception was never retrieved"). On whichever thread dropped it.
-    fn panic_never_retrieved(&self, task: &Header, payload: &(dyn Any + Send)) {
-        let _ = (task, payload);
-    }
-}
+use super::header::{next_task_id, FLAG_BLOCK_ON, FLAG_HIDDEN, FLAG_LOCAL};
+use super::{Runnable, Task};
+use crate::Schedule;
 
 /// Options for a new task: name, spawn location, visibility.
 #[derive(Debug, Default)]
@@ -126,7 +104,6 @@ impl Builder {
             Some(location) => location,
             None => Location::caller(),
         };
-        let state = SCHEDULED | HANDLE | REF_ONE;
         let id = next_task_id();
         let flags = self.flags | flags;
         // Feature `console`: the task lives in its tokio-console span (see
@@ -135,11 +112,10 @@ impl Builder {
         let future =
             crate::console::Instrumented::new(future, id, self.name.as_deref(), location, flags);
         // SAFETY: the obligations are forwarded to our caller.
-        let ptr = unsafe {
-            crate::raw::cell::allocate(future, scheduler, state, id, self.name, location, flags)
-        };
-        // SAFETY: the initial state holds one reference with SCHEDULED (for the
-        // Runnable) and the HANDLE bit (for the Task).
+        let ptr =
+            unsafe { super::cell::allocate(future, scheduler, id, self.name, location, flags) };
+        // SAFETY: the initial state (`State::new_spawned`) holds one reference
+        // with SCHEDULED, for the Runnable, and the HANDLE bit, for the Task.
         unsafe { (Runnable::from_raw(ptr), Task::from_raw(ptr)) }
     }
 }

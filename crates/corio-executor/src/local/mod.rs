@@ -1,0 +1,26 @@
+//! `LocalExecutor`: asyncio's single-threaded scheduling, deterministic.
+//!
+//! Invariants:
+//! - One FIFO run queue touched only by the owner thread. Wakes from other
+//!   threads go to a lock-free injector, drained at the start of every
+//!   iteration, and call the unpark callback (see `raw/local_scheduler.rs`,
+//!   which owns the queues, the registry and thread confinement).
+//! - An iteration runs exactly the tasks that were queued when it began;
+//!   whatever they wake or spawn runs in the next iteration, in that order.
+//! - Every task that has not completed is in the registry; `close` drops
+//!   them all on the owner thread, so a `!Send` future never leaves it.
+//! - The executor never blocks except inside `Park::park(None)`, and only
+//!   when both queues are empty.
+//! - Introspection costs the hot paths almost nothing (see `registry.rs`
+//!   and `hooks.rs`).
+//!
+//! Files: `executor.rs` the executor and its run loop, `spawner.rs` the
+//! cross-thread [`Spawner`], `hooks.rs` the per-poll span and debug hooks.
+
+mod executor;
+mod hooks;
+mod spawner;
+
+pub use executor::{LocalExecutor, MAINTENANCE_INTERVAL};
+pub use hooks::{SlowPoll, UnretrievedPanic, TASK_SPAN_TARGET};
+pub use spawner::Spawner;
