@@ -3,7 +3,7 @@
 //!
 //! # Design
 //!
-//! The lock is a one-permit `RawSemaphore` (see `semaphore.rs`): one CAS to
+//! The lock is a one-permit `RawSemaphore` (see `semaphore/raw.rs`): one CAS to
 //! lock and one to unlock when nobody waits, a FIFO hand-off (no barging)
 //! when somebody does. Since the crate forbids `unsafe`, the data sits in a
 //! small synchronous mutex that only the async lock's holder ever takes, so
