@@ -42,9 +42,14 @@ commands:
         load benchmark's name is `hyper`: --filter hyper runs only it).
   tidy  check the workspace's structure: dependency direction between the
         corio crates, tokio/smol only as dev-dependencies, a README.md and
-        `[lints] workspace = true` in every crate under crates/, and a module
+        `[lints] workspace = true` in every crate under crates/, a module
         doc (`//!` or `#![doc = ...]`) as the first line of every .rs file
-        under crates/. Also run by `cargo test`.
+        under crates/, `unsafe` only in corio-executor/src/raw/ and
+        corio-reactor/src/sys.rs (plus a short allow-list with reasons), no
+        .rs file over 600 lines (allow-list with reasons), and one
+        integration-test binary per crate (tests/<name>/main.rs; any other
+        tests/*.rs begins with `//! Separate binary: <why>`). Also run by
+        `cargo test`.
   loom [ARGS...]
         run `cargo test --release -p <crate> --test loom` with
         RUSTFLAGS=\"--cfg loom\" and LOOM_MAX_PREEMPTIONS=2 for every crate

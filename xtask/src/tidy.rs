@@ -1,13 +1,34 @@
 //! `cargo xtask tidy`: structural rules of the workspace, checked mechanically.
 //!
-//! * The low-level crates ([`LOW_LEVEL`]) depend on no other corio crate,
-//!   through normal, dev or build dependencies: `corio` sits on top of them.
-//! * `tokio` and `smol` are only ever dev-dependencies, except in the crates
-//!   that exist to compare against them ([`COMPARISON_CRATES`]).
-//! * Every crate under `crates/` has a `README.md` and `[lints] workspace = true`.
-//! * Every `.rs` file under `crates/` starts with its module doc: its first
-//!   non-empty line is a `//!` line or a `#![doc = ...]` attribute (as in
+//! * **Dependency direction** (`tidy/deps.rs`): the low-level crates
+//!   ([`deps::LOW_LEVEL`]) depend on no other corio crate, through normal,
+//!   dev or build dependencies: `corio` sits on top of them. `tokio` and
+//!   `smol` are only ever dev-dependencies, except in the crates that exist
+//!   to compare against them.
+//! * **Crate files** (`tidy/crate_files.rs`): every crate under `crates/` has
+//!   a `README.md` and `[lints] workspace = true`, and every `.rs` file under
+//!   `crates/` starts with its module doc: its first non-empty line is a `//!`
+//!   line or a `#![doc = ...]` attribute (as in
 //!   `#![doc = include_str!("../README.md")]`).
+//! * **Where unsafe lives** (`tidy/unsafe_code.rs`): the `unsafe` keyword, as
+//!   a token of code (not in a comment, a string or a doc; `unsafe_code` in
+//!   `#![forbid(unsafe_code)]` is another token), appears in no `.rs` file
+//!   under `crates/`, `xtask/` or `benches/` outside
+//!   `crates/corio-executor/src/raw/` and the reactor's syscall module
+//!   (`crates/corio-reactor/src/sys.rs`), except in the files of a short
+//!   allow-list, each with its reason.
+//! * **File length** (`tidy/file_length.rs`): no `.rs` file under `crates/`,
+//!   `xtask/` or `benches/` is longer than
+//!   [`file_length::MAX_LINES`] lines, unless an allow-list names it with the
+//!   reason.
+//! * **One test binary per crate** (`tidy/test_binaries.rs`): a crate's
+//!   integration tests are one binary, `tests/<name>/main.rs` with a module
+//!   per behaviour; any other top-level `tests/*.rs` file (its own binary)
+//!   begins with the line `//! Separate binary: <why>`, and no `[[test]]`
+//!   target lives anywhere else.
+//!
+//! An allow-list entry whose file is gone, or no longer needs it, is a
+//! violation too, so the lists stay short and true.
 //!
 //! The same check runs as a unit test, so `cargo test --workspace` enforces it.
 
@@ -15,24 +36,17 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use crate::{project, Result};
 
-/// The crates at the bottom of the stack, which must not depend on any
-/// other corio crate.
-const LOW_LEVEL: [&str; 4] = [
-    "corio-reactor",
-    "corio-timer",
-    "corio-executor",
-    "corio-sync",
-];
+mod crate_files;
+mod deps;
+mod file_length;
+mod test_binaries;
+mod unsafe_code;
 
-/// The runtimes corio is compared against, allowed only as dev-dependencies.
-const COMPETITORS: [&str; 2] = ["tokio", "smol"];
-
-/// The crates that may depend on [`COMPETITORS`] normally.
-const COMPARISON_CRATES: [&str; 2] = ["corio-benches", "xtask"];
+/// The directories, relative to the workspace root, whose `.rs` files the
+/// unsafe and file-length rules read.
+const SOURCE_DIRS: [&str; 3] = ["crates", "xtask", "benches"];
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +73,14 @@ impl fmt::Display for Violation {
     }
 }
 
+/// A Rust source file of the workspace.
+struct Source {
+    /// Its path relative to the workspace root, `/`-separated.
+    path: String,
+    /// Its text.
+    text: String,
+}
+
 /// Runs every check, printing the violations; fails if there are any.
 pub(crate) fn run() -> Result<()> {
     let violations = check()?;
@@ -76,63 +98,49 @@ pub(crate) fn run() -> Result<()> {
 pub(crate) fn check() -> Result<Vec<Violation>> {
     let root = project::root();
     let metadata = project::metadata()?;
-    let mut violations = check_dependencies(&metadata);
+    let mut violations = deps::check(&metadata);
     let crates_dir = root.join("crates");
     for dir in crate_dirs(&crates_dir)? {
-        violations.extend(check_crate_dir(&root, &dir)?);
+        violations.extend(crate_files::check_crate_dir(&root, &dir)?);
     }
-    let mut files = Vec::new();
-    rust_files(&crates_dir, &mut files)?;
-    files.sort();
-    for file in files {
-        let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        if !starts_with_module_doc(&text) {
-            violations.push(Violation::new(
-                relative(&root, &file),
-                "the first non-empty line is not a `//!` module doc (or `#![doc = ...]`)",
-            ));
-        }
+    let sources = read_sources(&root)?;
+    violations.extend(crate_files::check_module_docs(&sources));
+    violations.extend(unsafe_code::check(
+        &sources,
+        &unsafe_code::HOMES,
+        &unsafe_code::ALLOWED,
+    ));
+    violations.extend(file_length::check(
+        &sources,
+        file_length::MAX_LINES,
+        &file_length::ALLOWED,
+    ));
+    for (_, dir) in project::packages(&metadata) {
+        violations.extend(test_binaries::check_package(&root, &dir)?);
     }
     Ok(violations)
 }
 
-/// The dependency-direction rules, over `cargo metadata` output.
-fn check_dependencies(metadata: &Value) -> Vec<Violation> {
-    let mut violations = Vec::new();
-    let empty = Vec::new();
-    let packages = metadata["packages"].as_array().unwrap_or(&empty);
-    for name in LOW_LEVEL {
-        if !packages.iter().any(|p| p["name"] == name) {
-            violations.push(Violation::new(
-                name,
-                "expected as a workspace member, not found",
-            ));
+/// Every `.rs` file under [`SOURCE_DIRS`], sorted by path.
+fn read_sources(root: &Path) -> Result<Vec<Source>> {
+    let mut files = Vec::new();
+    for dir in SOURCE_DIRS {
+        let dir = root.join(dir);
+        if dir.is_dir() {
+            rust_files(&dir, &mut files)?;
         }
     }
-    for package in packages {
-        let name = package["name"].as_str().unwrap_or("?");
-        for dep in package["dependencies"].as_array().unwrap_or(&empty) {
-            let dep_name = dep["name"].as_str().unwrap_or("?");
-            let kind = dep["kind"].as_str().unwrap_or("normal");
-            let is_corio = dep_name == "corio" || dep_name.starts_with("corio-");
-            if LOW_LEVEL.contains(&name) && is_corio {
-                violations.push(Violation::new(
-                    name,
-                    format!("low-level crate depends on `{dep_name}` ({kind} dependency); it may use no other corio crate"),
-                ));
-            }
-            if COMPETITORS.contains(&dep_name)
-                && kind != "dev"
-                && !COMPARISON_CRATES.contains(&name)
-            {
-                violations.push(Violation::new(
-                    name,
-                    format!("depends on `{dep_name}` as a {kind} dependency; it is allowed only in [dev-dependencies]"),
-                ));
-            }
-        }
-    }
-    violations
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            Ok(Source {
+                path: relative(root, &file),
+                text,
+            })
+        })
+        .collect()
 }
 
 /// The directories directly under `crates_dir` that hold a `Cargo.toml`.
@@ -147,60 +155,6 @@ fn crate_dirs(crates_dir: &Path) -> Result<Vec<PathBuf>> {
     }
     dirs.sort();
     Ok(dirs)
-}
-
-/// The per-crate file rules: a README and workspace lints.
-fn check_crate_dir(root: &Path, dir: &Path) -> Result<Vec<Violation>> {
-    let mut violations = Vec::new();
-    let subject = relative(root, dir);
-    if !dir.join("README.md").is_file() {
-        violations.push(Violation::new(&subject, "has no README.md"));
-    }
-    let manifest = dir.join("Cargo.toml");
-    let text = fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
-    if !uses_workspace_lints(&text) {
-        violations.push(Violation::new(
-            &subject,
-            "Cargo.toml lacks `[lints] workspace = true`",
-        ));
-    }
-    Ok(violations)
-}
-
-/// Whether a `Cargo.toml` text opts into the workspace's lints, as
-/// `[lints] workspace = true`, `lints.workspace = true` or
-/// `lints = { workspace = true }`.
-fn uses_workspace_lints(manifest: &str) -> bool {
-    let mut section = String::new();
-    for line in manifest.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.starts_with('[') {
-            section = compact.trim_matches(|c| c == '[' || c == ']').to_owned();
-            continue;
-        }
-        let at_top = section.is_empty() || section == "package";
-        if (section == "lints" && compact == "workspace=true")
-            || (at_top
-                && (compact == "lints.workspace=true" || compact == "lints={workspace=true}"))
-        {
-            return true;
-        }
-    }
-    false
-}
-
-/// Whether the first non-empty line of a Rust source file is a `//!` line
-/// or an inner `#![doc = ...]` attribute.
-fn starts_with_module_doc(source: &str) -> bool {
-    source
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .is_some_and(|l| {
-            let attr: String = l.chars().filter(|c| !c.is_whitespace()).collect();
-            l.starts_with("//!") || attr.starts_with("#![doc=")
-        })
 }
 
 /// Collects the `.rs` files under `dir`, skipping `target` and hidden directories.
@@ -222,12 +176,14 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// `path` relative to `root`, for messages.
+/// `path` relative to `root`, `/`-separated, for messages and allow-lists.
 fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    let path = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
 }
 
 #[cfg(test)]
@@ -246,88 +202,12 @@ mod tests {
         );
     }
 
-    fn metadata(packages: &str) -> Value {
-        let lows: Vec<String> = LOW_LEVEL
-            .iter()
-            .map(|n| format!(r#"{{"name":"{n}","dependencies":[]}}"#))
-            .collect();
-        serde_json::from_str(&format!(
-            r#"{{"packages":[{},{packages}]}}"#,
-            lows.join(",")
-        ))
-        .unwrap()
-    }
-
     #[test]
-    fn low_level_crates_may_not_use_other_corio_crates() {
-        let m: Value = serde_json::from_str(
-            r#"{"packages":[
-                {"name":"corio-reactor","dependencies":[{"name":"polling","kind":null}]},
-                {"name":"corio-timer","dependencies":[{"name":"corio-reactor","kind":"dev"}]},
-                {"name":"corio-executor","dependencies":[{"name":"corio","kind":"build"}]},
-                {"name":"corio-sync","dependencies":[]},
-                {"name":"corio","dependencies":[{"name":"corio-timer","kind":null}]}
-            ]}"#,
-        )
-        .unwrap();
-        let subjects: Vec<String> = check_dependencies(&m)
-            .into_iter()
-            .map(|v| v.subject)
-            .collect();
-        assert_eq!(subjects, ["corio-timer", "corio-executor"]);
-    }
-
-    #[test]
-    fn missing_low_level_crate_is_reported() {
-        let m: Value = serde_json::from_str(r#"{"packages":[]}"#).unwrap();
-        assert_eq!(check_dependencies(&m).len(), LOW_LEVEL.len());
-    }
-
-    #[test]
-    fn competitors_only_as_dev_dependencies() {
-        let m = metadata(
-            r#"{"name":"corio","dependencies":[{"name":"tokio","kind":"dev"},{"name":"smol","kind":null}]},
-               {"name":"corio-sync2","dependencies":[{"name":"tokio","kind":"build"}]},
-               {"name":"corio-benches","dependencies":[{"name":"tokio","kind":null},{"name":"smol","kind":null}]}"#,
+    fn paths_are_relative_and_slash_separated() {
+        let root = Path::new("/w");
+        assert_eq!(
+            relative(root, &root.join("crates").join("a").join("lib.rs")),
+            "crates/a/lib.rs"
         );
-        let found: Vec<String> = check_dependencies(&m)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].starts_with("corio: depends on `smol` as a normal"));
-        assert!(found[1].starts_with("corio-sync2: depends on `tokio` as a build"));
-    }
-
-    #[test]
-    fn recognises_workspace_lints() {
-        assert!(uses_workspace_lints(
-            "[package]\nname = \"a\"\n\n[lints]\nworkspace = true\n"
-        ));
-        assert!(uses_workspace_lints("[lints]\nworkspace=true # inherit\n"));
-        assert!(uses_workspace_lints(
-            "[package]\nname = \"a\"\nlints.workspace = true\n"
-        ));
-        assert!(uses_workspace_lints(
-            "lints = { workspace = true }\n[package]\n"
-        ));
-        assert!(!uses_workspace_lints(
-            "[package]\nname = \"a\"\n[dependencies]\nworkspace = true\n"
-        ));
-        assert!(!uses_workspace_lints("[lints]\n# workspace = true\n"));
-        assert!(!uses_workspace_lints("[lints.rust]\nworkspace = true\n"));
-    }
-
-    #[test]
-    fn recognises_module_docs() {
-        assert!(starts_with_module_doc("//! Docs.\nfn f() {}\n"));
-        assert!(starts_with_module_doc("\n\n  //! Indented.\n"));
-        assert!(!starts_with_module_doc("// Plain comment.\n//! Docs.\n"));
-        assert!(starts_with_module_doc(
-            "#![doc = include_str!(\"../README.md\")]\n"
-        ));
-        assert!(!starts_with_module_doc("#![no_std]\n//! Docs.\n"));
-        assert!(!starts_with_module_doc("#![doc(hidden)]\n"));
-        assert!(!starts_with_module_doc(""));
     }
 }
