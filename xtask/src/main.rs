@@ -9,6 +9,7 @@ mod ci;
 mod loom;
 mod project;
 mod tidy;
+mod valgrind;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,13 @@ commands:
         run `cargo test --release -p <crate> --test loom` with
         RUSTFLAGS=\"--cfg loom\" and LOOM_MAX_PREEMPTIONS=2 for every crate
         that has tests/loom.rs, in <target>/loom; ARGS go to the test binary.
+  valgrind [--package NAME]... [--test SUBSTR] [-- TEST_ARGS...]
+        build the test binaries of corio-executor and corio (or of each
+        --package) and run each under `valgrind --tool=memcheck
+        --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite`
+        with --test-threads=1 (--test: only binaries whose name contains
+        SUBSTR; TEST_ARGS go to each test binary); print a line per binary
+        and the first errors of any that failed. Logs in <target>/valgrind.
   ci    run the CI script, `bash .ci/run`
   help  print this help";
 
@@ -140,6 +148,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(Args::new(rest)),
         "tidy" => Args::new(rest).finish().and_then(|()| tidy::run()),
         "loom" => loom::run(rest),
+        "valgrind" => valgrind::run(rest),
         "ci" => Args::new(rest).finish().and_then(|()| ci::run()),
         other => Err(format!("unknown command `{other}`\n\n{HELP}").into()),
     };

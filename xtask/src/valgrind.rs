@@ -1,0 +1,424 @@
+//! `cargo xtask valgrind`: the test binaries of the crates with unsafe code
+//! (by default `corio-executor` and the `corio` facade, which drives it),
+//! each run under valgrind's memcheck, which must find no invalid access and
+//! no definite leak.
+//!
+//! `cargo test --no-run --message-format=json` builds the test binaries and
+//! names them; each then runs under
+//! `valgrind --tool=memcheck --error-exitcode=1 --leak-check=full
+//! --errors-for-leak-kinds=definite`, one test at a time
+//! (`--test-threads=1`: valgrind serialises threads anyway, and a slowed-down
+//! parallel run only makes timing tests flakier), in its package's directory
+//! as `cargo test` would. Nothing is suppressed. The tests that cannot run
+//! under valgrind are skipped by [`SKIPS`], each with its reason.
+//!
+//! Each binary's valgrind log and test output go to
+//! `<target>/valgrind/<binary>.{valgrind,test}.log`; the summary prints one
+//! line per binary (tests passed and failed, memcheck errors, bytes
+//! definitely lost) and the first errors of any that failed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::{project, Args, Result};
+
+/// The crates checked when no `--package` is given.
+const DEFAULT_PACKAGES: [&str; 2] = ["corio-executor", "corio"];
+
+/// valgrind's options: memcheck, exit status 1 on any error, definite leaks
+/// are errors (possible and reachable ones are not: thread-locals and
+/// process-wide statics legitimately live until exit).
+const VALGRIND_ARGS: [&str; 4] = [
+    "--tool=memcheck",
+    "--error-exitcode=1",
+    "--leak-check=full",
+    "--errors-for-leak-kinds=definite",
+];
+
+/// Tests left out under valgrind: (test binary, `--skip` filter, reason).
+/// The binary is named as in the summary: the crate's name for its unit
+/// tests, the test target's name otherwise.
+const SKIPS: [(&str, &str, &str); 0] = [];
+
+/// One test binary cargo built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TestBinary {
+    /// The crate's name for unit tests, the test target's name otherwise.
+    name: String,
+    /// Whether it is an integration test (`--test NAME`) rather than unit tests.
+    integration: bool,
+    /// The executable.
+    path: PathBuf,
+    /// The directory of its package's `Cargo.toml` (where `cargo test` runs it).
+    package_dir: PathBuf,
+}
+
+/// What one binary's run under valgrind found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Outcome {
+    /// Tests passed and failed, over every `test result:` line.
+    passed: usize,
+    failed: usize,
+    /// memcheck's `ERROR SUMMARY` count.
+    errors: usize,
+    /// Bytes memcheck reported definitely lost.
+    definitely_lost: u64,
+    /// The first error reports of the log, a few lines each.
+    first_errors: Vec<String>,
+}
+
+/// Runs the command: `[--package NAME]... [--test SUBSTR] [-- TEST_ARGS]`.
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let (ours, test_args) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[][..]),
+    };
+    let mut args = Args::new(ours);
+    let mut packages = Vec::new();
+    while let Some(name) = args.value("--package")? {
+        packages.push(name);
+    }
+    while let Some(name) = args.value("-p")? {
+        packages.push(name);
+    }
+    let only = args.value("--test")?;
+    args.finish()?;
+    if packages.is_empty() {
+        packages = DEFAULT_PACKAGES.iter().map(|p| (*p).to_owned()).collect();
+    }
+    which_valgrind()?;
+
+    let log_dir = project::target_dir().join("valgrind");
+    fs::create_dir_all(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
+    let mut binaries = Vec::new();
+    for package in &packages {
+        binaries.extend(build(package)?);
+    }
+    binaries.retain(|b| only.as_deref().is_none_or(|o| b.name.contains(o)));
+    if binaries.is_empty() {
+        return Err("no test binary to run".into());
+    }
+
+    let mut failures = Vec::new();
+    let mut lines = Vec::new();
+    for binary in &binaries {
+        let started = Instant::now();
+        let (status, outcome) = run_one(binary, test_args, &log_dir)?;
+        let verdict = if status.success() { "ok" } else { "FAILED" };
+        let line = format!(
+            "{:<28} {verdict:<6} {:>4} passed {:>3} failed  {:>3} memcheck errors  {:>6} B definitely lost  {:>6.1} s  ({status})",
+            label(binary),
+            outcome.passed,
+            outcome.failed,
+            outcome.errors,
+            outcome.definitely_lost,
+            started.elapsed().as_secs_f64(),
+        );
+        eprintln!("valgrind: {line}");
+        lines.push(line);
+        if !status.success() {
+            failures.push((binary, outcome));
+        }
+    }
+
+    println!("\nvalgrind summary (logs in {}):", log_dir.display());
+    for line in &lines {
+        println!("  {line}");
+    }
+    for (binary, outcome) in &failures {
+        println!("\n{} failed; first errors:", label(binary));
+        if outcome.first_errors.is_empty() {
+            println!("  (no memcheck error; see the test log)");
+        }
+        for error in &outcome.first_errors {
+            for l in error.lines() {
+                println!("  {l}");
+            }
+            println!();
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {} test binaries failed",
+            failures.len(),
+            binaries.len()
+        )
+        .into())
+    }
+}
+
+/// Fails with an install hint unless `valgrind` runs.
+fn which_valgrind() -> Result<()> {
+    match Command::new("valgrind").arg("--version").output() {
+        Ok(out) if out.status.success() => Ok(()),
+        _ => Err("valgrind not found on PATH (Debian/Ubuntu: apt-get install valgrind)".into()),
+    }
+}
+
+/// Builds `package`'s test binaries and returns them.
+fn build(package: &str) -> Result<Vec<TestBinary>> {
+    let mut cmd = project::cargo();
+    cmd.args([
+        "test",
+        "-p",
+        package,
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    eprintln!("valgrind: building: $ {}", project::show(&cmd));
+    let output = cmd
+        .output()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("building {package}'s tests failed ({})", output.status).into());
+    }
+    Ok(test_binaries(&String::from_utf8_lossy(&output.stdout)))
+}
+
+/// The test executables in cargo's JSON build messages, in build order.
+fn test_binaries(messages: &str) -> Vec<TestBinary> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] == true)
+        .filter_map(|m| {
+            let path = PathBuf::from(m["executable"].as_str()?);
+            let package_dir = Path::new(m["manifest_path"].as_str()?).parent()?.to_owned();
+            let kinds = m["target"]["kind"].as_array()?;
+            let integration = kinds.iter().any(|k| k == "test");
+            Some(TestBinary {
+                name: m["target"]["name"].as_str()?.to_owned(),
+                integration,
+                path,
+                package_dir,
+            })
+        })
+        .collect()
+}
+
+/// How a binary is named in the summary: `NAME (unit)` or `--test NAME`.
+fn label(binary: &TestBinary) -> String {
+    if binary.integration {
+        format!("--test {}", binary.name)
+    } else {
+        format!("{} (unit)", binary.name)
+    }
+}
+
+/// Runs one binary under valgrind, its logs under `log_dir`.
+fn run_one(
+    binary: &TestBinary,
+    test_args: &[String],
+    log_dir: &Path,
+) -> Result<(std::process::ExitStatus, Outcome)> {
+    let stem = if binary.integration {
+        format!("test-{}", binary.name)
+    } else {
+        format!("unit-{}", binary.name)
+    };
+    let valgrind_log = log_dir.join(format!("{stem}.valgrind.log"));
+    let test_log = log_dir.join(format!("{stem}.test.log"));
+    let out = fs::File::create(&test_log).map_err(|e| format!("{}: {e}", test_log.display()))?;
+    let err = out.try_clone()?;
+    let mut cmd = Command::new("valgrind");
+    cmd.args(VALGRIND_ARGS)
+        .arg(format!("--log-file={}", valgrind_log.display()))
+        .arg(&binary.path)
+        .args(libtest_args(&binary.name, test_args))
+        .current_dir(&binary.package_dir)
+        .env("CARGO_MANIFEST_DIR", &binary.package_dir)
+        .stdout(out)
+        .stderr(err);
+    eprintln!("valgrind: $ {}", project::show(&cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not run valgrind: {e}"))?;
+    let mut outcome = parse_valgrind_log(&fs::read_to_string(&valgrind_log).unwrap_or_default());
+    let (passed, failed) = parse_test_counts(&fs::read_to_string(&test_log).unwrap_or_default());
+    outcome.passed = passed;
+    outcome.failed = failed;
+    Ok((status, outcome))
+}
+
+/// The arguments for a libtest binary: one test at a time, the [`SKIPS`]
+/// that apply to `name`, then the user's.
+fn libtest_args(name: &str, user: &[String]) -> Vec<String> {
+    let mut args = vec!["--test-threads=1".to_owned()];
+    for (binary, filter, _reason) in SKIPS {
+        if binary == name {
+            args.push("--skip".to_owned());
+            args.push(filter.to_owned());
+        }
+    }
+    args.extend(user.iter().cloned());
+    args
+}
+
+/// The totals of every libtest `test result:` line in `output`.
+fn parse_test_counts(output: &str) -> (usize, usize) {
+    let count = |line: &str, what: &str| -> usize {
+        line.split(';')
+            .find_map(|part| {
+                let part = part.trim().trim_start_matches("test result: ");
+                let part = part.split_once(". ").map_or(part, |(_, rest)| rest);
+                part.strip_suffix(what)?.trim().parse().ok()
+            })
+            .unwrap_or(0)
+    };
+    output
+        .lines()
+        .filter(|l| l.starts_with("test result:"))
+        .fold((0, 0), |(p, f), l| {
+            (p + count(l, "passed"), f + count(l, "failed"))
+        })
+}
+
+/// memcheck's verdict in its log: the error count, the definitely lost
+/// bytes, and the first few error reports (each up to the first blank line).
+fn parse_valgrind_log(log: &str) -> Outcome {
+    // Strip the `==PID== ` prefix.
+    let body = |line: &str| -> String {
+        line.strip_prefix("==")
+            .and_then(|l| l.split_once("=="))
+            .map_or(line, |(_, rest)| rest.strip_prefix(' ').unwrap_or(rest))
+            .to_owned()
+    };
+    let lines: Vec<String> = log.lines().map(body).collect();
+    let mut outcome = Outcome::default();
+    for line in &lines {
+        if let Some(rest) = line.strip_prefix("ERROR SUMMARY: ") {
+            let n = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.replace(',', "").parse().ok());
+            outcome.errors = outcome.errors.max(n.unwrap_or(0));
+        }
+        if let Some(rest) = line.trim_start().strip_prefix("definitely lost: ") {
+            let n = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.replace(',', "").parse().ok());
+            outcome.definitely_lost = outcome.definitely_lost.max(n.unwrap_or(0));
+        }
+    }
+    // An error report starts with a line that is not indented, not a header
+    // line, and is followed by ` at ` / ` by ` frames.
+    let mut i = 0;
+    while i < lines.len() && outcome.first_errors.len() < 3 {
+        let line = &lines[i];
+        let frames_follow = lines.get(i + 1).is_some_and(|next| {
+            next.trim_start().starts_with("at ") || next.trim_start().starts_with("by ")
+        });
+        if !line.is_empty() && !line.starts_with(' ') && frames_follow {
+            let end = (i..lines.len())
+                .find(|&j| lines[j].is_empty())
+                .unwrap_or(lines.len());
+            let report: Vec<&str> = lines[i..end].iter().take(14).map(String::as_str).collect();
+            outcome.first_errors.push(report.join("\n"));
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_test_binaries_in_build_messages() {
+        let messages = r#"{"reason":"compiler-artifact","target":{"name":"corio","kind":["lib"]},"profile":{"test":false},"manifest_path":"/w/crates/corio/Cargo.toml","executable":null}
+{"reason":"compiler-artifact","target":{"name":"corio","kind":["lib"]},"profile":{"test":true},"manifest_path":"/w/crates/corio/Cargo.toml","executable":"/t/debug/deps/corio-1"}
+{"reason":"compiler-artifact","target":{"name":"tasks","kind":["test"]},"profile":{"test":true},"manifest_path":"/w/crates/corio/Cargo.toml","executable":"/t/debug/deps/tasks-2"}
+{"reason":"compiler-artifact","target":{"name":"echo","kind":["example"]},"profile":{"test":false},"manifest_path":"/w/crates/corio/Cargo.toml","executable":"/t/debug/examples/echo"}
+{"reason":"build-finished","success":true}
+not json"#;
+        let found = test_binaries(messages);
+        assert_eq!(
+            found,
+            [
+                TestBinary {
+                    name: "corio".into(),
+                    integration: false,
+                    path: "/t/debug/deps/corio-1".into(),
+                    package_dir: "/w/crates/corio".into(),
+                },
+                TestBinary {
+                    name: "tasks".into(),
+                    integration: true,
+                    path: "/t/debug/deps/tasks-2".into(),
+                    package_dir: "/w/crates/corio".into(),
+                },
+            ]
+        );
+        assert_eq!(label(&found[0]), "corio (unit)");
+        assert_eq!(label(&found[1]), "--test tasks");
+    }
+
+    #[test]
+    fn counts_tests_over_every_result_line() {
+        let output = "\
+running 3 tests
+test a ... ok
+test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s
+test result: FAILED. 10 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; finished in 1.00s
+";
+        assert_eq!(parse_test_counts(output), (13, 2));
+        assert_eq!(parse_test_counts("no tests here"), (0, 0));
+    }
+
+    #[test]
+    fn reads_memcheck_errors_leaks_and_reports() {
+        let log = "\
+==42== Memcheck, a memory error detector
+==42== Command: /t/debug/deps/close-1 --test-threads=1
+==42==
+==42== Invalid read of size 8
+==42==    at 0x1234: corio_executor::raw::header::Header::state (header.rs:10)
+==42==    by 0x5678: corio_executor::local::close (local.rs:20)
+==42==  Address 0xdead is 16 bytes inside a block of size 64 free'd
+==42==
+==42== HEAP SUMMARY:
+==42==     in use at exit: 1,024 bytes in 2 blocks
+==42==
+==42== 96 bytes in 1 blocks are definitely lost in loss record 1 of 2
+==42==    at 0x9abc: malloc (vg_replace_malloc.c:381)
+==42==    by 0xdef0: alloc::alloc::alloc (alloc.rs:1)
+==42==
+==42== LEAK SUMMARY:
+==42==    definitely lost: 1,096 bytes in 1 blocks
+==42==    indirectly lost: 0 bytes in 0 blocks
+==42==
+==42== ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0)
+";
+        let outcome = parse_valgrind_log(log);
+        assert_eq!(outcome.errors, 2);
+        assert_eq!(outcome.definitely_lost, 1096);
+        assert_eq!(outcome.first_errors.len(), 2, "{:#?}", outcome.first_errors);
+        assert!(outcome.first_errors[0].starts_with("Invalid read of size 8\n   at 0x1234"));
+        assert!(outcome.first_errors[0].contains("free'd"));
+        assert!(outcome.first_errors[1].starts_with("96 bytes in 1 blocks are definitely lost"));
+        assert_eq!(
+            parse_valgrind_log("==1== ERROR SUMMARY: 0 errors from 0 contexts"),
+            Outcome::default()
+        );
+    }
+
+    #[test]
+    fn libtest_args_run_one_test_at_a_time_then_the_users() {
+        assert_eq!(
+            libtest_args("anything", &["close".to_owned()]),
+            ["--test-threads=1", "close"]
+        );
+    }
+}
