@@ -1,4 +1,6 @@
-//! loom models of corio-sync's waiter lists and primitives, run with
+//! Separate binary: built only under `--cfg loom` (loom's atomics), run by `cargo xtask loom`.
+//!
+//! The loom models of corio-sync's waiter lists and primitives, run with
 //! `RUSTFLAGS="--cfg loom" cargo test --release -p corio-sync --test loom`
 //! (or `cargo xtask loom`). One module per primitive family.
 #![cfg(loom)]

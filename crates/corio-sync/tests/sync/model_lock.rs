@@ -5,15 +5,13 @@
 //! waiter woken twice (or woken without being granted), strict FIFO grant
 //! order, and a dropped waiter never keeps its permits.
 
-mod lock_support;
-
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
 
+use crate::lock_support::Probe;
 use corio_sync::{Lock, OwnedLockGuard, OwnedPermit, Semaphore};
-use lock_support::Probe;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

@@ -13,14 +13,15 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use corio_sync::{
     LifoQueue, PriorityQueue, Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
 };
 use proptest::prelude::*;
+
+use crate::queue_support::Recorder;
 
 type Item = u32;
 
@@ -116,15 +117,6 @@ macro_rules! any_queue {
 }
 
 any_queue!(Queue, LifoQueue, PriorityQueue);
-
-#[derive(Default)]
-struct Recorder(AtomicUsize);
-
-impl Wake for Recorder {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// What the model says a pending future will do when polled.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -472,7 +464,7 @@ fn run(kind: Kind, maxsize: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
 
         prop_assert_eq!(queue.qsize(), model.items.len());
         for (id, _, recorder) in &live {
-            let wakes = recorder.0.load(Ordering::SeqCst);
+            let wakes = recorder.wakes();
             prop_assert!(wakes <= 1, "future {} woken {} times", id, wakes);
             prop_assert_eq!(
                 wakes,

@@ -1,12 +1,10 @@
 //! Unit tests of `Lock`: data access, fairness (FIFO, no barging), cancel
 //! safety (dropped queued and dropped notified waiters), owned guards.
 
-mod lock_support;
-
 use std::sync::Arc;
 
+use crate::lock_support::{rt, Probe};
 use corio_sync::{Lock, LockGuard, OwnedLockGuard};
-use lock_support::{rt, Probe};
 
 #[test]
 fn lock_try_lock_is_locked_into_inner_get_mut() {
@@ -218,7 +216,7 @@ fn newest_waker_is_woken() {
     let mut first = Probe::new(lock.lock());
     first.pending();
     // Re-poll the same future with another waker: that one must be woken.
-    let other = Arc::new(lock_support::CountingWaker::default());
+    let other = Arc::new(crate::lock_support::CountingWaker::default());
     let waker = std::task::Waker::from(other.clone());
     assert!(first.poll_with(&waker).is_pending());
     drop(guard);

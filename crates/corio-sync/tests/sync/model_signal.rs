@@ -4,17 +4,15 @@
 //! twice, no lost wakeup, the waiter count, and for Condition that
 //! `notify(n)` wakes exactly `min(n, waiting)` waiters, oldest first.
 
-mod signal_support;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 
+use crate::signal_support::{poll_with, recorder, Recorder};
 use corio_sync::{Cancelled, Condition, Event, EventWait, Lock, LockGuard, Promise, PromiseWait};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use signal_support::{poll_with, recorder, Recorder};
 
 /// A waiter future under test, with its waker's wake counter.
 struct Live<F> {

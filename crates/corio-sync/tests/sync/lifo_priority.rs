@@ -3,57 +3,13 @@
 //! and how waiting, cancellation and shutdown look with that order.
 
 use std::cmp::Reverse;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use corio_sync::{
     LifoQueue, PriorityQueue, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
 };
 
-#[derive(Default)]
-struct Recorder(AtomicUsize);
-
-impl Wake for Recorder {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A hand-polled future with its own recording waker.
-struct Handle<'a, O> {
-    future: Pin<Box<dyn Future<Output = O> + 'a>>,
-    recorder: Arc<Recorder>,
-}
-
-impl<'a, O> Handle<'a, O> {
-    fn pending(future: impl Future<Output = O> + 'a) -> Self {
-        let mut handle = Handle {
-            future: Box::pin(future),
-            recorder: Arc::default(),
-        };
-        assert!(handle.poll().is_pending(), "expected the future to wait");
-        handle
-    }
-
-    fn poll(&mut self) -> Poll<O> {
-        let waker = Waker::from(self.recorder.clone());
-        self.future.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-
-    fn ready(&mut self) -> O {
-        match self.poll() {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the future to be ready"),
-        }
-    }
-
-    fn wakes(&self) -> usize {
-        self.recorder.0.load(Ordering::SeqCst)
-    }
-}
+use crate::queue_support::Handle;
 
 fn drain<T>(mut get: impl FnMut() -> Result<T, TryGetError>) -> Vec<T> {
     std::iter::from_fn(|| get().ok()).collect()

@@ -7,19 +7,16 @@
 //! `BoundedSemaphore`: `release` overflows exactly when no forgotten permit is
 //! missing, no permit lost or duplicated, FIFO grants, one wake per grant.
 
-mod lock_support;
-mod signal_support;
-
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
+use crate::lock_support::Probe;
+use crate::signal_support::{poll_with, recorder, Recorder};
 use corio_sync::{Barrier, BarrierWait, BoundedSemaphore, BrokenBarrier, Permit};
-use lock_support::Probe;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use signal_support::{poll_with, recorder, Recorder};
 
 // ---------------------------------------------------------------- Barrier
 

@@ -2,13 +2,11 @@
 //! release semantics, FIFO fairness with multi-permit requests, cancel
 //! safety, owned and forgotten permits, the bounded overflow error.
 
-mod lock_support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::lock_support::{rt, Probe};
 use corio_sync::{BoundedSemaphore, BoundedSemaphoreOverflow, Semaphore};
-use lock_support::{rt, Probe};
 
 #[test]
 fn counts_and_release_past_initial() {

@@ -2,61 +2,12 @@
 //! cancel safety, futures polled by hand with recording wakers where the
 //! exact interleaving matters, and tokio tasks for the rest.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use corio_sync::{Queue, QueueShutDown, TaskDoneError, TryGetError, TryPutError};
 
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct Recorder(AtomicUsize);
-
-impl Wake for Recorder {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A hand-polled future with its own recording waker.
-struct Handle<'a, O> {
-    future: Pin<Box<dyn Future<Output = O> + 'a>>,
-    recorder: Arc<Recorder>,
-}
-
-impl<'a, O> Handle<'a, O> {
-    fn new(future: impl Future<Output = O> + 'a) -> Self {
-        Handle {
-            future: Box::pin(future),
-            recorder: Arc::default(),
-        }
-    }
-
-    fn poll(&mut self) -> Poll<O> {
-        let waker = Waker::from(self.recorder.clone());
-        self.future.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-
-    /// Polls once, expecting it to wait.
-    fn pending(future: impl Future<Output = O> + 'a) -> Self {
-        let mut handle = Handle::new(future);
-        assert!(handle.poll().is_pending(), "expected the future to wait");
-        handle
-    }
-
-    fn ready(&mut self) -> O {
-        match self.poll() {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the future to be ready"),
-        }
-    }
-
-    fn wakes(&self) -> usize {
-        self.recorder.0.load(Ordering::SeqCst)
-    }
-}
+use crate::queue_support::Handle;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -1,14 +1,12 @@
 //! Event: asyncio's semantics (set wakes all, clear wakes nobody, a woken
 //! waiter returns even if cleared) and cancel safety.
 
-mod signal_support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
+use crate::signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
 use corio_sync::Event;
-use signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
 
 #[test]
 fn event_and_its_future_are_send_sync() {

@@ -2,14 +2,12 @@
 //! most n waiters in FIFO order, wait_for re-checks its predicate, and a
 //! cancelled waiter never loses a notification nor leaves the lock held.
 
-mod signal_support;
-
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::Poll;
 
+use crate::signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
 use corio_sync::{Condition, Lock};
-use signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
 
 fn waiting(condition: &Condition) -> String {
     format!("{condition:?}")

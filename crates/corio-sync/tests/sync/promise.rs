@@ -1,13 +1,11 @@
 //! Promise: set once, every waiter (before or after) gets a clone, cancel
 //! fails them all, and dropped waiters leave no trace.
 
-mod signal_support;
-
 use std::sync::Arc;
 use std::task::Poll;
 
+use crate::signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
 use corio_sync::{Cancelled, Promise};
-use signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
 
 #[test]
 fn promise_and_its_future_are_send_sync() {

@@ -1,13 +1,11 @@
 //! Barrier: distinct indices in arrival order, rounds that reset, abort and
 //! reset breaking waiters, and dropped waiters leaving the round.
 
-mod signal_support;
-
 use std::sync::Arc;
 use std::task::Poll;
 
+use crate::signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
 use corio_sync::{Barrier, BrokenBarrier};
-use signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
 
 #[test]
 fn barrier_and_its_future_are_send_sync() {

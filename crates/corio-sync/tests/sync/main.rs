@@ -1,0 +1,26 @@
+//! corio-sync's integration tests, as one binary (it links the crate graph
+//! once): a module per primitive or behaviour, the proptest models as
+//! `model_*`, and the helpers they share as `*_support` modules.
+//!
+//! proptest keeps the models' regression seeds in
+//! `tests/proptest-regressions/<module>.txt` (its default
+//! `FileFailurePersistence::SourceParallel`, with this `main.rs` as the
+//! root). The loom models are a separate binary, `tests/loom.rs`.
+
+mod barrier;
+mod condition;
+mod event;
+mod lifo_priority;
+mod lock;
+mod model_barrier;
+mod model_lock;
+mod model_queue;
+mod model_signal;
+mod promise;
+mod queue;
+mod runtime_agnostic;
+mod semaphore;
+
+mod lock_support;
+mod queue_support;
+mod signal_support;
