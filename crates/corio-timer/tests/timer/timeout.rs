@@ -2,8 +2,6 @@
 //! deadline; a slow inner future gives `Err(Elapsed)` exactly at the
 //! deadline; `reschedule` moves it; `Elapsed` behaves as an error type.
 
-mod common;
-
 use std::error::Error;
 use std::future::{pending, ready, Future};
 use std::io;
@@ -11,7 +9,7 @@ use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use common::{noop_waker, poll_once};
+use crate::common::{noop_waker, poll_once};
 use corio_timer::{Clock, Elapsed, Sleep, Timeout, Timers};
 
 fn ms(n: u64) -> Duration {

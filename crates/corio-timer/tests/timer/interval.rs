@@ -1,13 +1,11 @@
 //! `Interval`: ticks on the grid `start + k * period` without drift, and the
 //! three missed-tick policies behave as tokio defines them.
 
-mod common;
-
 use std::future::Future;
 use std::task::Poll;
 use std::time::Duration;
 
-use common::noop_waker;
+use crate::common::noop_waker;
 use corio_timer::{Clock, Instant, Interval, MissedTickBehavior, Timers};
 
 fn ms(n: u64) -> Duration {

@@ -4,11 +4,9 @@
 //! on cancel/reschedule results, on `len`, and `next_deadline` must be a
 //! lower bound of the model's earliest deadline.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 
-use common::{wake_all, Log};
+use crate::common::{wake_all, Log};
 use corio_timer::{Instant, TimerKey, TimerQueue};
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -2,11 +2,9 @@
 //! cancellation and stale keys, huge deadlines, late inserts, backwards
 //! time, `next_deadline` refinement, memory reuse, and waker replacement.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{noop_waker, wake_all, Log};
+use crate::common::{noop_waker, wake_all, Log};
 use corio_timer::{Instant, TimerQueue};
 
 const ORIGIN: Instant = Instant::from_nanos(1_000_000_000_000);

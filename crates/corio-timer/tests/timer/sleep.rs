@@ -2,14 +2,12 @@
 //! stays complete, cancels on drop, re-arms on reset, follows the latest
 //! waker, and never completes early on the real clock.
 
-mod common;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use common::{poll_once, poll_with, Counter, Log};
+use crate::common::{poll_once, poll_with, Counter, Log};
 use corio_timer::{Clock, Instant, Sleep, Timers};
 
 fn ms(n: u64) -> Duration {

@@ -2,15 +2,13 @@
 //! unpark hook exactly when an insert undercuts the deadline the driver
 //! last read.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 
-use common::{poll_once, poll_with, Log};
+use crate::common::{poll_once, poll_with, Log};
 use corio_timer::{Clock, Sleep, TimerHandle, Timers};
 
 fn ms(n: u64) -> Duration {

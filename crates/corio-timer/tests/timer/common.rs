@@ -1,9 +1,6 @@
 //! Test helpers shared by the integration tests: wakers that record what
 //! woke, and a one-shot poll.
 
-// Each test binary uses a different subset of these helpers.
-#![allow(dead_code)]
-
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
