@@ -19,6 +19,13 @@
 //! Errors keep the OS error's [`std::io::ErrorKind`]; where an address is involved
 //! (connect, bind) the message names it.
 //!
+//! Each type names one of three generic wrappers in [`generic`], written once for
+//! every socket family: [`TcpStream`] is `generic::Stream<std::net::TcpStream>`,
+//! [`UdpSocket`] is `generic::Datagram<std::net::UdpSocket>`, [`UnixListener`] is
+//! `generic::Listener<std::os::unix::net::UnixListener>`. What only one family has
+//! (`TcpStream::set_nodelay`, `UnixStream::pair`, UDP multicast, connecting by
+//! address or by path) is on that family's type.
+//!
 //! ```
 //! use corio::net::{TcpListener, TcpStream};
 //!
@@ -51,34 +58,74 @@
 //! ```
 
 mod addr;
+pub mod generic;
 mod tcp_listener;
-mod tcp_split;
 mod tcp_stream;
 mod udp_socket;
 mod unix_datagram;
 mod unix_listener;
-mod unix_split;
 mod unix_stream;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use std::net::Shutdown;
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use tcp_listener::TcpListener;
-pub use tcp_split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use tcp_stream::TcpStream;
 pub use udp_socket::UdpSocket;
 pub use unix_datagram::UnixDatagram;
 pub use unix_listener::UnixListener;
 pub use unix_stream::UnixStream;
 
-/// The TCP split halves under their tokio-style path (`corio::net::tcp::OwnedReadHalf`);
-/// the same types as [`corio::net::OwnedReadHalf`](OwnedReadHalf) and friends.
+/// The owned halves of a [`TcpStream`], from [`TcpStream::into_split`] (tokio's
+/// `corio::net::tcp::OwnedReadHalf` path; the same types are re-exported as
+/// [`corio::net::OwnedReadHalf`](super::OwnedReadHalf) and friends).
 pub mod tcp {
-    pub use super::tcp_split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+    use super::generic;
+
+    /// The read half of a [`TcpStream`](super::TcpStream), from
+    /// [`TcpStream::into_split`](super::TcpStream::into_split).
+    ///
+    /// Implements [`futures_io::AsyncRead`] and has the stream's `read`, `try_read`,
+    /// `readable` and `peek`; `AsRef<TcpStream>` reaches every `&self` method of the
+    /// stream (addresses, options, `shutdown`).
+    pub type OwnedReadHalf = generic::OwnedReadHalf<std::net::TcpStream>;
+
+    /// The write half of a [`TcpStream`](super::TcpStream), from
+    /// [`TcpStream::into_split`](super::TcpStream::into_split).
+    ///
+    /// Implements [`futures_io::AsyncWrite`] (`poll_close` shuts the write direction
+    /// down). Dropping it also shuts the write direction down, so the peer reads EOF;
+    /// the read half keeps working.
+    pub type OwnedWriteHalf = generic::OwnedWriteHalf<std::net::TcpStream>;
+
+    /// The halves given to [`OwnedReadHalf::reunite`](generic::OwnedReadHalf::reunite)
+    /// came from different TCP streams; both are handed back (`.0` and `.1`).
+    pub type ReuniteError = generic::ReuniteError<std::net::TcpStream>;
 }
 
 /// The owned halves of a [`UnixStream`], from [`UnixStream::into_split`], and the
 /// Unix address type.
 pub mod unix {
-    pub use super::unix_split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+    use super::generic;
+
     pub use std::os::unix::net::SocketAddr;
+
+    /// The read half of a [`UnixStream`](super::UnixStream), from
+    /// [`UnixStream::into_split`](super::UnixStream::into_split).
+    ///
+    /// Implements [`futures_io::AsyncRead`] and has the stream's `read`, `try_read`
+    /// and `readable`; `AsRef<UnixStream>` reaches every `&self` method of the stream.
+    pub type OwnedReadHalf = generic::OwnedReadHalf<std::os::unix::net::UnixStream>;
+
+    /// The write half of a [`UnixStream`](super::UnixStream), from
+    /// [`UnixStream::into_split`](super::UnixStream::into_split).
+    ///
+    /// Implements [`futures_io::AsyncWrite`] (`poll_close` shuts the write direction
+    /// down). Dropping it also shuts the write direction down, so the peer reads EOF;
+    /// the read half keeps working.
+    pub type OwnedWriteHalf = generic::OwnedWriteHalf<std::os::unix::net::UnixStream>;
+
+    /// The halves given to [`OwnedReadHalf::reunite`](generic::OwnedReadHalf::reunite)
+    /// came from different Unix streams; both are handed back (`.0` and `.1`).
+    pub type ReuniteError = generic::ReuniteError<std::os::unix::net::UnixStream>;
 }

@@ -1,17 +1,15 @@
-//! [`TcpListener`]: a listening TCP socket registered with the running loop's reactor.
+//! TCP listeners: the [`TcpListener`] alias, what makes `std::net::TcpListener` a
+//! [`ListenerSocket`], and the TCP-only methods (`bind` by address, `IP_TTL`).
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-
-use corio_reactor::Async;
 
 use super::addr::{no_addresses, resolve, with_context, ToSocketAddrs};
-use super::TcpStream;
-use crate::runtime::context;
+use super::generic::{sealed, Listener, ListenerSocket, Socket};
 
-/// A TCP server socket (what asyncio's `start_server` listens on).
+/// A TCP server socket (what asyncio's `start_server` listens on): a [`Listener`]
+/// over [`std::net::TcpListener`], whose [`accept`](Listener::accept) gives
+/// [`TcpStream`](super::TcpStream)s.
 ///
 /// ```
 /// use corio::net::{TcpListener, TcpStream};
@@ -34,13 +32,11 @@ use crate::runtime::context;
 ///     client.await.unwrap();
 /// });
 /// ```
-pub struct TcpListener {
-    io: Async<std::net::TcpListener>,
-}
+pub type TcpListener = Listener<std::net::TcpListener>;
 
-impl TcpListener {
+impl Listener<std::net::TcpListener> {
     /// Binds a listener to `addr` (port 0 picks a free port; see
-    /// [`local_addr`](TcpListener::local_addr)).
+    /// [`local_addr`](Listener::local_addr)).
     ///
     /// Each resolved address is tried in turn; the last error is returned, with the
     /// address in its message and its [`io::ErrorKind`] kept (`AddrInUse`, ...).
@@ -50,97 +46,48 @@ impl TcpListener {
     ///
     /// Outside a running loop.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        let reactor = context::reactor("corio::net::TcpListener::bind()");
+        let reactor = super::generic::reactor::<std::net::TcpListener>("bind");
         let addrs = resolve(&addr).await?;
         let mut last_error = None;
         for addr in addrs {
             match std::net::TcpListener::bind(addr) {
-                Ok(listener) => {
-                    return Ok(TcpListener {
-                        io: Async::new(&reactor, listener)?,
-                    })
-                }
+                Ok(listener) => return Listener::new(&reactor, listener),
                 Err(e) => last_error = Some(with_context(e, format_args!("binding {addr}"))),
             }
         }
         Err(last_error.unwrap_or_else(no_addresses))
     }
 
-    /// Registers a bound, listening std listener with the running loop (switching it
-    /// to non-blocking mode).
-    ///
-    /// ```
-    /// corio::run(async {
-    ///     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    ///     let listener = corio::net::TcpListener::from_std(std_listener).unwrap();
-    ///     assert!(listener.local_addr().unwrap().ip().is_loopback());
-    /// });
-    /// ```
-    ///
-    /// # Panics
-    ///
-    /// Outside a running loop.
-    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        let reactor = context::reactor("corio::net::TcpListener::from_std()");
-        Ok(TcpListener {
-            io: Async::new(&reactor, listener)?,
-        })
-    }
-
-    /// Deregisters the listener and returns the std listener (still non-blocking).
-    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        self.io.into_inner()
-    }
-
-    /// Waits for a connection and returns it with the peer's address.
-    ///
-    /// Several tasks may accept on one listener at once (`&self`); each connection
-    /// goes to one of them. Dropping the listener wakes anything still waiting with an
-    /// error.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let reactor = context::reactor("corio::net::TcpListener::accept()");
-        let (stream, addr) = self.io.read_with(|listener| listener.accept()).await?;
-        Ok((TcpStream::from_async(Async::new(&reactor, stream)?), addr))
-    }
-
-    /// The address the listener is bound to.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
     /// Sets `IP_TTL` for accepted connections' packets.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
+        self.io().get_ref().set_ttl(ttl)
     }
 
     /// The `IP_TTL` value.
     pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+        self.io().get_ref().ttl()
     }
 }
 
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("local", &self.local_addr().ok())
-            .field("fd", &self.as_raw_fd())
-            .finish()
+impl sealed::Sealed for std::net::TcpListener {}
+
+impl Socket for std::net::TcpListener {
+    type Addr = SocketAddr;
+    const NAME: &'static str = "TcpListener";
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        std::net::TcpListener::local_addr(self)
+    }
+
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        std::net::TcpListener::take_error(self)
     }
 }
 
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
+impl ListenerSocket for std::net::TcpListener {
+    type Stream = std::net::TcpStream;
 
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+    fn accept(&self) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+        std::net::TcpListener::accept(self)
     }
 }

@@ -1,16 +1,15 @@
-//! [`UdpSocket`]: a UDP socket registered with the running loop's reactor.
+//! UDP sockets: the [`UdpSocket`] alias, what makes `std::net::UdpSocket` a
+//! [`DatagramSocket`], and the UDP-only methods (`bind` and `connect` by address,
+//! `send_to`, `peek_from`, broadcast, TTL, multicast).
 
-use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-
-use corio_reactor::Async;
 
 use super::addr::{no_addresses, resolve, with_context, ToSocketAddrs};
-use crate::runtime::context;
+use super::generic::{sealed, Datagram, DatagramSocket, Socket};
 
-/// A UDP socket (asyncio's `create_datagram_endpoint`, as a socket).
+/// A UDP socket (asyncio's `create_datagram_endpoint`, as a socket): a [`Datagram`]
+/// socket over [`std::net::UdpSocket`].
 ///
 /// Every method takes `&self`, so one socket can be shared (in an `Arc`) by a task
 /// that sends and one that receives.
@@ -28,11 +27,9 @@ use crate::runtime::context;
 ///     assert_eq!(from, a.local_addr().unwrap());
 /// });
 /// ```
-pub struct UdpSocket {
-    io: Async<std::net::UdpSocket>,
-}
+pub type UdpSocket = Datagram<std::net::UdpSocket>;
 
-impl UdpSocket {
+impl Datagram<std::net::UdpSocket> {
     /// Binds a socket to `addr` (port 0 picks a free port). Each resolved address is
     /// tried in turn; errors name the address and keep their kind.
     ///
@@ -40,42 +37,20 @@ impl UdpSocket {
     ///
     /// Outside a running loop.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        let reactor = context::reactor("corio::net::UdpSocket::bind()");
+        let reactor = super::generic::reactor::<std::net::UdpSocket>("bind");
         let addrs = resolve(&addr).await?;
         let mut last_error = None;
         for addr in addrs {
             match std::net::UdpSocket::bind(addr) {
-                Ok(socket) => {
-                    return Ok(UdpSocket {
-                        io: Async::new(&reactor, socket)?,
-                    })
-                }
+                Ok(socket) => return Datagram::new(&reactor, socket),
                 Err(e) => last_error = Some(with_context(e, format_args!("binding {addr}"))),
             }
         }
         Err(last_error.unwrap_or_else(no_addresses))
     }
 
-    /// Registers a bound std socket with the running loop (switching it to
-    /// non-blocking mode).
-    ///
-    /// # Panics
-    ///
-    /// Outside a running loop.
-    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        let reactor = context::reactor("corio::net::UdpSocket::from_std()");
-        Ok(UdpSocket {
-            io: Async::new(&reactor, socket)?,
-        })
-    }
-
-    /// Deregisters the socket and returns the std socket (still non-blocking).
-    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        self.io.into_inner()
-    }
-
-    /// Sets the default peer: [`send`](UdpSocket::send) goes there and
-    /// [`recv`](UdpSocket::recv) only accepts datagrams from there. Each resolved
+    /// Sets the default peer: [`send`](Datagram::send) goes there and
+    /// [`recv`](Datagram::recv) only accepts datagrams from there. Each resolved
     /// address is tried in turn.
     ///
     /// ```
@@ -97,7 +72,7 @@ impl UdpSocket {
         let addrs = resolve(&addr).await?;
         let mut last_error = None;
         for addr in addrs {
-            match self.io.get_ref().connect(addr) {
+            match self.io().get_ref().connect(addr) {
                 Ok(()) => return Ok(()),
                 Err(e) => last_error = Some(with_context(e, format_args!("connecting to {addr}"))),
             }
@@ -112,119 +87,89 @@ impl UdpSocket {
         let Some(&addr) = addrs.first() else {
             return Err(no_addresses());
         };
-        self.io.write_with(|s| s.send_to(buf, addr)).await
+        self.io().write_with(|s| s.send_to(buf, addr)).await
     }
 
-    /// Receives a datagram; returns its length and sender. A datagram longer than
-    /// `buf` is truncated.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.recv_from(buf)).await
-    }
-
-    /// Like [`recv_from`](UdpSocket::recv_from), leaving the datagram queued.
+    /// Like [`recv_from`](Datagram::recv_from), leaving the datagram queued.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| s.peek_from(buf)).await
-    }
-
-    /// Sends a datagram to the connected peer (see [`connect`](UdpSocket::connect)).
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|s| s.send(buf)).await
-    }
-
-    /// Receives a datagram from the connected peer.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|s| s.recv(buf)).await
-    }
-
-    /// Waits until a datagram may be readable.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
-    }
-
-    /// Waits until the socket may be writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await
-    }
-
-    /// The connected peer's address (`NotConnected` if none).
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        self.io().read_with(|s| s.peek_from(buf)).await
     }
 
     /// Sets `SO_BROADCAST`.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        self.io.get_ref().set_broadcast(on)
+        self.io().get_ref().set_broadcast(on)
     }
 
     /// Whether `SO_BROADCAST` is set.
     pub fn broadcast(&self) -> io::Result<bool> {
-        self.io.get_ref().broadcast()
+        self.io().get_ref().broadcast()
     }
 
     /// Sets `IP_TTL`.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
+        self.io().get_ref().set_ttl(ttl)
     }
 
     /// The `IP_TTL` value.
     pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
+        self.io().get_ref().ttl()
     }
 
     /// Sets `IP_MULTICAST_LOOP`.
     pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
-        self.io.get_ref().set_multicast_loop_v4(on)
+        self.io().get_ref().set_multicast_loop_v4(on)
     }
 
     /// Joins an IPv4 multicast group on `interface` (`0.0.0.0`: the default one).
     pub fn join_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
-        self.io.get_ref().join_multicast_v4(&group, &interface)
+        self.io().get_ref().join_multicast_v4(&group, &interface)
     }
 
     /// Leaves an IPv4 multicast group.
     pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
-        self.io.get_ref().leave_multicast_v4(&group, &interface)
+        self.io().get_ref().leave_multicast_v4(&group, &interface)
     }
 
     /// Joins an IPv6 multicast group on interface index `interface` (0: default).
     pub fn join_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> io::Result<()> {
-        self.io.get_ref().join_multicast_v6(&group, interface)
+        self.io().get_ref().join_multicast_v6(&group, interface)
     }
 
     /// Leaves an IPv6 multicast group.
     pub fn leave_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> io::Result<()> {
-        self.io.get_ref().leave_multicast_v6(&group, interface)
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+        self.io().get_ref().leave_multicast_v6(&group, interface)
     }
 }
 
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket")
-            .field("local", &self.local_addr().ok())
-            .field("peer", &self.peer_addr().ok())
-            .field("fd", &self.as_raw_fd())
-            .finish()
+impl sealed::Sealed for std::net::UdpSocket {}
+
+impl Socket for std::net::UdpSocket {
+    type Addr = SocketAddr;
+    const NAME: &'static str = "UdpSocket";
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        std::net::UdpSocket::local_addr(self)
+    }
+
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        std::net::UdpSocket::take_error(self)
     }
 }
 
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
+impl DatagramSocket for std::net::UdpSocket {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        std::net::UdpSocket::peer_addr(self)
     }
-}
 
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+    fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        std::net::UdpSocket::send(self, buf)
+    }
+
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::net::UdpSocket::recv(self, buf)
+    }
+
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        std::net::UdpSocket::recv_from(self, buf)
     }
 }

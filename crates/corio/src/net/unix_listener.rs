@@ -1,19 +1,16 @@
-//! [`UnixListener`]: a listening Unix-domain socket registered with the running
-//! loop's reactor.
+//! Unix-domain listeners: the [`UnixListener`] alias, what makes
+//! `std::os::unix::net::UnixListener` a [`ListenerSocket`], and `bind` by path.
 
-use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use corio_reactor::Async;
-
 use super::addr::with_context;
-use super::UnixStream;
-use crate::runtime::context;
+use super::generic::{reactor, sealed, Listener, ListenerSocket, Socket};
 
-/// A Unix-domain server socket (what asyncio's `start_unix_server` listens on).
+/// A Unix-domain server socket (what asyncio's `start_unix_server` listens on): a
+/// [`Listener`] over [`std::os::unix::net::UnixListener`], whose
+/// [`accept`](Listener::accept) gives [`UnixStream`](super::UnixStream)s.
 ///
 /// Binding creates the socket file; it is not removed when the listener is dropped
 /// (as in std and asyncio): remove it yourself.
@@ -37,11 +34,11 @@ use crate::runtime::context;
 ///     std::fs::remove_file(&path).unwrap();
 /// });
 /// ```
-pub struct UnixListener {
-    io: Async<std::os::unix::net::UnixListener>,
-}
+pub type UnixListener = Listener<std::os::unix::net::UnixListener>;
 
-impl UnixListener {
+type StdUnixListener = std::os::unix::net::UnixListener;
+
+impl Listener<std::os::unix::net::UnixListener> {
     /// Binds a listener to `path` (which must not exist yet). Errors keep their kind
     /// and name the path.
     ///
@@ -49,69 +46,33 @@ impl UnixListener {
     ///
     /// Outside a running loop.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
-        let reactor = context::reactor("corio::net::UnixListener::bind()");
+        let reactor = reactor::<StdUnixListener>("bind");
         let path = path.as_ref();
-        let listener = std::os::unix::net::UnixListener::bind(path)
+        let listener = StdUnixListener::bind(path)
             .map_err(|e| with_context(e, format_args!("binding {}", path.display())))?;
-        Ok(UnixListener {
-            io: Async::new(&reactor, listener)?,
-        })
-    }
-
-    /// Registers a bound, listening std listener with the running loop (switching it
-    /// to non-blocking mode).
-    ///
-    /// # Panics
-    ///
-    /// Outside a running loop.
-    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        let reactor = context::reactor("corio::net::UnixListener::from_std()");
-        Ok(UnixListener {
-            io: Async::new(&reactor, listener)?,
-        })
-    }
-
-    /// Deregisters the listener and returns the std listener (still non-blocking).
-    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        self.io.into_inner()
-    }
-
-    /// Waits for a connection and returns it with the peer's address (usually
-    /// unnamed).
-    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let reactor = context::reactor("corio::net::UnixListener::accept()");
-        let (stream, addr) = self.io.read_with(|listener| listener.accept()).await?;
-        Ok((UnixStream::from_async(Async::new(&reactor, stream)?), addr))
-    }
-
-    /// The address the listener is bound to.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+        Listener::new(&reactor, listener)
     }
 }
 
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener")
-            .field("local", &self.local_addr().ok())
-            .field("fd", &self.as_raw_fd())
-            .finish()
+impl sealed::Sealed for StdUnixListener {}
+
+impl Socket for StdUnixListener {
+    type Addr = SocketAddr;
+    const NAME: &'static str = "UnixListener";
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        StdUnixListener::local_addr(self)
+    }
+
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        StdUnixListener::take_error(self)
     }
 }
 
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
+impl ListenerSocket for StdUnixListener {
+    type Stream = std::os::unix::net::UnixStream;
 
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+    fn accept(&self) -> io::Result<(std::os::unix::net::UnixStream, SocketAddr)> {
+        StdUnixListener::accept(self)
     }
 }

@@ -1,0 +1,334 @@
+//! [`Stream<S>`]: a connected stream socket registered with the running loop's
+//! reactor, written once for TCP and Unix streams (`TcpStream` and `UnixStream` are
+//! aliases of it).
+//!
+//! Reads and writes go through `Source::poll_read_with`/`poll_write_with`, which own
+//! EINTR and the "clear readiness only if no new edge arrived" rule; the `try_*`
+//! methods apply the same rule by hand with a readiness tick.
+
+use std::fmt;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use corio_reactor::Async;
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::{OwnedReadHalf, OwnedWriteHalf, StreamSocket};
+
+/// A connected stream socket: [`TcpStream`](crate::net::TcpStream) or
+/// [`UnixStream`](crate::net::UnixStream) (asyncio's socket transport, without the
+/// protocol layer).
+///
+/// Every method takes `&self`: reads and writes may run at the same time from two
+/// tasks sharing a reference, and `&Stream` implements [`AsyncRead`] and
+/// [`AsyncWrite`] too. For two tasks that each *own* a direction, use
+/// [`into_split`](Stream::into_split).
+///
+/// [`AsyncWrite::poll_close`] shuts the write direction down (the peer reads EOF);
+/// flushing is a no-op, the kernel has the bytes once a write returns. Dropping the
+/// stream closes the socket; the reactor wakes anything still waiting on it with an
+/// error.
+pub struct Stream<S: StreamSocket> {
+    io: Async<S>,
+}
+
+impl<S: StreamSocket> Stream<S> {
+    /// Registers a connected std stream with the running loop (it is switched to
+    /// non-blocking mode).
+    ///
+    /// ```
+    /// corio::run(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    ///     let stream = corio::net::TcpStream::from_std(std_stream).unwrap();
+    ///     assert!(stream.peer_addr().is_ok());
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a running loop.
+    #[track_caller]
+    pub fn from_std(stream: S) -> io::Result<Stream<S>> {
+        let reactor = super::reactor::<S>("from_std");
+        Ok(Stream {
+            io: Async::new(&reactor, stream)?,
+        })
+    }
+
+    pub(crate) fn from_async(io: Async<S>) -> Stream<S> {
+        Stream { io }
+    }
+
+    /// Deregisters the stream and returns the std stream (still non-blocking).
+    pub fn into_std(self) -> io::Result<S> {
+        self.io.into_inner()
+    }
+
+    /// The registered socket, for the family-specific methods (socket options,
+    /// `peek`).
+    pub(crate) fn io(&self) -> &Async<S> {
+        &self.io
+    }
+
+    /// The remote address ([`std::net::SocketAddr`] for TCP,
+    /// [`std::os::unix::net::SocketAddr`] for Unix streams).
+    pub fn peer_addr(&self) -> io::Result<S::Addr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<S::Addr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Shuts down the read, write, or both directions (see [`std::net::Shutdown`]).
+    ///
+    /// After `Shutdown::Write` the peer reads EOF while this side can still read what
+    /// it sends back; after `Shutdown::Read` (or `Both`) pending and later reads here
+    /// return `Ok(0)`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Waits until the stream may be readable (data, EOF, or an error).
+    ///
+    /// Readiness is a hint: a following [`try_read`](Stream::try_read) may still
+    /// return `WouldBlock`, in which case wait again. Fails once the stream was
+    /// deregistered.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await
+    }
+
+    /// Waits until the stream may be writable; see [`readable`](Stream::readable).
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await
+    }
+
+    /// Reads what is available now without waiting; `WouldBlock` if nothing is.
+    ///
+    /// A `WouldBlock` clears the reactor's read readiness (unless an event arrived
+    /// meanwhile), so the usual loop is `readable().await` then `try_read` until
+    /// `WouldBlock`; readiness is a hint, so expect an occasional spurious wake-up.
+    /// [`read`](Stream::read) does all of this for you.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let tick = self.io.source().readable_tick();
+        let result = self.io.get_ref().read(buf);
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.io.source().clear_readable_at(tick);
+        }
+        result
+    }
+
+    /// Writes what fits now without waiting; `WouldBlock` if nothing does.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let tick = self.io.source().writable_tick();
+        let result = self.io.get_ref().write(buf);
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.io.source().clear_writable_at(tick);
+        }
+        result
+    }
+
+    /// Reads into `buf`, waiting until at least one byte (or EOF, `Ok(0)`) is there.
+    ///
+    /// A connection reset by the peer is an error
+    /// ([`ConnectionReset`](io::ErrorKind::ConnectionReset)), never a hang. At EOF every
+    /// call returns `Ok(0)` at once.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+    }
+
+    /// Writes some of `buf`, waiting until the socket takes at least one byte.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+    }
+
+    /// Writes all of `buf`.
+    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.write(buf).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Splits the stream into a read half and a write half that can move to different
+    /// tasks; both share the socket through an `Arc`.
+    ///
+    /// Dropping the [`OwnedWriteHalf`] shuts the write direction down (as tokio does),
+    /// so the peer reads EOF; the socket itself closes when both halves are gone.
+    /// [`OwnedReadHalf::reunite`] puts them back together. The halves are named
+    /// [`corio::net::tcp::OwnedReadHalf`](crate::net::tcp::OwnedReadHalf) and
+    /// [`corio::net::unix::OwnedReadHalf`](crate::net::unix::OwnedReadHalf) (and
+    /// `OwnedWriteHalf`).
+    ///
+    /// ```
+    /// corio::run(async {
+    ///     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let client = corio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     let (read, write) = client.into_split();
+    ///     let writer = corio::create_task(async move { write.write_all(b"ping").await });
+    ///     let mut buf = [0; 4];
+    ///     server.read(&mut buf).await.unwrap();
+    ///     server.write_all(&buf).await.unwrap();
+    ///     let n = read.read(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"ping");
+    ///     writer.await.unwrap().unwrap();
+    /// });
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
+        let shared = Arc::new(self);
+        (
+            OwnedReadHalf::new(Arc::clone(&shared)),
+            OwnedWriteHalf::new(shared),
+        )
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let io = self.io.get_ref();
+        self.io.source().poll_read_with(cx, || io.read(buf))
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let io = self.io.get_ref();
+        self.io.source().poll_write_with(cx, || io.write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let io = self.io.get_ref();
+        self.io
+            .source()
+            .poll_write_with(cx, || io.write_vectored(bufs))
+    }
+
+    /// `poll_close`: shut the write direction down. `NotConnected` (the peer already
+    /// went away) counts as done.
+    pub(crate) fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
+        match self.shutdown(Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            result => Poll::Ready(result),
+        }
+    }
+}
+
+impl<S: StreamSocket> fmt::Debug for Stream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(S::NAME)
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}
+
+impl<S: StreamSocket> AsFd for Stream<S> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl<S: StreamSocket> AsRawFd for Stream<S> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl<S: StreamSocket> AsyncRead for &Stream<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+}
+
+impl<S: StreamSocket> AsyncWrite for &Stream<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_shutdown_write()
+    }
+}
+
+/// The owned stream reads and writes exactly as `&Stream` does.
+impl<S: StreamSocket> AsyncRead for Stream<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+}
+
+/// The owned stream reads and writes exactly as `&Stream` does.
+impl<S: StreamSocket> AsyncWrite for Stream<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_shutdown_write()
+    }
+}
