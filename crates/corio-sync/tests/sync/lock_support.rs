@@ -1,6 +1,5 @@
 //! Helpers shared by the Lock/Semaphore tests: a waker that counts its
 //! wake-ups, and polling a future by hand.
-#![allow(dead_code)]
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,6 +1,5 @@
 //! Test helpers shared by the Event, Condition, Barrier and Promise tests:
 //! wakers that count their wakes, and polling a future by hand.
-#![allow(dead_code)]
 
 use std::future::Future;
 use std::pin::Pin;
