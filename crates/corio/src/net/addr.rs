@@ -1,6 +1,6 @@
 //! Address resolution: the [`ToSocketAddrs`] trait every `bind`/`connect` takes,
-//! [`lookup_host`] (DNS on the loop's blocking pool), and the error context helper
-//! that puts the address into IO error messages.
+//! [`lookup_host`] (DNS on the loop's blocking pool), trying each resolved address,
+//! and the error context helper that puts the address into IO error messages.
 
 use std::fmt;
 use std::io;
@@ -178,6 +178,24 @@ async fn lookup_owned(host: String) -> io::Result<Vec<SocketAddr>> {
         Ok(result) => result,
         Err(e) => Err(io::Error::other(format!("host lookup failed: {e}"))),
     }
+}
+
+/// Runs `op` on each address in turn until one succeeds, as std does; otherwise
+/// returns the last error, naming its address (`"{doing} {addr}: ..."`, e.g.
+/// `binding 127.0.0.1:80: Address in use`).
+pub(crate) fn each_addr<T>(
+    addrs: Vec<SocketAddr>,
+    doing: &str,
+    mut op: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last_error = None;
+    for addr in addrs {
+        match op(addr) {
+            Ok(value) => return Ok(value),
+            Err(e) => last_error = Some(with_context(e, format_args!("{doing} {addr}"))),
+        }
+    }
+    Err(last_error.unwrap_or_else(no_addresses))
 }
 
 /// The error for an address argument that named no address at all.

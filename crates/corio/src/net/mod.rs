@@ -78,7 +78,7 @@ pub use unix_stream::UnixStream;
 
 /// The owned halves of a [`TcpStream`], from [`TcpStream::into_split`] (tokio's
 /// `corio::net::tcp::OwnedReadHalf` path; the same types are re-exported as
-/// [`corio::net::OwnedReadHalf`](super::OwnedReadHalf) and friends).
+/// [`corio::net::OwnedReadHalf`](OwnedReadHalf) and friends).
 pub mod tcp {
     use super::generic;
 

@@ -4,7 +4,7 @@
 use std::io;
 use std::net::SocketAddr;
 
-use super::addr::{no_addresses, resolve, with_context, ToSocketAddrs};
+use super::addr::{each_addr, resolve, ToSocketAddrs};
 use super::generic::{sealed, Listener, ListenerSocket, Socket};
 
 /// A TCP server socket (what asyncio's `start_server` listens on): a [`Listener`]
@@ -47,15 +47,12 @@ impl Listener<std::net::TcpListener> {
     /// Outside a running loop.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let reactor = super::generic::reactor::<std::net::TcpListener>("bind");
-        let addrs = resolve(&addr).await?;
-        let mut last_error = None;
-        for addr in addrs {
-            match std::net::TcpListener::bind(addr) {
-                Ok(listener) => return Listener::new(&reactor, listener),
-                Err(e) => last_error = Some(with_context(e, format_args!("binding {addr}"))),
-            }
-        }
-        Err(last_error.unwrap_or_else(no_addresses))
+        let listener = each_addr(
+            resolve(&addr).await?,
+            "binding",
+            std::net::TcpListener::bind,
+        )?;
+        Listener::new(&reactor, listener)
     }
 
     /// Sets `IP_TTL` for accepted connections' packets.

@@ -5,7 +5,7 @@
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::addr::{no_addresses, resolve, with_context, ToSocketAddrs};
+use super::addr::{each_addr, no_addresses, resolve, ToSocketAddrs};
 use super::generic::{sealed, Datagram, DatagramSocket, Socket};
 
 /// A UDP socket (asyncio's `create_datagram_endpoint`, as a socket): a [`Datagram`]
@@ -38,15 +38,8 @@ impl Datagram<std::net::UdpSocket> {
     /// Outside a running loop.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         let reactor = super::generic::reactor::<std::net::UdpSocket>("bind");
-        let addrs = resolve(&addr).await?;
-        let mut last_error = None;
-        for addr in addrs {
-            match std::net::UdpSocket::bind(addr) {
-                Ok(socket) => return Datagram::new(&reactor, socket),
-                Err(e) => last_error = Some(with_context(e, format_args!("binding {addr}"))),
-            }
-        }
-        Err(last_error.unwrap_or_else(no_addresses))
+        let socket = each_addr(resolve(&addr).await?, "binding", std::net::UdpSocket::bind)?;
+        Datagram::new(&reactor, socket)
     }
 
     /// Sets the default peer: [`send`](Datagram::send) goes there and
@@ -69,15 +62,10 @@ impl Datagram<std::net::UdpSocket> {
     /// });
     /// ```
     pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        let addrs = resolve(&addr).await?;
-        let mut last_error = None;
-        for addr in addrs {
-            match self.io().get_ref().connect(addr) {
-                Ok(()) => return Ok(()),
-                Err(e) => last_error = Some(with_context(e, format_args!("connecting to {addr}"))),
-            }
-        }
-        Err(last_error.unwrap_or_else(no_addresses))
+        let socket = self.io().get_ref();
+        each_addr(resolve(&addr).await?, "connecting to", |addr| {
+            socket.connect(addr)
+        })
     }
 
     /// Sends a datagram to `target` (the first address it resolves to); returns the
