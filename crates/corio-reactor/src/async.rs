@@ -18,12 +18,20 @@ use futures_io::{AsyncRead, AsyncWrite};
 use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
 
 use crate::futures::{Readable, Writable};
+use crate::source::Direction;
+use crate::waiters::Waiter;
 use crate::{Reactor, Source};
 
 /// An I/O object registered with a [`Reactor`].
 ///
 /// The fd is switched to non-blocking mode and registered on creation, and deregistered
 /// when the `Async` is dropped or unwrapped with [`into_inner`](Async::into_inner).
+///
+/// Waiting: [`read_with`](Async::read_with), [`write_with`](Async::write_with),
+/// [`readable`](Async::readable) and [`writable`](Async::writable) keep one waker per
+/// waiting call, so any number of tasks may wait at once, and a call dropped while
+/// waiting releases its waker. The `poll_*` methods and the `AsyncRead`/`AsyncWrite`
+/// impls keep one waker per direction, the latest poller's.
 pub struct Async<T: AsFd> {
     source: Arc<Source>,
     reactor: Arc<Reactor>,
@@ -116,9 +124,13 @@ impl<T: AsFd> Async<T> {
     ///
     /// `op` is tried at once; on `WouldBlock` read readiness is cleared and the task
     /// waits for the next read event before trying again; `Interrupted` is retried.
+    ///
+    /// Any number of tasks may wait in `read_with` on one `Async` at once; a call that
+    /// is dropped while waiting releases its waker.
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let io = self.get_ref();
-        poll_fn(|cx| self.source.poll_read_with(cx, || op(io))).await
+        let mut waiter = Waiter::new(&self.source, Direction::Read);
+        poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
     /// Like [`read_with`](Async::read_with), with mutable access to the I/O object.
@@ -128,14 +140,16 @@ impl<T: AsFd> Async<T> {
     ) -> io::Result<R> {
         let source = Arc::clone(&self.source);
         let io = self.get_mut();
-        poll_fn(|cx| source.poll_read_with(cx, || op(io))).await
+        let mut waiter = Waiter::new(&source, Direction::Read);
+        poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
     /// Runs a non-blocking write operation until it does not return `WouldBlock`; see
     /// [`read_with`](Async::read_with).
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let io = self.get_ref();
-        poll_fn(|cx| self.source.poll_write_with(cx, || op(io))).await
+        let mut waiter = Waiter::new(&self.source, Direction::Write);
+        poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
     /// Like [`write_with`](Async::write_with), with mutable access to the I/O object.
@@ -145,7 +159,8 @@ impl<T: AsFd> Async<T> {
     ) -> io::Result<R> {
         let source = Arc::clone(&self.source);
         let io = self.get_mut();
-        poll_fn(|cx| source.poll_write_with(cx, || op(io))).await
+        let mut waiter = Waiter::new(&source, Direction::Write);
+        poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 }
 

@@ -1,11 +1,16 @@
 //! Readiness futures: [`Readable`] and [`Writable`], the `async` face of
 //! [`Source::poll_readable`] and [`Source::poll_writable`].
+//!
+//! Each future parks under its own waiter entry, so any number of them may wait on one
+//! source, and a future dropped while waiting takes its waker out with it.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::source::Direction;
+use crate::waiters::Waiter;
 use crate::Source;
 
 /// Future returned by [`Source::readable`]: resolves once read readiness (or hang-up,
@@ -14,12 +19,14 @@ use crate::Source;
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
 pub struct Readable<'a> {
-    source: &'a Source,
+    waiter: Waiter<'a>,
 }
 
 impl<'a> Readable<'a> {
     pub(crate) fn new(source: &'a Source) -> Self {
-        Readable { source }
+        Readable {
+            waiter: Waiter::new(source, Direction::Read),
+        }
     }
 }
 
@@ -27,7 +34,7 @@ impl Future for Readable<'_> {
     type Output = io::Result<()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.source.poll_readable(cx)
+        self.get_mut().waiter.poll_ready(cx)
     }
 }
 
@@ -37,12 +44,14 @@ impl Future for Readable<'_> {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
 pub struct Writable<'a> {
-    source: &'a Source,
+    waiter: Waiter<'a>,
 }
 
 impl<'a> Writable<'a> {
     pub(crate) fn new(source: &'a Source) -> Self {
-        Writable { source }
+        Writable {
+            waiter: Waiter::new(source, Direction::Write),
+        }
     }
 }
 
@@ -50,6 +59,6 @@ impl Future for Writable<'_> {
     type Output = io::Result<()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.source.poll_writable(cx)
+        self.get_mut().waiter.poll_ready(cx)
     }
 }

@@ -4,7 +4,9 @@ mod r#async;
 pub mod futures;
 mod reactor;
 mod source;
+mod sys;
 mod table;
+mod waiters;
 
 pub use r#async::Async;
 pub use reactor::{Reactor, TriggerMode};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use polling::{Event, Events, PollMode, Poller};
 
-use crate::source::key_of;
+use crate::sys::Registration;
 use crate::table::SourceTable;
 use crate::Source;
 
@@ -108,57 +108,68 @@ impl Reactor {
     ///
     /// The fd must stay open until [`deregister`](Reactor::deregister) has been
     /// called with the returned source ([`Async`](crate::Async) does this for you).
+    /// This matters even with `dup`: the poller's registration belongs to the open
+    /// file description, so closing this fd while a duplicate keeps the description
+    /// open leaves the registration behind, reporting events nobody can remove.
+    /// (Those events are recognised as stale by their key and dropped, never delivered
+    /// to another source.)
+    ///
     /// Registering an fd that is already registered fails with
     /// [`io::ErrorKind::AlreadyExists`]. If the fd *number* is still in the table
     /// because a previous descriptor was closed without being deregistered, that stale
     /// source is deregistered (its waiters woken) and replaced.
     pub fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
         let raw = fd.as_raw_fd();
-        let key = key_of(raw);
-        let rearm = match self.mode {
-            TriggerMode::Edge => None,
-            TriggerMode::Oneshot => Some(Arc::clone(&self.poller)),
+        let slot = usize::try_from(raw).expect("a BorrowedFd is never negative");
+        let mode = match self.mode {
+            TriggerMode::Edge => PollMode::Edge,
+            TriggerMode::Oneshot => PollMode::Oneshot,
         };
-        let source = Arc::new(Source::new(raw, rearm));
-        let (interest, mode) = match self.mode {
-            TriggerMode::Edge => (Event::all(key), PollMode::Edge),
-            TriggerMode::Oneshot => (Event::none(key), PollMode::Oneshot),
-        };
+        let mut evicted = Vec::new();
 
         // Add to the poller and insert into the table under one lock, so an event for
         // this key can never be dispatched before the table knows the source.
         let mut table = self.table.lock();
-        // SAFETY: `Poller::add` requires the fd to be deleted from the poller before it
-        // is closed. That is this function's documented contract, discharged by
-        // `deregister` (and structurally by `Async`, which deregisters before dropping
-        // its I/O object). Should a caller break it, nothing unsound follows on the Unix
-        // backends this crate builds on (it uses `BorrowedFd`): the kernel drops the
-        // registration of a closed descriptor by itself (epoll, kqueue, event ports) or
-        // reports it as invalid (poll), and the stale table entry is evicted below when
-        // the number is reused.
-        let added = unsafe { self.poller.add_with_mode(raw, interest, mode) };
-        if let Err(e) = added {
-            if e.kind() == io::ErrorKind::AlreadyExists {
+        let key = table.next_key(slot);
+        let interest = match self.mode {
+            TriggerMode::Edge => Event::all(key),
+            TriggerMode::Oneshot => Event::none(key),
+        };
+        let add = || Registration::add(&self.poller, fd, interest, mode);
+        let added = match table.in_slot(slot) {
+            // The add succeeds only if the number now names another description than
+            // the one registered: the old one was closed without deregistration.
+            Some(stale) => stale.evict_during(add, &mut evicted),
+            None => add(),
+        };
+        let registration = match added {
+            Ok(registration) => registration,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     format!("fd {raw} is already registered with this reactor"),
                 ));
             }
-            return Err(e);
-        }
+            Err(e) => return Err(e),
+        };
+        let rearm = match self.mode {
+            TriggerMode::Edge => None,
+            TriggerMode::Oneshot => Some(Arc::clone(&self.poller)),
+        };
+        let source = Arc::new(Source::new(registration, key, rearm));
         let stale = table.insert(Arc::clone(&source));
         self.count.store(table.len(), Ordering::Release);
         drop(table);
 
-        if let Some(stale) = stale {
+        if stale.is_some() {
             tracing::debug!(
                 fd = raw,
-                "evicting a source whose fd was closed while registered"
+                "evicted a source whose fd was closed while registered"
             );
-            let mut wakers = Vec::new();
-            stale.mark_deregistered(&mut wakers);
-            wakers.into_iter().for_each(Waker::wake);
         }
+        // Woken (and dropped) after every lock is released.
+        evicted.into_iter().for_each(Waker::wake);
+        drop(stale);
         tracing::trace!(fd = raw, mode = ?self.mode, "registered");
         Ok(source)
     }
@@ -168,28 +179,26 @@ impl Reactor {
     ///
     /// Must be called before the fd is closed. Deregistering a source twice is a no-op.
     pub fn deregister(&self, source: &Source) -> io::Result<()> {
-        let removed = {
+        let mut wakers = Vec::new();
+        let result = {
             let mut table = self.table.lock();
             let removed = table.remove(source);
             self.count.store(table.len(), Ordering::Release);
-            removed
+            // Marked dead under the table lock: nobody can re-arm the registration
+            // between its removal from the table and its deletion from the poller.
+            source.mark_deregistered(&mut wakers);
+            if removed {
+                // The table held this very source, so the number still names the
+                // registered descriptor (the registration contract), and no other
+                // source can be registered under it while we hold the lock.
+                let deleted = source.registration().delete(&self.poller);
+                tracing::trace!(fd = source.raw(), "deregistered");
+                deleted
+            } else {
+                Ok(())
+            }
         };
-        let result = if removed {
-            // SAFETY: the fd is still open: `register`'s contract is that it stays open
-            // until this call returns, and the table entry we just removed was this
-            // source's, so the number still names the registered descriptor. The borrow
-            // lives only for the `delete` call.
-            let fd = unsafe { BorrowedFd::borrow_raw(source.raw()) };
-            self.poller.delete(fd)
-        } else {
-            Ok(())
-        };
-        let mut wakers = Vec::new();
-        source.mark_deregistered(&mut wakers);
         wakers.into_iter().for_each(Waker::wake);
-        if removed {
-            tracing::trace!(fd = source.raw(), "deregistered");
-        }
         result
     }
 
@@ -236,6 +245,8 @@ impl Reactor {
         if !events.is_empty() {
             let table = self.table.lock();
             for event in events.iter() {
+                // `get` checks the key's generation: an event of a stale registration
+                // (closed while a `dup` kept it alive) reaches no source.
                 if let Some(source) = table.get(event.key) {
                     source.deliver(&event, wakers);
                     delivered += 1;

@@ -9,12 +9,16 @@
 //!   *only if nothing new arrived* since it last tried the I/O
 //!   ([`Source::clear_readable_at`]), which closes the classic edge-triggered race
 //!   "event lands between the `EWOULDBLOCK` and the clear";
-//! * a small list of wakers; all of them are woken on readiness, hang-up, error or
-//!   deregistration.
+//! * its waiters ([`Waiters`]): the single slot of poll-API callers and the keyed
+//!   entries of waiter futures, which remove themselves when dropped; all of them are
+//!   woken on readiness, hang-up, error or deregistration.
+//!
+//! Wakers are woken, and displaced or removed ones dropped, only after the source's
+//! lock is released: either can run user code that re-enters the reactor.
 
 use std::fmt;
 use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -22,6 +26,8 @@ use parking_lot::Mutex;
 use polling::{Event, PollMode, Poller};
 
 use crate::futures::{Readable, Writable};
+use crate::sys::Registration;
+use crate::waiters::{WaiterKey, Waiters};
 
 /// A readiness generation of one direction of a [`Source`].
 ///
@@ -50,7 +56,9 @@ pub(crate) enum Direction {
 /// since-closed fd with the same number was delivered), so callers clear and wait again
 /// — [`poll_read_with`](Source::poll_read_with) does exactly that.
 pub struct Source {
-    fd: RawFd,
+    registration: Registration,
+    /// The poller key: fd number and registration generation (see `table.rs`).
+    key: usize,
     state: Mutex<State>,
     /// `Some` only when the reactor runs in
     /// [`TriggerMode::Oneshot`](crate::TriggerMode::Oneshot): the poller used to re-arm
@@ -75,7 +83,7 @@ struct Readiness {
     /// trying it.
     drained: bool,
     tick: u64,
-    wakers: Vec<Waker>,
+    waiters: Waiters,
 }
 
 impl Readiness {
@@ -84,20 +92,12 @@ impl Readiness {
         self.ready = true;
         self.drained = false;
         self.tick = self.tick.wrapping_add(1);
-        out.append(&mut self.wakers);
-    }
-
-    /// Stores `waker` unless an equivalent one is already stored.
-    fn add_waker(&mut self, waker: &Waker) {
-        match self.wakers.iter_mut().find(|w| w.will_wake(waker)) {
-            Some(slot) => slot.clone_from(waker),
-            None => self.wakers.push(waker.clone()),
-        }
+        self.waiters.drain_into(out);
     }
 
     /// Whether a waiter is parked here that the poller must report to.
     fn wants_event(&self) -> bool {
-        !self.ready && !self.wakers.is_empty()
+        !self.ready && !self.waiters.is_empty()
     }
 }
 
@@ -116,9 +116,14 @@ pub(crate) fn deregistered_error() -> io::Error {
 }
 
 impl Source {
-    pub(crate) fn new(fd: RawFd, rearm: Option<Arc<Poller>>) -> Source {
+    pub(crate) fn new(
+        registration: Registration,
+        key: usize,
+        rearm: Option<Arc<Poller>>,
+    ) -> Source {
         Source {
-            fd,
+            registration,
+            key,
             state: Mutex::new(State {
                 read: Readiness::default(),
                 write: Readiness::default(),
@@ -131,7 +136,17 @@ impl Source {
 
     /// The raw file descriptor this source was registered with.
     pub fn raw(&self) -> RawFd {
-        self.fd
+        self.registration.raw()
+    }
+
+    /// The key the poller reports this registration's events under.
+    pub(crate) fn key(&self) -> usize {
+        self.key
+    }
+
+    /// The poller registration (for the reactor's `delete`).
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.registration
     }
 
     /// Whether this source has been deregistered (explicitly, or because its fd number
@@ -145,17 +160,25 @@ impl Source {
     /// Returns `Ready(Ok(()))` if read readiness (or hang-up / error) was seen since
     /// the last clear; otherwise stores the waker and returns `Pending`. Returns an
     /// error once the source has been deregistered.
+    ///
+    /// The poll-API methods of a direction (`poll_readable`, `poll_read_with`, and the
+    /// `AsyncRead` impls of [`Async`](crate::Async)) share **one** stored waker: only
+    /// the task that polled last is woken, as with tokio's `poll_read_ready`. Tasks
+    /// that wait on one source concurrently use the futures
+    /// ([`readable`](Source::readable), [`Async::read_with`](crate::Async::read_with)),
+    /// which each keep their own waker and release it when dropped.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_ready(Direction::Read, cx)
+        self.poll_ready(Direction::Read, cx, None)
     }
 
     /// Polls for write readiness; see [`poll_readable`](Source::poll_readable).
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_ready(Direction::Write, cx)
+        self.poll_ready(Direction::Write, cx, None)
     }
 
     /// A future that resolves once the source is readable (see
-    /// [`poll_readable`](Source::poll_readable)).
+    /// [`poll_readable`](Source::poll_readable)). Any number of these may wait at
+    /// once; dropping one releases its waker.
     pub fn readable(&self) -> Readable<'_> {
         Readable::new(self)
     }
@@ -212,12 +235,14 @@ impl Source {
     /// retried at once; any other result is returned.
     ///
     /// This is the building block of `AsyncRead` implementations on top of a source.
+    /// Like [`poll_readable`](Source::poll_readable), it keeps only the latest
+    /// caller's waker; concurrent readers use [`Async::read_with`](crate::Async::read_with).
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(Direction::Read, cx, op)
+        self.poll_io(Direction::Read, cx, None, op)
     }
 
     /// Drives a non-blocking write; see [`poll_read_with`](Source::poll_read_with).
@@ -226,7 +251,7 @@ impl Source {
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(Direction::Write, cx, op)
+        self.poll_io(Direction::Write, cx, None, op)
     }
 
     /// The retry loop. A direction whose last operation hit `WouldBlock`, with
@@ -235,10 +260,14 @@ impl Source {
     /// as tokio does, is not safe here: `polling` does not report EPOLLRDHUP,
     /// so an EOF that arrived with the last bytes would never be reported
     /// again and the reader would wait forever.)
-    fn poll_io<R>(
+    ///
+    /// `key` is `None` for poll-API callers (the direction's single slot) and a waiter
+    /// future's key slot otherwise.
+    pub(crate) fn poll_io<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        mut key: Option<&mut Option<WaiterKey>>,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
@@ -257,7 +286,7 @@ impl Source {
                     result => return Poll::Ready(result),
                 }
             }
-            match self.poll_ready(dir, cx) {
+            match self.poll_ready(dir, cx, key.as_deref_mut()) {
                 Poll::Ready(Ok(())) => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
@@ -277,19 +306,52 @@ impl Source {
         }
     }
 
-    fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut state = self.state.lock();
-        if state.deregistered {
-            return Poll::Ready(Err(deregistered_error()));
-        }
-        if state.dir(dir).ready {
-            return Poll::Ready(Ok(()));
-        }
-        state.dir(dir).add_waker(cx.waker());
-        if let Err(e) = self.rearm(&mut state) {
-            return Poll::Ready(Err(e));
-        }
-        Poll::Pending
+    /// Readiness check, else park: in the single poll-API slot (`key` is `None`) or
+    /// under a waiter future's key. A waiter that gets `Ready` gives its entry up.
+    pub(crate) fn poll_ready(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        key: Option<&mut Option<WaiterKey>>,
+    ) -> Poll<io::Result<()>> {
+        // A waker displaced or released here is dropped after the lock: its drop may
+        // free a task whose future re-enters the reactor.
+        let released: Option<Waker>;
+        let polled = {
+            let mut state = self.state.lock();
+            let done = if state.deregistered {
+                Some(Err(deregistered_error()))
+            } else if state.dir(dir).ready {
+                Some(Ok(()))
+            } else {
+                None
+            };
+            let waiters = &mut state.dir(dir).waiters;
+            match (done, key) {
+                (Some(result), key) => {
+                    released = key.and_then(Option::take).and_then(|k| waiters.remove(k));
+                    Poll::Ready(result)
+                }
+                (None, key) => {
+                    released = match key {
+                        None => waiters.park_polled(cx.waker()),
+                        Some(key) => waiters.park_keyed(key, cx.waker()),
+                    };
+                    match self.rearm(&mut state) {
+                        Ok(()) => Poll::Pending,
+                        Err(e) => Poll::Ready(Err(e)),
+                    }
+                }
+            }
+        };
+        drop(released);
+        polled
+    }
+
+    /// Removes a waiter future's entry; returns its waker for the caller to drop once
+    /// the lock is released.
+    pub(crate) fn remove_waiter(&self, dir: Direction, key: WaiterKey) -> Option<Waker> {
+        self.state.lock().dir(dir).waiters.remove(key)
     }
 
     /// Oneshot mode: makes sure the poller will report every direction somebody waits
@@ -305,14 +367,12 @@ impl Source {
         if want == state.armed {
             return Ok(());
         }
-        // SAFETY: the source is not deregistered (the caller checked under this same
-        // lock, and deregistration flips the flag under it), and `Reactor::register`'s
-        // contract is that the fd stays open until it is deregistered. The borrow
-        // lives only for this one `epoll_ctl`-style call; should a caller break that
-        // contract, the kernel validates the number and we get EBADF/ENOENT back.
-        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
-        let interest = Event::new(key_of(self.fd), want.0, want.1);
-        poller.modify_with_mode(fd, interest, PollMode::Oneshot)?;
+        // The caller checked under this same lock that the source is not deregistered
+        // (deregistration and eviction flip the flag under it), which is what
+        // `Registration::modify` relies on.
+        let interest = Event::new(self.key, want.0, want.1);
+        self.registration
+            .modify(poller, interest, PollMode::Oneshot)?;
         state.armed = want;
         Ok(())
     }
@@ -339,36 +399,51 @@ impl Source {
             if self.rearm(&mut state).is_err() {
                 // Let the remaining waiters re-poll: they will re-arm themselves and
                 // see the error.
-                out.append(&mut state.read.wakers);
-                out.append(&mut state.write.wakers);
+                state.read.waiters.drain_into(out);
+                state.write.waiters.drain_into(out);
             }
         }
     }
 
     /// Marks the source dead and hands every stored waker to `out`.
     pub(crate) fn mark_deregistered(&self, out: &mut Vec<Waker>) {
-        let mut state = self.state.lock();
-        state.deregistered = true;
-        out.append(&mut state.read.wakers);
-        out.append(&mut state.write.wakers);
+        Source::mark(&mut self.state.lock(), out);
     }
-}
 
-/// The poller key of a file descriptor: the reactor indexes its table by fd number.
-pub(crate) fn key_of(fd: RawFd) -> usize {
-    // A `BorrowedFd` is never negative, so this conversion is lossless.
-    fd as usize
+    /// Evicts this source, whose fd number was found reused: runs `add` (the new
+    /// registration of the number) while holding this source's lock, and if it
+    /// succeeds marks this source deregistered and hands its wakers to `out`.
+    ///
+    /// Holding the lock across `add` means a re-arm of this stale source (which runs
+    /// under the same lock) cannot slip in between and re-target the new
+    /// registration of the number with this source's key.
+    pub(crate) fn evict_during<R>(
+        &self,
+        add: impl FnOnce() -> io::Result<R>,
+        out: &mut Vec<Waker>,
+    ) -> io::Result<R> {
+        let mut state = self.state.lock();
+        let added = add()?;
+        Source::mark(&mut state, out);
+        Ok(added)
+    }
+
+    fn mark(state: &mut State, out: &mut Vec<Waker>) {
+        state.deregistered = true;
+        state.read.waiters.drain_into(out);
+        state.write.waiters.drain_into(out);
+    }
 }
 
 impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.lock();
         f.debug_struct("Source")
-            .field("fd", &self.fd)
+            .field("fd", &self.raw())
             .field("readable", &state.read.ready)
             .field("writable", &state.write.ready)
-            .field("read_waiters", &state.read.wakers.len())
-            .field("write_waiters", &state.write.wakers.len())
+            .field("read_waiters", &state.read.waiters.len())
+            .field("write_waiters", &state.write.waiters.len())
             .field("deregistered", &state.deregistered)
             .finish()
     }

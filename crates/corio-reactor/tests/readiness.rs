@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
@@ -135,11 +136,15 @@ fn two_waiters_on_one_source_are_both_woken() {
         settle(&reactor);
         let (first, w1) = Counter::waker();
         let (second, w2) = Counter::waker();
-        assert!(source
-            .poll_readable(&mut Context::from_waker(&w1))
+        let mut one = Box::pin(source.readable());
+        let mut two = Box::pin(source.readable());
+        assert!(one
+            .as_mut()
+            .poll(&mut Context::from_waker(&w1))
             .is_pending());
-        assert!(source
-            .poll_readable(&mut Context::from_waker(&w2))
+        assert!(two
+            .as_mut()
+            .poll(&mut Context::from_waker(&w2))
             .is_pending());
 
         b.write_all(b"!").unwrap();
@@ -149,6 +154,37 @@ fn two_waiters_on_one_source_are_both_woken() {
             reactor.mode(),
             first.count(),
             second.count()
+        );
+        assert!(one.as_mut().poll(&mut Context::from_waker(&w1)).is_ready());
+        assert!(two.as_mut().poll(&mut Context::from_waker(&w2)).is_ready());
+        drop((one, two));
+        reactor.deregister(&source).unwrap();
+    }
+}
+
+#[test]
+fn the_poll_api_wakes_only_its_latest_poller() {
+    for reactor in reactors() {
+        let (_a, mut b) = pair();
+        let source = reactor.register(_a.as_fd()).unwrap();
+        settle(&reactor);
+        let (first, w1) = Counter::waker();
+        let (second, w2) = Counter::waker();
+        assert!(source
+            .poll_readable(&mut Context::from_waker(&w1))
+            .is_pending());
+        assert!(source
+            .poll_readable(&mut Context::from_waker(&w2))
+            .is_pending());
+
+        b.write_all(b"!").unwrap();
+        assert!(poll_until(&reactor, PROMPT, || second.count() > 0));
+        reactor.poll(Some(Duration::from_millis(20))).unwrap();
+        assert_eq!(
+            (first.count(), second.count()),
+            (0, 1),
+            "{:?}: one slot, the latest poller's",
+            reactor.mode()
         );
         reactor.deregister(&source).unwrap();
     }

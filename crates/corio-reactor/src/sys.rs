@@ -1,0 +1,91 @@
+//! Every `unsafe` of the reactor, behind safe functions: the three poller calls that
+//! name a descriptor by its number (add, modify, delete).
+//!
+//! `polling` makes `add` unsafe because the poller keeps an interest in the descriptor
+//! after the call returns: the descriptor must be deleted from the poller before it is
+//! closed. Modify and delete take a `BorrowedFd`, which the reactor can only rebuild
+//! from the number it registered. [`Registration`] ties the three together: it is only
+//! made by [`Registration::add`] from a live `BorrowedFd`, and is the only way to name
+//! that number to the poller again.
+//!
+//! What the kernel does when the contract is broken, and why nothing here depends on
+//! it for memory safety: an epoll (kqueue, event port) registration belongs to the
+//! *open file description*, not to the fd number. Closing one fd of a `dup`'d pair
+//! leaves the registration alive and reporting events under the old key; closing the
+//! last one removes it. So the reactor always deletes before the fd is closed
+//! ([`Async`](crate::Async) does so structurally), never trusts a key without its
+//! generation (see `table.rs`), and on the Unix backends `polling` keeps no per-fd
+//! state in user space that a stale registration could reach.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+use polling::{Event, PollMode, Poller};
+
+/// A descriptor number added to a poller, as the reactor registered it.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    fd: RawFd,
+}
+
+impl Registration {
+    /// Adds `fd` to `poller` with `interest` (its `key` is what events will carry).
+    ///
+    /// The caller promises to [`delete`](Registration::delete) it before the
+    /// descriptor is closed: that is `Reactor::register`'s documented contract.
+    pub(crate) fn add(
+        poller: &Poller,
+        fd: BorrowedFd<'_>,
+        interest: Event,
+        mode: PollMode,
+    ) -> io::Result<Registration> {
+        let raw = fd.as_raw_fd();
+        // SAFETY: `Poller::add_with_mode` requires the descriptor to be deleted from
+        // the poller before it is closed. `Reactor::register` passes that requirement
+        // on to its caller, and `Async` meets it structurally (it deregisters in `Drop`
+        // and `into_inner` while it still owns the I/O object). A caller who breaks it
+        // causes no memory unsafety on the Unix backends this crate builds for: the
+        // kernel keeps or drops the registration with the open file description, and
+        // `polling` keeps no per-fd state that could dangle; what remains is a stale
+        // registration whose events carry an old key, which the reactor's generation-
+        // tagged keys keep away from any other source.
+        unsafe { poller.add_with_mode(raw, interest, mode) }?;
+        Ok(Registration { fd: raw })
+    }
+
+    /// The registered descriptor number.
+    pub(crate) fn raw(&self) -> RawFd {
+        self.fd
+    }
+
+    /// Changes the interest (oneshot re-arm).
+    pub(crate) fn modify(
+        &self,
+        poller: &Poller,
+        interest: Event,
+        mode: PollMode,
+    ) -> io::Result<()> {
+        poller.modify_with_mode(self.borrow(), interest, mode)
+    }
+
+    /// Removes the registration from the poller.
+    pub(crate) fn delete(&self, poller: &Poller) -> io::Result<()> {
+        poller.delete(self.borrow())
+    }
+
+    /// The registered number as a `BorrowedFd`, for one `epoll_ctl`-style call.
+    fn borrow(&self) -> BorrowedFd<'_> {
+        // SAFETY: the number came from a live `BorrowedFd` in `add` (so it is not -1),
+        // and the registration contract says the descriptor stays open until it is
+        // deleted; the reactor calls `delete` only for the source it just removed from
+        // its table (under the table lock), and `modify` only for a source not marked
+        // deregistered (under the source's lock). The borrow is used for nothing but
+        // one call on this reactor's own poller. Should a caller have closed the fd
+        // anyway, that call cannot touch anyone else's resource: it names the pair
+        // (number, description) in this poller's interest list, which holds no entry
+        // for a description the number now names unless it was registered through
+        // `Reactor::register` (which evicts this source first), so the kernel answers
+        // EBADF or ENOENT.
+        unsafe { BorrowedFd::borrow_raw(self.fd) }
+    }
+}
