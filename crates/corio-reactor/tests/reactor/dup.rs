@@ -3,15 +3,13 @@
 //! open. Its events must never reach the source that gets the fd number next, and
 //! `Async` must delete its registration before it closes the fd.
 
-mod common;
-
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::task::Context;
 use std::time::{Duration, Instant};
 
-use common::{pair, poll_until, reactors, Counter, PROMPT};
+use crate::common::{pair, poll_until, reactors, Counter, PROMPT};
 use corio_reactor::Async;
 
 #[test]

@@ -1,14 +1,12 @@
 //! `Reactor::notify` wakes a blocked `poll`, is remembered when nobody polls yet, and
 //! coalesces repeated calls.
 
-mod common;
-
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{pair, reactors, PROMPT};
+use crate::common::{pair, reactors, PROMPT};
 use corio_reactor::Reactor;
 
 /// Starts `reactor.poll(None)` on a thread; the receiver yields its result and how long

@@ -2,8 +2,6 @@
 //! `futures-io` traits, and deregistration on `into_inner` and drop — all driven by the
 //! tiny reactor-backed `block_on` in `common`.
 
-mod common;
-
 use std::future::poll_fn;
 use std::io::{self, ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -12,7 +10,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use common::{block_on, reactors, PROMPT};
+use crate::common::{block_on, reactors, PROMPT};
 use corio_reactor::{Async, Reactor};
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -111,9 +109,9 @@ fn stale_readiness_is_cleared_so_a_would_block_parks_instead_of_spinning() {
         // Make the reactor see read readiness, then drain the data behind its back:
         // the ready flag is now stale.
         peer.write_all(b"x").unwrap();
-        let (_, waker) = common::Counter::waker();
+        let (_, waker) = crate::common::Counter::waker();
         let mut cx = std::task::Context::from_waker(&waker);
-        assert!(common::poll_until(&reactor, PROMPT, || a
+        assert!(crate::common::poll_until(&reactor, PROMPT, || a
             .poll_readable(&mut cx)
             .is_ready()));
         a.get_ref().read_exact(&mut [0u8; 1]).unwrap();

@@ -2,14 +2,12 @@
 //! event without a syscall; EOF that arrives together with the last bytes is
 //! still read (regression: clearing readiness after a short read lost it).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use common::{pair, reactors, Counter};
+use crate::common::{pair, reactors, Counter};
 
 #[test]
 fn after_would_block_the_next_read_waits_for_an_event_without_a_syscall() {

@@ -3,8 +3,6 @@
 //! Counted with wakers that track how many of them are alive, so a retained waker
 //! shows up as a number, not as a slow leak.
 
-mod common;
-
 use std::future::Future;
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
@@ -15,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
-use common::{eventually, pair, poll_until, reactors, PROMPT};
+use crate::common::{eventually, pair, poll_until, reactors, PROMPT};
 use corio_reactor::{Async, Reactor, Source};
 use futures_io::AsyncRead;
 

@@ -2,14 +2,12 @@
 //! double registration is refused, and a descriptor closed while registered is evicted
 //! when its number is registered again.
 
-mod common;
-
 use std::io::{ErrorKind, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use common::{pair, poll_until, reactors, Counter, PROMPT};
+use crate::common::{pair, poll_until, reactors, Counter, PROMPT};
 
 fn assert_deregistered_error(poll: Poll<std::io::Result<()>>) {
     match poll {
@@ -62,7 +60,7 @@ fn readable_future_resolves_with_an_error_after_deregistration() {
             reactor.deregister(&source).unwrap();
         })
     };
-    let result = common::block_on(&reactor, PROMPT, source.readable());
+    let result = crate::common::block_on(&reactor, PROMPT, source.readable());
     assert_eq!(result.unwrap_err().kind(), ErrorKind::Other);
     deregisterer.join().unwrap();
 }

@@ -2,15 +2,13 @@
 //! are woken by events, readiness sticks until cleared, several waiters share a
 //! direction, and hang-up makes readers see EOF instead of hanging.
 
-mod common;
-
 use std::future::Future;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use common::{eventually, pair, poll_until, reactors, Counter, Driver, PROMPT};
+use crate::common::{eventually, pair, poll_until, reactors, Counter, Driver, PROMPT};
 
 /// Polls the reactor until the socket's initial write readiness has been delivered
 /// and consumed, so later assertions only see what the test causes.

@@ -1,15 +1,13 @@
 //! `Reactor::poll` timeouts: the free zero-timeout path, sleeping for the timeout, and
 //! the rule that only one thread polls at a time.
 
-mod common;
-
 use std::os::fd::AsFd;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{pair, PROMPT};
+use crate::common::{pair, PROMPT};
 use corio_reactor::Reactor;
 
 #[test]
@@ -48,8 +46,8 @@ fn zero_timeout_with_a_source_registered_reports_its_events() {
     let (a, _b) = pair();
     let source = reactor.register(a.as_fd()).unwrap();
     // The fresh socket is writable: the first non-blocking poll must see it.
-    assert!(common::poll_until(&reactor, PROMPT, || {
-        let (_, waker) = common::Counter::waker();
+    assert!(crate::common::poll_until(&reactor, PROMPT, || {
+        let (_, waker) = crate::common::Counter::waker();
         source
             .poll_writable(&mut std::task::Context::from_waker(&waker))
             .is_ready()
@@ -109,7 +107,7 @@ fn zero_timeout_polls_deliver_new_events_and_notifications() {
     // Nothing pending: returns 0 without blocking.
     assert_eq!(reactor.poll(Some(Duration::ZERO)).unwrap(), 0);
 
-    let (counter, waker) = common::Counter::waker();
+    let (counter, waker) = crate::common::Counter::waker();
     assert!(source
         .poll_readable(&mut std::task::Context::from_waker(&waker))
         .is_pending());

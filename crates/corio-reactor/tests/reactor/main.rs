@@ -1,0 +1,13 @@
+//! corio-reactor's integration tests, one binary (rust-analyzer's `slow-tests`
+//! layout): a module per behaviour, sharing the helpers in `common`.
+
+mod common;
+
+mod async_io;
+mod deregister;
+mod dup;
+mod notify;
+mod poll_timeout;
+mod read_edges;
+mod readiness;
+mod waiters;
