@@ -97,7 +97,8 @@ impl BoundedSemaphore {
     /// # });
     /// ```
     pub async fn acquire(&self) -> Permit<'_> {
-        self.core.acquire(1).await
+        self.core.wait(1).await;
+        Permit::new(&self.core, 1)
     }
 
     /// Waits for `n` permits at once, as [`Semaphore::acquire_many`].
@@ -120,7 +121,8 @@ impl BoundedSemaphore {
     /// # });
     /// ```
     pub async fn acquire_many(&self, n: usize) -> Permit<'_> {
-        self.core.acquire(n).await
+        self.core.wait(n).await;
+        Permit::new(&self.core, n)
     }
 
     /// Takes one permit if one is available and no task is waiting.
@@ -164,7 +166,8 @@ impl BoundedSemaphore {
     /// # });
     /// ```
     pub async fn acquire_owned(self: Arc<Self>) -> OwnedPermit {
-        OwnedPermit::acquire(Source::Bounded(self), 1).await
+        self.core.wait(1).await;
+        OwnedPermit::new(Source::Bounded(self), 1)
     }
 
     /// Waits for `n` permits, returning an owned guard.
@@ -186,7 +189,8 @@ impl BoundedSemaphore {
     /// # });
     /// ```
     pub async fn acquire_many_owned(self: Arc<Self>, n: usize) -> OwnedPermit {
-        OwnedPermit::acquire(Source::Bounded(self), n).await
+        self.core.wait(n).await;
+        OwnedPermit::new(Source::Bounded(self), n)
     }
 
     /// Adds back one permit that was taken out of circulation with

@@ -51,11 +51,13 @@ impl Core {
         }
     }
 
-    /// Waits for `n` permits (FIFO) and returns them as a guard.
-    async fn acquire(&self, n: usize) -> Permit<'_> {
+    /// Checks a request of `n` permits and waits for them (FIFO). The
+    /// public acquires call it in their own body and build the guard after
+    /// it: the future they return then holds just this one, as small as if
+    /// they were written out.
+    fn wait(&self, n: usize) -> raw::Acquire<'_> {
         assert_fits(n);
-        self.raw.acquire(n).await;
-        Permit::new(self, n)
+        self.raw.acquire(n)
     }
 
     /// Takes `n` permits if they are free and nobody is queued.
@@ -201,7 +203,8 @@ impl Semaphore {
     /// # });
     /// ```
     pub async fn acquire(&self) -> Permit<'_> {
-        self.core.acquire(1).await
+        self.core.wait(1).await;
+        Permit::new(&self.core, 1)
     }
 
     /// Waits for `n` permits at once, given back together when the [`Permit`]
@@ -231,7 +234,8 @@ impl Semaphore {
     /// # });
     /// ```
     pub async fn acquire_many(&self, n: usize) -> Permit<'_> {
-        self.core.acquire(n).await
+        self.core.wait(n).await;
+        Permit::new(&self.core, n)
     }
 
     /// Takes one permit if one is available and no task is waiting.
@@ -285,7 +289,8 @@ impl Semaphore {
     /// # });
     /// ```
     pub async fn acquire_owned(self: Arc<Self>) -> OwnedPermit {
-        OwnedPermit::acquire(Source::Plain(self), 1).await
+        self.core.wait(1).await;
+        OwnedPermit::new(Source::Plain(self), 1)
     }
 
     /// Waits for `n` permits, as [`acquire_many`](Semaphore::acquire_many),
@@ -309,7 +314,8 @@ impl Semaphore {
     /// # });
     /// ```
     pub async fn acquire_many_owned(self: Arc<Self>, n: usize) -> OwnedPermit {
-        OwnedPermit::acquire(Source::Plain(self), n).await
+        self.core.wait(n).await;
+        OwnedPermit::new(Source::Plain(self), n)
     }
 
     /// Adds one permit, waking the first waiter if its request is now met.

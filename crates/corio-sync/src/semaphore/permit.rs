@@ -6,7 +6,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::raw::assert_fits;
 use super::{BoundedSemaphore, Core, Semaphore};
 
 /// Permits taken from a [`Semaphore`] or [`BoundedSemaphore`], given back
@@ -132,10 +131,7 @@ impl fmt::Debug for OwnedPermit {
 }
 
 impl OwnedPermit {
-    /// Waits for `n` permits of `sem` (FIFO) and returns them as a guard.
-    pub(super) async fn acquire(sem: Source, n: usize) -> OwnedPermit {
-        assert_fits(n);
-        sem.core().raw.acquire(n).await;
+    pub(super) fn new(sem: Source, n: usize) -> OwnedPermit {
         OwnedPermit { sem, n }
     }
 
