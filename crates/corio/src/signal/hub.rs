@@ -162,6 +162,10 @@ impl Subscription {
 
     /// Ready once the signal arrived at least once since the last `Ready` (arrivals in between
     /// coalesce, as the OS coalesces pending signals).
+    ///
+    /// The pipe is drained in one go. Once a byte has been read, the arrival is reported
+    /// whatever the next read says: an error or EOF after it is left for the next poll to
+    /// meet, because a byte taken out of the pipe and then not reported is a signal lost.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut stream = self.read.get_ref();
         self.read.source().poll_read_with(cx, || {
@@ -169,17 +173,19 @@ impl Subscription {
             let mut received = false;
             loop {
                 match stream.read(&mut buf) {
-                    Ok(0) => {
+                    Ok(0) if !received => {
                         return Err(io::Error::new(
                             io::ErrorKind::UnexpectedEof,
                             "the signal's self-pipe was closed",
                         ))
                     }
+                    Ok(0) => return Ok(()),
                     Ok(_) => received = true,
-                    Err(error) if error.kind() == io::ErrorKind::WouldBlock && received => {
-                        return Ok(())
-                    }
-                    Err(error) => return Err(error),
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                    // `WouldBlock` before anything was read: the reactor waits for the
+                    // next byte.
+                    Err(error) if !received => return Err(error),
+                    Err(_) => return Ok(()),
                 }
             }
         })
