@@ -271,12 +271,20 @@ impl Source {
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
-            let tick = {
+            let (tick, released) = {
                 let mut state = self.state.lock();
                 let readiness = state.dir(dir);
                 let drained = readiness.drained && !readiness.ready;
-                (!drained).then_some(Tick(readiness.tick))
+                // A waiter about to try its operation is not parked: give its entry
+                // up now (the tick catches any event meanwhile), so a call that then
+                // succeeds has nothing left to remove when it is dropped.
+                let released = match (drained, key.as_deref_mut()) {
+                    (false, Some(key)) => key.take().and_then(|k| readiness.waiters.remove(k)),
+                    _ => None,
+                };
+                ((!drained).then_some(Tick(readiness.tick)), released)
             };
+            drop(released);
             if let Some(tick) = tick {
                 match op() {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -206,6 +206,7 @@ impl<'a> Waiter<'a> {
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
+        // `None` for a waiter that never parked or already gave its entry up: no lock.
         if let Some(key) = self.key.take() {
             // The waker drops here, after the source's lock was released.
             drop(self.source.remove_waiter(self.dir, key));
