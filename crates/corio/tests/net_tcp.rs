@@ -273,11 +273,42 @@ fn into_split_halves_run_on_two_tasks_concurrently() {
 fn reuniting_halves_of_different_streams_fails_and_returns_them() {
     run_bounded(async {
         let (a, b) = pair().await;
-        let (a_read, _a_write) = a.into_split();
-        let (_b_read, b_write) = b.into_split();
-        let err = a_read.reunite(b_write).unwrap_err();
+        let (a_read, a_write) = a.into_split();
+        let (b_read, b_write) = b.into_split();
+        let err: corio::net::tcp::ReuniteError = a_read.reunite(b_write).unwrap_err();
         assert!(err.to_string().contains("not from the same socket"));
+        // Both halves come back intact and reunite with their own partners.
+        let (a_read, b_write) = (err.0, err.1);
+        let a = a_read.reunite(a_write).unwrap();
+        let b = b_write.reunite(b_read).unwrap();
+        assert_eq!(a.local_addr().unwrap(), b.peer_addr().unwrap());
     });
+}
+
+#[test]
+fn debug_output_names_the_socket_type_and_its_addresses() {
+    run_bounded(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        assert!(format!("{listener:?}").starts_with("TcpListener { local: Some("));
+        let client = TcpStream::connect(addr).await.unwrap();
+        let debug = format!("{client:?}");
+        assert!(debug.starts_with("TcpStream { local: Some("), "{debug}");
+        assert!(debug.contains(&format!("peer: Some({addr})")), "{debug}");
+        let (read, write) = client.into_split();
+        assert!(format!("{read:?}").starts_with("OwnedReadHalf(TcpStream {"));
+        assert!(format!("{write:?}").starts_with("OwnedWriteHalf(TcpStream {"));
+        let udp = corio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        assert!(format!("{udp:?}").starts_with("UdpSocket { local: Some("));
+    });
+}
+
+#[test]
+#[should_panic(expected = "corio::net::TcpStream::from_std() needs a running event loop")]
+fn from_std_outside_a_loop_panics_naming_the_call() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let _ = TcpStream::from_std(stream);
 }
 
 #[test]

@@ -226,3 +226,21 @@ fn unix_datagram_pair_and_bound_sockets_exchange_datagrams() {
         assert_eq!(&buf[..n], b"connected");
     });
 }
+
+#[test]
+fn unix_sockets_debug_as_their_own_types() {
+    run_bounded(async {
+        let (stream, _peer) = UnixStream::pair().unwrap();
+        assert!(format!("{stream:?}").starts_with("UnixStream { local: Some("));
+        let (read, _write) = stream.into_split();
+        assert!(format!("{read:?}").starts_with("OwnedReadHalf(UnixStream {"));
+        let (datagram, _peer) = UnixDatagram::pair().unwrap();
+        assert!(format!("{datagram:?}").starts_with("UnixDatagram { local: Some("));
+    });
+}
+
+#[test]
+#[should_panic(expected = "corio::net::UnixDatagram::pair() needs a running event loop")]
+fn unix_datagram_pair_outside_a_loop_panics_naming_the_call() {
+    let _ = UnixDatagram::pair();
+}
