@@ -1,3 +1,6 @@
+//! Separate binary: installs a counting global allocator, which must see no
+//! other test's allocations.
+//!
 //! Leaks and double drops: across every way a task can end (awaited,
 //! detached, cancelled before or during its wait, panicked, dropped by
 //! `close`, spawned after close), each future and each output is dropped

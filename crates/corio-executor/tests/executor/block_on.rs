@@ -2,13 +2,11 @@
 //! re-raised (`block_on`) or returned (`block_on_catch`), the borrowed future
 //! dropped before `block_on` unwinds, and the `Park` calls it makes.
 
-mod common;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{forgotten, yield_now, Counter};
+use crate::common::{forgotten, yield_now, Counter};
 use corio_executor::{current_task, Builder, LocalExecutor, Park, ThreadPark};
 
 #[test]
@@ -162,7 +160,7 @@ fn block_on_takes_maintenance_turns_while_the_queue_never_empties() {
 #[test]
 fn block_on_parks_without_a_timeout_only_when_idle() {
     let ex = LocalExecutor::new();
-    let slot = common::WakerSlot::new();
+    let slot = crate::common::WakerSlot::new();
     let releaser = slot.clone();
     let t = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(10));

@@ -3,13 +3,11 @@
 //! a panicking poll (or during cancellation) neither aborts nor replaces the
 //! first outcome.
 
-mod common;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use common::{drain, forgotten, yield_now, Counter};
+use crate::common::{drain, forgotten, yield_now, Counter};
 use corio_executor::{payload_message, Builder, LocalExecutor, ThreadPark};
 
 #[test]

@@ -2,13 +2,11 @@
 //! `Runnable::run` and its return value, `release` called once per task,
 //! dropping a `Runnable` cancels the task, and wakes go to the scheduler.
 
-mod common;
-
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{poll_once, yield_now, Counter, WakerSlot};
+use crate::common::{poll_once, yield_now, Counter, WakerSlot};
 use corio_executor::{Builder, Header, Runnable, Schedule};
 
 /// A queue of runnables plus counts of what the harness told it.

@@ -1,12 +1,10 @@
 //! `Spawner`: spawning from other threads, local spawns only on the
 //! executor's thread, task listings only there, and the unpark hook.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{drain, forgotten};
+use crate::common::{drain, forgotten};
 use corio_executor::{Builder, LocalExecutor, ThreadPark};
 
 #[test]

@@ -2,14 +2,12 @@
 //! cloned and dropped across threads freely, and waking a finished task or
 //! a waker outliving its task is harmless.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use common::{drain, Counter, WakerSlot};
+use crate::common::{drain, Counter, WakerSlot};
 use corio_executor::{LocalExecutor, ThreadPark};
 
 #[test]

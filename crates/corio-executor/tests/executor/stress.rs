@@ -3,15 +3,13 @@
 //! sides and are spawned from two remote threads; every task ends exactly
 //! once (completed or cancelled), the counts add up, nothing leaks.
 
-mod common;
-
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use common::Counter;
+use crate::common::Counter;
 use corio_executor::{LocalExecutor, Task};
 
 const BOARD: usize = 64;
@@ -51,7 +49,7 @@ fn body(
     board: &Arc<Board>,
     seed: usize,
     target: usize,
-) -> impl Future<Output = common::Token> + Send + 'static {
+) -> impl Future<Output = crate::common::Token> + Send + 'static {
     tally.spawned.fetch_add(1, Ordering::SeqCst);
     let (future_token, output) = (tally.futures.token(), tally.outputs.token());
     let board = board.clone();
@@ -144,7 +142,7 @@ fn wakes_cancels_and_remote_spawns_from_many_threads_balance_out() {
         .collect();
 
     // The executor's thread: spawn, cancel, run.
-    let mut local: Vec<Task<common::Token>> = Vec::new();
+    let mut local: Vec<Task<crate::common::Token>> = Vec::new();
     let mut round = 0;
     loop {
         if round < LOCAL_ROUNDS {

@@ -1,11 +1,9 @@
 //! Introspection: `current_task`/`current_task_id` inside and outside tasks,
 //! task ids, names and spawn locations, and `Spawner` identity helpers.
 
-mod common;
-
 use std::panic::Location;
 
-use common::{drain, yield_now};
+use crate::common::{drain, yield_now};
 use corio_executor::{
     current_task, current_task_id, Builder, LocalExecutor, TaskState, ThreadPark,
 };

@@ -3,8 +3,6 @@
 //! and `is_cancelled` follow the task's state, and a cancel from another
 //! thread wakes a parked loop.
 
-mod common;
-
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -14,7 +12,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use common::{drain, forgotten, poll_once, Counter, Flag, WakerSlot};
+use crate::common::{drain, forgotten, poll_once, Counter, Flag, WakerSlot};
 use corio_executor::{LocalExecutor, Task, TaskError, ThreadPark};
 
 /// A future that runs `on_poll` each time it is polled, stays pending, and

@@ -2,12 +2,10 @@
 //! exactly what was queued when it began, self-wakes interleave, and
 //! `run_once` reports how many polls it ran.
 
-mod common;
-
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use common::{drain, yield_now, WakerSlot};
+use crate::common::{drain, yield_now, WakerSlot};
 use corio_executor::{LocalExecutor, ThreadPark};
 
 type Log = Rc<RefCell<Vec<String>>>;

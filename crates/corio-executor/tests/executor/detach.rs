@@ -1,9 +1,7 @@
 //! Dropping a `Task` handle detaches the task: it keeps running to
 //! completion, and its output is dropped by the executor.
 
-mod common;
-
-use common::{drain, yield_now, Counter, Flag, WakerSlot};
+use crate::common::{drain, yield_now, Counter, Flag, WakerSlot};
 use corio_executor::{LocalExecutor, ThreadPark};
 
 #[test]

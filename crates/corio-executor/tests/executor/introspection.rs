@@ -2,13 +2,11 @@
 //! and age on the executor's clock (`set_clock`), read at most once per
 //! iteration that spawns, never per spawn.
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{drain, forgotten, yield_now, WakerSlot};
+use crate::common::{drain, forgotten, yield_now, WakerSlot};
 use corio_executor::{Builder, LocalExecutor, TaskId, TaskInfo, TaskState, ThreadPark};
 
 fn listed(ex: &LocalExecutor, id: TaskId) -> TaskInfo {

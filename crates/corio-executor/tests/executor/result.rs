@@ -1,9 +1,7 @@
 //! `Task::try_result` and polling a `Task`: no result while pending, the
 //! result exactly once, and a panic when polled again after `Ready`.
 
-mod common;
-
-use common::{drain, poll_once, Counter, WakerSlot};
+use crate::common::{drain, poll_once, Counter, WakerSlot};
 use corio_executor::{LocalExecutor, ThreadPark};
 
 #[test]

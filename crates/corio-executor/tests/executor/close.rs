@@ -3,14 +3,12 @@
 //! spawned by a `Drop` during the close — awaiters learn `Cancelled`, later
 //! spawns are cancelled at once, and the task listings follow along.
 
-mod common;
-
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use common::{drain, forgotten, Counter, Flag, WakerSlot};
+use crate::common::{drain, forgotten, Counter, Flag, WakerSlot};
 use corio_executor::{Builder, LocalExecutor, TaskState, ThreadPark};
 
 #[test]
@@ -166,7 +164,7 @@ fn spawning_through_a_spawner_after_close_gives_a_cancelled_task() {
     assert!(task.is_cancelled());
     assert_eq!(drops.get(), 1, "the future was dropped at once");
     assert!(
-        common::poll_once(&mut { task }).map(|r| r.unwrap_err().is_cancelled())
+        crate::common::poll_once(&mut { task }).map(|r| r.unwrap_err().is_cancelled())
             == std::task::Poll::Ready(true)
     );
     assert!(!ran.get());
@@ -271,7 +269,7 @@ fn close_wakes_an_awaiter_on_another_executor_thread() {
             async move {
                 let mut task = task;
                 // Register the waker, tell the main thread, then wait.
-                assert!(common::poll_once(&mut task).is_pending());
+                assert!(crate::common::poll_once(&mut task).is_pending());
                 tx.send(()).unwrap();
                 task.await
             },

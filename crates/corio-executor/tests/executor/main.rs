@@ -1,0 +1,23 @@
+//! The executor's behaviour tests, one binary (each module one behaviour).
+//! `leaks.rs` and `loom.rs` are separate binaries: see their first lines.
+
+mod abort;
+mod block_on;
+mod cancel;
+mod close;
+#[path = "../common/mod.rs"]
+mod common;
+mod current;
+mod debug_hooks;
+mod detach;
+mod harness;
+mod introspection;
+mod ordering;
+mod panic;
+mod reentrancy;
+mod result;
+mod retained_wakers;
+mod spans;
+mod spawner;
+mod stress;
+mod wake;
