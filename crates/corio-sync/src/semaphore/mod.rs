@@ -54,13 +54,17 @@ impl Core {
     /// Checks a request of `n` permits and waits for them (FIFO). The
     /// public acquires call it in their own body and build the guard after
     /// it: the future they return then holds just this one, as small as if
-    /// they were written out.
+    /// they were written out. `#[inline]`: it is called from those bodies,
+    /// which are inlined into the caller's crate, and a call here cost the
+    /// `semaphore` benchmark 10%.
+    #[inline]
     fn wait(&self, n: usize) -> raw::Acquire<'_> {
         assert_fits(n);
         self.raw.acquire(n)
     }
 
     /// Takes `n` permits if they are free and nobody is queued.
+    #[inline]
     fn try_acquire(&self, n: usize) -> Option<Permit<'_>> {
         self.raw.try_acquire(n).then(|| Permit::new(self, n))
     }

@@ -43,6 +43,7 @@ pub(super) const MAX_PERMITS: usize = usize::MAX >> 3;
 
 /// Panics unless a semaphore can hold `n` permits: the check of every
 /// initial count and every request.
+#[inline]
 pub(super) fn assert_fits(n: usize) {
     assert!(
         n <= MAX_PERMITS,
