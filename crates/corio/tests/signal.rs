@@ -1,3 +1,6 @@
+//! Separate binary: its tests send signals to this process, which every test thread of a
+//! shared binary would receive.
+//!
 //! corio::signal inside one process: signals this test sends to itself arrive on `Signals`, on
 //! `add_signal_handler` callbacks and on `ctrl_c`, and bad signal numbers are refused.
 //! (Ctrl-C in `run`, and default actions coming back, need whole processes: tests/ctrl_c.rs.)
