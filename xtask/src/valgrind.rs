@@ -42,7 +42,7 @@ const VALGRIND_ARGS: [&str; 4] = [
 /// Tests left out under valgrind, passed as `--skip FILTER` to every test
 /// binary of the package: (package, filter, reason). Keyed by package and
 /// test name, not binary, so they hold whichever binary the test lives in.
-const SKIPS: [(&str, &str, &str); 9] = [
+const SKIPS: [(&str, &str, &str); 11] = [
     (
         "corio-executor",
         "a_slow_poll_is_reported_with_id_name_location_and_duration",
@@ -80,6 +80,18 @@ const SKIPS: [(&str, &str, &str); 9] = [
         "corio",
         "first_exception_returns_on_a_panicking_task",
         "timing: expects a task sleeping 10 ms to fail before one sleeping 30 ms finishes",
+    ),
+    (
+        "corio",
+        "many_sleeps_wake_in_deadline_order",
+        "timing: deadlines 1 ms apart, each read from the clock as its task starts; \
+         valgrind takes longer than that to start 50 tasks",
+    ),
+    (
+        "corio",
+        "call_later_runs_callbacks_in_deadline_order",
+        "timing: deadlines 10 ms apart, read from the clock by three call_later calls \
+         that valgrind can stretch past 10 ms",
     ),
     (
         "corio",
