@@ -335,3 +335,48 @@ fn a_task_can_await_another_task() {
     });
     assert_eq!(value, 42);
 }
+
+/// A chain link: a pending task whose `Drop` spawns the next link.
+struct Respawn {
+    left: usize,
+    dropped: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Drop for Respawn {
+    fn drop(&mut self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        if self.left > 0 {
+            let next = Respawn {
+                left: self.left - 1,
+                dropped: self.dropped.clone(),
+            };
+            drop(corio::create_task(async move {
+                let _next = next;
+                std::future::pending::<()>().await
+            }));
+        }
+    }
+}
+
+/// Soundness review, bug 6: during `run`'s teardown every `Drop` that spawns
+/// again used to nest one level deeper on the stack (the closing loop
+/// dropped the new future inside `create_task`): a long enough chain
+/// overflowed it and aborted the process. Teardown now drains such drops in
+/// a loop.
+#[test]
+fn a_chain_of_spawns_from_drop_during_teardown_uses_bounded_stack() {
+    const LINKS: usize = 50_000;
+    let dropped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let first = Respawn {
+        left: LINKS,
+        dropped: dropped.clone(),
+    };
+    corio::run(async move {
+        drop(corio::create_task(async move {
+            let _first = first;
+            std::future::pending::<()>().await
+        }));
+        corio::yield_now().await;
+    });
+    assert_eq!(dropped.load(Ordering::Relaxed), LINKS + 1);
+}
