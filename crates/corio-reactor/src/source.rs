@@ -52,9 +52,10 @@ pub(crate) enum Direction {
 /// `Arc<Source>` between the reactor's table and the I/O object that owns the fd.
 ///
 /// Readiness is a hint, never a promise: an operation attempted after a `Ready` may
-/// still return `WouldBlock` (another task consumed the data, or an event queued for a
-/// since-closed fd with the same number was delivered), so callers clear and wait again
-/// — [`poll_read_with`](Source::poll_read_with) does exactly that.
+/// still return `WouldBlock` (another task consumed the data, or the peer's state
+/// changed again), so callers clear and wait again —
+/// [`poll_read_with`](Source::poll_read_with) does exactly that. (Events of an earlier
+/// registration of the same fd number never arrive here: keys carry a generation.)
 pub struct Source {
     registration: Registration,
     /// The poller key: fd number and registration generation (see `table.rs`).
