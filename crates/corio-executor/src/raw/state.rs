@@ -555,7 +555,7 @@ mod tests {
         assert!(matches!(state.start_run(), StartRun::Poll));
         state.ref_inc();
         assert!(matches!(state.wake_by_val(), Wake::DropRef));
-        assert!(state.ref_dec() == false);
+        assert!(!state.ref_dec());
         assert!(!state.wake_by_ref(), "already scheduled");
         assert!(matches!(state.end_poll(), EndPoll::Reschedule));
         assert!(state.load().is_scheduled());

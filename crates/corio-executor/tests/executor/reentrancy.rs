@@ -18,24 +18,34 @@ use tracing::{Event, Metadata, Subscriber};
 use crate::common::{drain, yield_now, Counter, Token};
 
 /// A subscriber that enables everything and asks for the current task on
-/// every span exit, recording what it saw.
+/// every exit of a poll span (target `corio::task`), recording what it saw.
 struct AskOnExit {
     seen: Arc<Mutex<Vec<Option<u64>>>>,
     next_id: AtomicUsize,
+    /// The ids of the poll spans (other spans, such as the `console`
+    /// feature's, are entered and exited inside the poll).
+    poll_spans: Mutex<Vec<u64>>,
 }
 
 impl Subscriber for AskOnExit {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
     }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed) as u64 + 1)
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) as u64 + 1;
+        if span.metadata().target() == corio_executor::TASK_SPAN_TARGET {
+            self.poll_spans.lock().unwrap().push(id);
+        }
+        Id::from_u64(id)
     }
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, _: &Event<'_>) {}
     fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {
+    fn exit(&self, span: &Id) {
+        if !self.poll_spans.lock().unwrap().contains(&span.into_u64()) {
+            return;
+        }
         // Reads the task's header if the executor still names it current.
         let info = current_task();
         self.seen
@@ -54,6 +64,7 @@ fn a_span_exit_after_the_poll_does_not_see_the_freed_task() {
     let subscriber = AskOnExit {
         seen: seen.clone(),
         next_id: AtomicUsize::new(0),
+        poll_spans: Mutex::new(Vec::new()),
     };
     tracing::subscriber::with_default(subscriber, || {
         let ex = LocalExecutor::new();

@@ -66,17 +66,15 @@ type HandleSlot = Rc<RefCell<Option<Task<()>>>>;
 
 /// A task body that takes a handle from `slot`, awaits it for one poll (as
 /// a timeout that fires at once would), drops it, and then waits forever.
-fn await_once_then_give_up(slot: HandleSlot) -> impl Future<Output = ()> {
-    async move {
-        let mut other = slot.borrow_mut().take().expect("handle stored");
-        std::future::poll_fn(|cx| {
-            let _ = Pin::new(&mut other).poll(cx);
-            Poll::Ready(())
-        })
-        .await;
-        drop(other);
-        std::future::pending::<()>().await
-    }
+async fn await_once_then_give_up(slot: HandleSlot) {
+    let mut other = slot.borrow_mut().take().expect("handle stored");
+    std::future::poll_fn(|cx| {
+        let _ = Pin::new(&mut other).poll(cx);
+        Poll::Ready(())
+    })
+    .await;
+    drop(other);
+    std::future::pending::<()>().await
 }
 
 /// An executor whose unpark closure holds `token`: the token is released
