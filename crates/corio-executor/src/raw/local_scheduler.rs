@@ -216,9 +216,13 @@ impl LocalScheduler {
         let (runnable, mut task) =
             unsafe { builder.block_on().spawn_unchecked(future, self.clone()) };
         let end = EndOfBorrow(task.abort_handle());
-        // On a closed executor the task is cancelled at once (or queued for
-        // the frame that drops rejected tasks; `EndOfBorrow` drops it first).
-        self.submit(runnable);
+        if self.is_closed() {
+            // Cancelled at once, here, even inside a frame that drops
+            // rejected tasks (queued there, `drive` would wait for it forever).
+            drop(runnable);
+        } else {
+            self.schedule_runnable(runnable);
+        }
         let result = drive(&mut task);
         drop(end);
         result

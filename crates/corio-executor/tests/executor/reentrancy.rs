@@ -311,3 +311,29 @@ fn a_long_chain_of_spawns_from_drop_during_close_uses_bounded_stack() {
     assert_eq!(dropped.load(Ordering::Relaxed), LINKS + 1);
     assert_eq!(ex.task_count(), 0);
 }
+
+/// `block_on` called from a `Drop` that closing runs: its future is
+/// cancelled at once, not queued behind the close (it would wait forever).
+#[test]
+fn block_on_from_a_drop_during_close_reports_cancelled() {
+    let ex = Rc::new(LocalExecutor::new());
+    let cancelled = Rc::new(RefCell::new(None));
+    let (inner, out) = (Rc::downgrade(&ex), cancelled.clone());
+    let guard = OnDrop::new(
+        move || {
+            if let Some(ex) = inner.upgrade() {
+                let borrowed = 1;
+                let result = ex.block_on_catch(async { borrowed }, &mut corio_executor::ThreadPark);
+                *out.borrow_mut() = Some(result.is_err_and(|error| error.is_cancelled()));
+            }
+        },
+        Counter::new().token(),
+    );
+    drop(ex.spawn_local(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    }));
+    drain(&ex);
+    ex.close();
+    assert_eq!(*cancelled.borrow(), Some(true));
+}
