@@ -10,7 +10,11 @@
 //! (`--test-threads=1`: valgrind serialises threads anyway, and a slowed-down
 //! parallel run only makes timing tests flakier), in its package's directory
 //! as `cargo test` would. Nothing is suppressed. The tests that cannot run
-//! under valgrind are skipped by [`SKIPS`], each with its reason.
+//! under valgrind are skipped by [`SKIPS`], each with its reason. Tests that
+//! fail while memcheck finds nothing are run once more, alone (valgrind slows
+//! everything 20-50 times, which breaks tests that race timers a few
+//! milliseconds apart); the summary lists those that then pass, and any
+//! memcheck error in either run fails the binary.
 //!
 //! Each binary's valgrind log and test output go to
 //! `<target>/valgrind/<package>_<binary>.{valgrind,test}.log`; the summary prints one
@@ -124,6 +128,8 @@ struct Outcome {
     /// Tests passed and failed, over every `test result:` line.
     passed: usize,
     failed: usize,
+    /// The names of the failed tests, as libtest lists them.
+    failed_tests: Vec<String>,
     /// memcheck's `ERROR SUMMARY` count.
     errors: usize,
     /// Bytes memcheck reported definitely lost.
@@ -165,10 +171,36 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
 
     let mut failures = Vec::new();
+    let mut flaky = Vec::new();
     let mut lines = Vec::new();
     for binary in &binaries {
         let started = Instant::now();
-        let (status, outcome) = run_one(binary, test_args, &log_dir)?;
+        let args = libtest_args(&package_name(binary), test_args);
+        let (mut status, mut outcome) = run_one(binary, &args, &log_dir, "")?;
+        if !status.success() && outcome.errors == 0 && !outcome.failed_tests.is_empty() {
+            // Tests failed but memcheck found nothing: valgrind's slowdown
+            // breaks tests that race timers. Run just those once more, alone;
+            // any memcheck error of either run still fails the binary.
+            let mut retry_args = vec!["--test-threads=1".to_owned(), "--exact".to_owned()];
+            retry_args.extend(outcome.failed_tests.iter().cloned());
+            let (retry_status, retry) = run_one(binary, &retry_args, &log_dir, ".retry")?;
+            status = retry_status;
+            if status.success() {
+                flaky.push(format!(
+                    "{}: {}",
+                    label(binary),
+                    outcome.failed_tests.join(", ")
+                ));
+            }
+            outcome = Outcome {
+                passed: outcome.passed + retry.passed,
+                failed: retry.failed,
+                failed_tests: retry.failed_tests,
+                errors: retry.errors,
+                definitely_lost: retry.definitely_lost,
+                first_errors: retry.first_errors,
+            };
+        }
         let verdict = if status.success() { "ok" } else { "FAILED" };
         let line = format!(
             "{:<36} {verdict:<6} {:>4} passed {:>3} failed  {:>3} memcheck errors  {:>6} B definitely lost  {:>6.1} s  ({status})",
@@ -189,6 +221,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     println!("\nvalgrind summary (logs in {}):", log_dir.display());
     for line in &lines {
         println!("  {line}");
+    }
+    if !flaky.is_empty() {
+        println!("\nfailed, then passed when run again alone (timing under valgrind):");
+        for line in &flaky {
+            println!("  {line}");
+        }
     }
     for (binary, outcome) in &failures {
         println!("\n{} failed; first errors:", label(binary));
@@ -285,11 +323,13 @@ fn label(binary: &TestBinary) -> String {
     }
 }
 
-/// Runs one binary under valgrind, its logs under `log_dir`.
+/// Runs one binary under valgrind with `args`, its logs under `log_dir`
+/// (`suffix` tells a retry's logs apart).
 fn run_one(
     binary: &TestBinary,
-    test_args: &[String],
+    args: &[String],
     log_dir: &Path,
+    suffix: &str,
 ) -> Result<(std::process::ExitStatus, Outcome)> {
     let stem: String = label(binary)
         .chars()
@@ -301,15 +341,15 @@ fn run_one(
             }
         })
         .collect();
-    let valgrind_log = log_dir.join(format!("{stem}.valgrind.log"));
-    let test_log = log_dir.join(format!("{stem}.test.log"));
+    let valgrind_log = log_dir.join(format!("{stem}{suffix}.valgrind.log"));
+    let test_log = log_dir.join(format!("{stem}{suffix}.test.log"));
     let out = fs::File::create(&test_log).map_err(|e| format!("{}: {e}", test_log.display()))?;
     let err = out.try_clone()?;
     let mut cmd = Command::new("valgrind");
     cmd.args(VALGRIND_ARGS)
         .arg(format!("--log-file={}", valgrind_log.display()))
         .arg(&binary.path)
-        .args(libtest_args(&package_name(binary), test_args))
+        .args(args)
         .current_dir(&binary.package_dir)
         .env("CARGO_MANIFEST_DIR", &binary.package_dir)
         .stdout(out)
@@ -319,10 +359,27 @@ fn run_one(
         .status()
         .map_err(|e| format!("could not run valgrind: {e}"))?;
     let mut outcome = parse_valgrind_log(&fs::read_to_string(&valgrind_log).unwrap_or_default());
-    let (passed, failed) = parse_test_counts(&fs::read_to_string(&test_log).unwrap_or_default());
-    outcome.passed = passed;
-    outcome.failed = failed;
+    let output = fs::read_to_string(&test_log).unwrap_or_default();
+    (outcome.passed, outcome.failed) = parse_test_counts(&output);
+    outcome.failed_tests = failed_tests(&output);
     Ok((status, outcome))
+}
+
+/// The failed tests libtest lists at the end of its output: the indented
+/// names under a `failures:` line.
+fn failed_tests(output: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_list = false;
+    for line in output.lines() {
+        if line == "failures:" {
+            in_list = true;
+        } else if in_list && line.starts_with("    ") && !line.trim().contains(' ') {
+            names.push(line.trim().to_owned());
+        } else {
+            in_list = false;
+        }
+    }
+    names
 }
 
 /// The arguments for a libtest binary of `package`: one test at a time,
@@ -466,6 +523,30 @@ test result: FAILED. 10 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out;
 ";
         assert_eq!(parse_test_counts(output), (13, 2));
         assert_eq!(parse_test_counts("no tests here"), (0, 0));
+    }
+
+    #[test]
+    fn lists_the_failed_tests() {
+        let output = "\
+running 3 tests
+test a ... ok
+test b::slow ... FAILED
+test c ... FAILED
+
+failures:
+
+---- b::slow stdout ----
+thread 'b::slow' panicked at tests/b.rs:3:5:
+returned after 126ms
+
+failures:
+    b::slow
+    c
+
+test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s
+";
+        assert_eq!(failed_tests(output), ["b::slow", "c"]);
+        assert!(failed_tests("test result: ok. 3 passed; 0 failed;").is_empty());
     }
 
     #[test]
