@@ -46,7 +46,7 @@ const VALGRIND_ARGS: [&str; 4] = [
 /// Tests left out under valgrind, passed as `--skip FILTER` to every test
 /// binary of the package: (package, filter, reason). Keyed by package and
 /// test name, not binary, so they hold whichever binary the test lives in.
-const SKIPS: [(&str, &str, &str); 11] = [
+const SKIPS: [(&str, &str, &str); 12] = [
     (
         "corio-executor",
         "a_slow_poll_is_reported_with_id_name_location_and_duration",
@@ -79,6 +79,12 @@ const SKIPS: [(&str, &str, &str); 11] = [
         "corio",
         "a_timeout_splits_into_done_and_pending_without_cancelling",
         "timing: expects a 40 ms wait to return within 100 ms",
+    ),
+    (
+        "corio",
+        "first_completed_returns_when_the_first_finishes_and_the_others_keep_running",
+        "timing: expects only a 10 ms sleeper of three (10, 60, 80 ms) to be done at the \
+         first wake-up; valgrind's first pass through the loop takes over 60 ms",
     ),
     (
         "corio",
