@@ -1,9 +1,10 @@
+//! Separate binary: `run` watches Ctrl-C only on the main thread, so this test has no libtest
+//! harness (`harness = false`), and it runs itself as child processes that it sends signals.
+//!
 //! Ctrl-C and signal behaviour that only a whole process can show: this test runs itself as a
 //! child process in several modes (the `ctrl_c` and `graceful_shutdown` examples among them),
-//! sends it signals, and checks what it printed and how it ended.
-//!
-//! It has no libtest harness (`harness = false` in Cargo.toml) because `run` watches Ctrl-C only
-//! on the main thread, and libtest runs tests on other threads.
+//! sends it signals, and checks what it printed and how it ended. (libtest would run the tests
+//! on threads other than the main one: hence `harness = false` in Cargo.toml.)
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;

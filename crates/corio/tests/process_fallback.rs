@@ -1,3 +1,6 @@
+//! Separate binary: `CORIO_PROCESS_NO_PIDFD` is read once per process, so the fallback path
+//! needs a process of its own in which the variable is set before anything spawns.
+//!
 //! corio::process on its fallback path: `CORIO_PROCESS_NO_PIDFD=1` (read once, so
 //! it is set before anything spawns, in this binary of its own) makes waiting poll
 //! `waitpid` with a backing-off timer and the orphan reaper poll on a timeout, as on

@@ -1,6 +1,5 @@
 //! hyper 1.x on corio (the `hyper` feature): an HTTP/1 server and client over
 //! corio's TCP, with corio's executor and timer.
-#![cfg(feature = "hyper")]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use corio::Runner;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// The message of a panic payload (`panic!` with a literal or a format).
 fn message(payload: &(dyn Any + Send)) -> &str {

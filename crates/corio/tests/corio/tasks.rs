@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use corio::{task, TaskError};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn two_tasks_interleave_at_yield_now() {

@@ -5,9 +5,7 @@
 //! the value types console-subscriber's visitors expect (`loc.line` as u64,
 //! `loc.file` and `op` as str, the waker's `task.id` as u64).
 //!
-//! Run with `cargo test -p corio --features console --test console`.
-
-#![cfg(feature = "console")]
+//! Run with `cargo test -p corio --features console --test corio -- console::`.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const MS: Duration = Duration::from_millis(1);
 

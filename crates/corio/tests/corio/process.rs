@@ -1,12 +1,10 @@
 //! corio::process on its default path (a pidfd per child on Linux): output capture,
 //! communicate without deadlock, exit codes and signals, reaping of awaited and
 //! dropped children, errors naming the program, kill_on_drop, stdin EOF on wait.
-//! The cases live in `process_cases/`; `process_fallback.rs` runs them again on the
-//! timer fallback.
+//! The cases live in `tests/process_cases/`; `tests/process_fallback.rs` runs them again
+//! on the timer fallback, in a process of its own.
 
-mod process_cases;
-
-use process_cases as cases;
+use crate::process_cases as cases;
 
 /// On Linux 5.3+ a running child is watched through a pidfd (the fast path).
 #[cfg(target_os = "linux")]

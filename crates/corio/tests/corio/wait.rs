@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use corio::{ReturnWhen, Task};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const MS: Duration = Duration::from_millis(1);
 

@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-mod common;
-use common::SetOnDrop;
+use crate::common::SetOnDrop;
 use corio::{EventLoop, LoopHandle};
 
 type Log<T> = Arc<Mutex<Vec<T>>>;

@@ -4,8 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const MS: Duration = Duration::from_millis(1);
 

@@ -9,8 +9,7 @@ use std::time::Duration;
 use corio::time::Instant;
 use corio::Elapsed;
 
-mod common;
-use common::SetOnDrop;
+use crate::common::SetOnDrop;
 
 const MS: Duration = Duration::from_millis(1);
 
