@@ -19,6 +19,9 @@ mod debug_mode;
 mod gather;
 #[cfg(feature = "hyper")]
 mod hyper;
+mod net_tcp;
+mod net_udp;
+mod net_unix;
 mod process;
 #[path = "../process_cases/mod.rs"]
 mod process_cases;
@@ -26,7 +29,9 @@ mod runner;
 mod shield;
 mod streams;
 mod sync;
+mod task_group;
 mod tasks;
 mod time;
+mod to_thread;
 mod virtual_time;
 mod wait;
