@@ -10,7 +10,7 @@
 //! (`--test-threads=1`: valgrind serialises threads anyway, and a slowed-down
 //! parallel run only makes timing tests flakier), in its package's directory
 //! as `cargo test` would. Nothing is suppressed. The tests that cannot run
-//! under valgrind are skipped by [`SKIPS`], each with its reason. Tests that
+//! under valgrind are skipped by `valgrind/skips.rs`, each with its reason. Tests that
 //! fail while memcheck finds nothing are run once more, alone (valgrind slows
 //! everything 20-50 times, which breaks tests that race timers a few
 //! milliseconds apart); the summary lists those that then pass, and any
@@ -30,6 +30,12 @@ use serde_json::Value;
 
 use crate::{project, Args, Result};
 
+mod logs;
+mod skips;
+
+use logs::{failed_tests, parse_test_counts, parse_valgrind_log, Outcome};
+use skips::SKIPS;
+
 /// The crates checked when no `--package` is given.
 const DEFAULT_PACKAGES: [&str; 2] = ["corio-executor", "corio"];
 
@@ -43,78 +49,6 @@ const VALGRIND_ARGS: [&str; 4] = [
     "--errors-for-leak-kinds=definite",
 ];
 
-/// Tests left out under valgrind, passed as `--skip FILTER` to every test
-/// binary of the package: (package, filter, reason). Keyed by package and
-/// test name, not binary, so they hold whichever binary the test lives in.
-const SKIPS: [(&str, &str, &str); 12] = [
-    (
-        "corio-executor",
-        "a_slow_poll_is_reported_with_id_name_location_and_duration",
-        "timing: a 20 ms slow-poll threshold, which every poll exceeds under valgrind",
-    ),
-    (
-        "corio-executor",
-        "hidden_tasks_and_an_unset_hook_report_nothing",
-        "timing: a 5 ms slow-poll threshold, which every poll exceeds under valgrind",
-    ),
-    (
-        "corio",
-        "a_running_child_is_watched_through_a_pidfd",
-        "valgrind 3.19 does not implement pidfd_open (syscall 434 fails with ENOSYS), so \
-         children are watched by the SIGCHLD fallback, which the other process tests then cover",
-    ),
-    (
-        "corio",
-        "missing_program_is_not_found_and_named",
-        "glibc's posix_spawn reports an exec failure through memory its CLONE_VM child \
-         shares; valgrind runs that child as a fork, so spawning a missing program succeeds",
-    ),
-    (
-        "corio",
-        "every_case_passes_without_pidfds",
-        "runs missing_program_is_not_found_and_named among its cases (see above); the \
-         fallback path it forces is what every process test takes under valgrind anyway",
-    ),
-    (
-        "corio",
-        "a_timeout_splits_into_done_and_pending_without_cancelling",
-        "timing: expects a 40 ms wait to return within 100 ms",
-    ),
-    (
-        "corio",
-        "first_completed_returns_when_the_first_finishes_and_the_others_keep_running",
-        "timing: expects only a 10 ms sleeper of three (10, 60, 80 ms) to be done at the \
-         first wake-up; valgrind's first pass through the loop takes over 60 ms",
-    ),
-    (
-        "corio",
-        "first_exception_returns_on_a_panicking_task",
-        "timing: expects a task sleeping 10 ms to fail before one sleeping 30 ms finishes",
-    ),
-    (
-        "corio",
-        "many_sleeps_wake_in_deadline_order",
-        "timing: deadlines 1 ms apart, each read from the clock as its task starts; \
-         valgrind takes longer than that to start 50 tasks",
-    ),
-    (
-        "corio",
-        "call_later_runs_callbacks_in_deadline_order",
-        "timing: deadlines 10 ms apart, read from the clock by three call_later calls \
-         that valgrind can stretch past 10 ms",
-    ),
-    (
-        "corio",
-        "as_completed_is_a_futures_core_stream",
-        "timing: expects a 10 ms sleep to finish before a 20 ms one",
-    ),
-    (
-        "corio",
-        "names_and_spawn_locations_are_shown",
-        "timing: expects a task spawned in the same poll to be `age 0ms`",
-    ),
-];
-
 /// One test binary cargo built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TestBinary {
@@ -126,22 +60,6 @@ struct TestBinary {
     path: PathBuf,
     /// The directory of its package's `Cargo.toml` (where `cargo test` runs it).
     package_dir: PathBuf,
-}
-
-/// What one binary's run under valgrind found.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Outcome {
-    /// Tests passed and failed, over every `test result:` line.
-    passed: usize,
-    failed: usize,
-    /// The names of the failed tests, as libtest lists them.
-    failed_tests: Vec<String>,
-    /// memcheck's `ERROR SUMMARY` count.
-    errors: usize,
-    /// Bytes memcheck reported definitely lost.
-    definitely_lost: u64,
-    /// The first error reports of the log, a few lines each.
-    first_errors: Vec<String>,
 }
 
 /// Runs the command: `[--package NAME]... [--test SUBSTR] [-- TEST_ARGS]`.
@@ -371,23 +289,6 @@ fn run_one(
     Ok((status, outcome))
 }
 
-/// The failed tests libtest lists at the end of its output: the indented
-/// names under a `failures:` line.
-fn failed_tests(output: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut in_list = false;
-    for line in output.lines() {
-        if line == "failures:" {
-            in_list = true;
-        } else if in_list && line.starts_with("    ") && !line.trim().contains(' ') {
-            names.push(line.trim().to_owned());
-        } else {
-            in_list = false;
-        }
-    }
-    names
-}
-
 /// The arguments for a libtest binary of `package`: one test at a time,
 /// the [`SKIPS`] of the package, then the user's.
 fn libtest_args(package: &str, user: &[String]) -> Vec<String> {
@@ -400,89 +301,6 @@ fn libtest_args(package: &str, user: &[String]) -> Vec<String> {
     }
     args.extend(user.iter().cloned());
     args
-}
-
-/// The totals of every libtest `test result:` line in `output`.
-fn parse_test_counts(output: &str) -> (usize, usize) {
-    let count = |line: &str, what: &str| -> usize {
-        line.split(';')
-            .find_map(|part| {
-                let part = part.trim().trim_start_matches("test result: ");
-                let part = part.split_once(". ").map_or(part, |(_, rest)| rest);
-                part.strip_suffix(what)?.trim().parse().ok()
-            })
-            .unwrap_or(0)
-    };
-    output
-        .lines()
-        .filter(|l| l.starts_with("test result:"))
-        .fold((0, 0), |(p, f), l| {
-            (p + count(l, "passed"), f + count(l, "failed"))
-        })
-}
-
-/// memcheck's verdict in its log: the error count, the definitely lost
-/// bytes, and the first few error reports (each up to the first blank line).
-fn parse_valgrind_log(log: &str) -> Outcome {
-    // Strip the `==PID== ` prefix.
-    let body = |line: &str| -> String {
-        line.strip_prefix("==")
-            .and_then(|l| l.split_once("=="))
-            .map_or(line, |(_, rest)| rest.strip_prefix(' ').unwrap_or(rest))
-            .to_owned()
-    };
-    let lines: Vec<String> = log.lines().map(body).collect();
-    let mut outcome = Outcome::default();
-    for line in &lines {
-        if let Some(rest) = line.strip_prefix("ERROR SUMMARY: ") {
-            let n = rest
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.replace(',', "").parse().ok());
-            outcome.errors = outcome.errors.max(n.unwrap_or(0));
-        }
-        if let Some(rest) = line.trim_start().strip_prefix("definitely lost: ") {
-            let n = rest
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.replace(',', "").parse().ok());
-            outcome.definitely_lost = outcome.definitely_lost.max(n.unwrap_or(0));
-        }
-    }
-    // An error report starts with a line that is not indented and is
-    // followed by ` at ` / ` by ` frames. Leak records that are not errors
-    // (possibly lost, still reachable, indirectly lost) are left out.
-    let not_an_error = |line: &str| {
-        [
-            "are possibly lost",
-            "are still reachable",
-            "are indirectly lost",
-        ]
-        .iter()
-        .any(|kind| line.contains(kind))
-    };
-    let mut i = 0;
-    while i < lines.len() && outcome.first_errors.len() < 3 {
-        let line = &lines[i];
-        let frames_follow = lines.get(i + 1).is_some_and(|next| {
-            next.trim_start().starts_with("at ") || next.trim_start().starts_with("by ")
-        });
-        if !line.is_empty() && !line.starts_with(' ') && frames_follow {
-            let end = (i..lines.len())
-                .find(|&j| lines[j].is_empty())
-                .unwrap_or(lines.len());
-            if not_an_error(line) {
-                i = end;
-                continue;
-            }
-            let report: Vec<&str> = lines[i..end].iter().take(14).map(String::as_str).collect();
-            outcome.first_errors.push(report.join("\n"));
-            i = end;
-        } else {
-            i += 1;
-        }
-    }
-    outcome
 }
 
 #[cfg(test)]
@@ -517,83 +335,6 @@ not json"#;
         );
         assert_eq!(label(&found[0]), "corio (unit)");
         assert_eq!(label(&found[1]), "corio --test tasks");
-    }
-
-    #[test]
-    fn counts_tests_over_every_result_line() {
-        let output = "\
-running 3 tests
-test a ... ok
-test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s
-test result: FAILED. 10 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; finished in 1.00s
-";
-        assert_eq!(parse_test_counts(output), (13, 2));
-        assert_eq!(parse_test_counts("no tests here"), (0, 0));
-    }
-
-    #[test]
-    fn lists_the_failed_tests() {
-        let output = "\
-running 3 tests
-test a ... ok
-test b::slow ... FAILED
-test c ... FAILED
-
-failures:
-
----- b::slow stdout ----
-thread 'b::slow' panicked at tests/b.rs:3:5:
-returned after 126ms
-
-failures:
-    b::slow
-    c
-
-test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s
-";
-        assert_eq!(failed_tests(output), ["b::slow", "c"]);
-        assert!(failed_tests("test result: ok. 3 passed; 0 failed;").is_empty());
-    }
-
-    #[test]
-    fn reads_memcheck_errors_leaks_and_reports() {
-        let log = "\
-==42== Memcheck, a memory error detector
-==42== Command: /t/debug/deps/close-1 --test-threads=1
-==42==
-==42== Invalid read of size 8
-==42==    at 0x1234: corio_executor::raw::header::Header::state (header.rs:10)
-==42==    by 0x5678: corio_executor::local::close (local.rs:20)
-==42==  Address 0xdead is 16 bytes inside a block of size 64 free'd
-==42==
-==42== HEAP SUMMARY:
-==42==     in use at exit: 1,024 bytes in 2 blocks
-==42==
-==42== 48 bytes in 1 blocks are possibly lost in loss record 1 of 3
-==42==    at 0x9abc: malloc (vg_replace_malloc.c:381)
-==42==    by 0x1111: std::thread::current::init_current (current.rs:294)
-==42==
-==42== 96 bytes in 1 blocks are definitely lost in loss record 2 of 3
-==42==    at 0x9abc: malloc (vg_replace_malloc.c:381)
-==42==    by 0xdef0: alloc::alloc::alloc (alloc.rs:1)
-==42==
-==42== LEAK SUMMARY:
-==42==    definitely lost: 1,096 bytes in 1 blocks
-==42==    indirectly lost: 0 bytes in 0 blocks
-==42==
-==42== ERROR SUMMARY: 2 errors from 2 contexts (suppressed: 0 from 0)
-";
-        let outcome = parse_valgrind_log(log);
-        assert_eq!(outcome.errors, 2);
-        assert_eq!(outcome.definitely_lost, 1096);
-        assert_eq!(outcome.first_errors.len(), 2, "{:#?}", outcome.first_errors);
-        assert!(outcome.first_errors[0].starts_with("Invalid read of size 8\n   at 0x1234"));
-        assert!(outcome.first_errors[0].contains("free'd"));
-        assert!(outcome.first_errors[1].starts_with("96 bytes in 1 blocks are definitely lost"));
-        assert_eq!(
-            parse_valgrind_log("==1== ERROR SUMMARY: 0 errors from 0 contexts"),
-            Outcome::default()
-        );
     }
 
     #[test]
