@@ -51,6 +51,7 @@ impl Builder {
 
     /// Allocates a task for `future`, scheduled on `scheduler`. Returns the
     /// [`Runnable`] to queue (the task has not been polled) and its handle.
+    #[inline]
     #[track_caller]
     pub fn spawn<F, S>(self, future: F, scheduler: S) -> (Runnable, Task<F::Output>)
     where
@@ -89,6 +90,7 @@ impl Builder {
     /// # Safety
     ///
     /// As for [`Builder::spawn_unchecked`].
+    #[inline]
     #[track_caller]
     unsafe fn allocate<F, S>(
         self,

@@ -162,6 +162,7 @@ impl LocalScheduler {
     // ---- spawning ----
 
     /// Spawns a `Send` task, from any thread.
+    #[inline]
     #[track_caller]
     pub(crate) fn spawn<F>(self: &Arc<Self>, builder: Builder, future: F) -> Task<F::Output>
     where
@@ -229,7 +230,7 @@ impl LocalScheduler {
     }
 
     /// Queues a new task's first Runnable, or cancels the task if closed.
-    #[inline]
+    #[inline(always)]
     fn submit(&self, runnable: Runnable) {
         if self.is_closed() {
             teardown::drop_rejected(runnable);
@@ -238,7 +239,7 @@ impl LocalScheduler {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn schedule_runnable(&self, runnable: Runnable) {
         match self.owned() {
             Some(owned) => self.push_owned(owned, runnable, true),
@@ -460,7 +461,9 @@ impl Schedule for Arc<LocalScheduler> {
         }
         // A hard check: a registered task is polled and dropped only on the
         // owner thread; releasing it elsewhere would leave a dangling entry.
-        let owned = self.expect_owned("releasing a registered task");
+        let Some(owned) = self.owned() else {
+            released_off_thread()
+        };
         owned.tasks.borrow_mut().remove(task);
         owned.stamps.borrow_mut().forget(task);
     }
@@ -477,6 +480,13 @@ impl Drop for LocalScheduler {
             }
         }
     }
+}
+
+/// The hard check of `release`, out of line.
+#[cold]
+#[inline(never)]
+fn released_off_thread() -> ! {
+    panic!("a registered task was released off its executor's thread")
 }
 
 /// Clears a flag when dropped (also when unwinding).

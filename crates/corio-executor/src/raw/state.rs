@@ -417,6 +417,7 @@ impl State {
     /// task has completed. With `only_if_awaited`, gives up (returning
     /// `false`) when the slot is empty. Post: `true` means `LOCKED` is the
     /// caller's; release it with `unlock_awaiter`.
+    #[inline]
     fn lock_awaiter(&self, unless_completed: bool, only_if_awaited: bool) -> bool {
         let mut round = 0;
         let mut s = self.0.load(Ordering::Acquire);
@@ -447,6 +448,7 @@ impl State {
     /// handle. Post: `true` means the slot is locked for the caller (call
     /// `unlock_awaiter(true)` after storing); `false` means the task
     /// completed and there is nothing to register.
+    #[inline]
     pub(crate) fn lock_awaiter_to_register(&self) -> bool {
         self.lock_awaiter(true, false)
     }
@@ -454,6 +456,7 @@ impl State {
     /// The completer is about to take the awaiter's waker. Pre: the caller
     /// just completed the task. Post: `true` means the slot is locked and
     /// holds a waker (call `unlock_awaiter(false)` after taking it).
+    #[inline]
     pub(crate) fn lock_awaiter_to_notify(&self) -> bool {
         self.lock_awaiter(false, true)
     }
@@ -467,6 +470,7 @@ impl State {
 
     /// Releases the slot lock. Pre: the caller holds `LOCKED`. Post: `AWAITER`
     /// says whether the slot now holds a waker.
+    #[inline]
     pub(crate) fn unlock_awaiter(&self, holds_waker: bool) {
         if holds_waker {
             self.update(|s| (Some((s | AWAITER) & !LOCKED), ()));
@@ -479,12 +483,14 @@ impl State {
 
     /// The handle moved the output out. Pre: the caller holds the handle and
     /// the output was live. Post: `TAKEN`.
+    #[inline]
     pub(crate) fn mark_taken(&self) {
         self.0.fetch_or(TAKEN, Ordering::AcqRel);
     }
 
     /// The handle is being dropped. Pre: the caller holds the handle and has
     /// emptied the awaiter slot. Post: see [`ReleaseHandle`].
+    #[inline]
     pub(crate) fn release_handle(&self) -> ReleaseHandle {
         self.update(|s| {
             if s & (COMPLETED | CANCELLED | TAKEN) == COMPLETED {

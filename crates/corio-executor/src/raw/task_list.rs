@@ -56,6 +56,7 @@ impl TaskList {
     /// `task` belongs to this list's executor (its scheduler removes it from
     /// this list in `Schedule::release`), is not completed, and is not in
     /// the list yet; the caller is on the executor's thread.
+    #[inline]
     pub(crate) unsafe fn insert(&mut self, task: &Header) {
         let ptr = task as *const Header as usize;
         let index = if self.free != FREE_END {
@@ -77,19 +78,19 @@ impl TaskList {
     }
 
     /// Removes `task` if it is listed here (its scheduler releases it).
+    #[inline]
     pub(crate) fn remove(&mut self, task: &Header) {
         let index = task.slot();
         if index == NO_SLOT {
             return;
         }
-        // A hard check: a slot that names another task would leave a
-        // dangling pointer behind.
-        assert_eq!(
-            self.slots.get(index as usize).copied(),
-            Some(task as *const Header as usize),
-            "a task's registry slot does not match its executor's registry"
-        );
-        self.slots[index as usize] = (self.free << 1) | 1;
+        let free_link = (self.free << 1) | 1;
+        match self.slots.get_mut(index as usize) {
+            Some(slot) if *slot == task as *const Header as usize => *slot = free_link,
+            // A hard check: a slot that names another task would leave a
+            // dangling pointer behind.
+            _ => slot_mismatch(),
+        }
         self.free = index as usize;
         self.len -= 1;
         task.set_slot(NO_SLOT);
@@ -158,6 +159,13 @@ impl TaskList {
             _owner_thread: PhantomData,
         })
     }
+}
+
+/// The hard check of `remove`, out of line.
+#[cold]
+#[inline(never)]
+fn slot_mismatch() -> ! {
+    panic!("a task's registry slot does not match its executor's registry")
 }
 
 /// A counted reference to a task of the executor whose list it came from,
