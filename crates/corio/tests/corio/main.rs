@@ -1,7 +1,7 @@
 //! The facade's behaviour tests, one binary (each module one behaviour).
 //!
 //! The top-level `tests/*.rs` files are binaries of their own, each saying why
-//! in its first line: `ctrl_c.rs`, `signal.rs`, `signal_stress.rs`,
+//! in its first line: `ctrl_c.rs`, `signal.rs`, `signal_stress.rs`, `process.rs`,
 //! `process_fallback.rs`, `stress.rs` and `task_spans.rs`.
 //!
 //! `hyper` and `console` are built only with their features; CI runs them as
@@ -22,9 +22,6 @@ mod hyper;
 mod net_tcp;
 mod net_udp;
 mod net_unix;
-mod process;
-#[path = "../process_cases/mod.rs"]
-mod process_cases;
 mod runner;
 mod shield;
 mod streams;

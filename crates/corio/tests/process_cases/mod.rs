@@ -1,4 +1,4 @@
-//! The corio::process behaviour cases, shared by `tests/corio/process.rs` (pidfd path) and
+//! The corio::process behaviour cases, shared by `tests/process.rs` (pidfd path) and
 //! `tests/process_fallback.rs` (the timer fallback, `CORIO_PROCESS_NO_PIDFD=1`).
 //! Every wait is bounded by `corio::timeout`.
 

@@ -1,10 +1,16 @@
+//! Separate binary: spawning a child forks this process, and until the child execs it holds a
+//! copy of every fd, so a socket another test just closed still accepts (its refused connect
+//! succeeds): the children must not share a process with other tests.
+//!
 //! corio::process on its default path (a pidfd per child on Linux): output capture,
 //! communicate without deadlock, exit codes and signals, reaping of awaited and
 //! dropped children, errors naming the program, kill_on_drop, stdin EOF on wait.
-//! The cases live in `tests/process_cases/`; `tests/process_fallback.rs` runs them again
-//! on the timer fallback, in a process of its own.
+//! The cases live in `process_cases/`; `process_fallback.rs` runs them again on the timer
+//! fallback.
 
-use crate::process_cases as cases;
+mod process_cases;
+
+use process_cases as cases;
 
 /// On Linux 5.3+ a running child is watched through a pidfd (the fast path).
 #[cfg(target_os = "linux")]
