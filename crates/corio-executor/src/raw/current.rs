@@ -22,6 +22,7 @@ thread_local! {
 ///
 /// The caller must hold a reference to `task` for the guard's whole life
 /// (the guard is `!Send` and is dropped by the scope that made it).
+#[inline]
 pub(super) fn enter(task: NonNull<Header>) -> CurrentGuard {
     CurrentGuard {
         previous: CURRENT.with(|c| c.replace(Some(task))),
@@ -34,6 +35,7 @@ pub(super) struct CurrentGuard {
 }
 
 impl Drop for CurrentGuard {
+    #[inline]
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.previous));
     }

@@ -64,12 +64,18 @@ fn current_thread() -> u64 {
     })
 }
 
+/// The live tasks and when each was spawned.
+struct Registry {
+    tasks: TaskList,
+    stamps: SpawnStamps,
+}
+
 /// The state only the owner thread touches.
 pub(crate) struct OwnerState {
     /// The FIFO run queue.
     pub(crate) queue: RefCell<VecDeque<Runnable>>,
-    tasks: RefCell<TaskList>,
-    stamps: RefCell<SpawnStamps>,
+    /// The live tasks and their spawn stamps, behind one borrow flag.
+    registry: RefCell<Registry>,
     /// The clock task ages are measured on.
     clock: RefCell<ClockFn>,
     /// The clock in this iteration, as a registry stamp: read on the first
@@ -112,8 +118,10 @@ impl LocalScheduler {
             owner: current_thread(),
             local: OwnerState {
                 queue: RefCell::new(VecDeque::new()),
-                tasks: RefCell::new(TaskList::new()),
-                stamps: RefCell::new(SpawnStamps::default()),
+                registry: RefCell::new(Registry {
+                    tasks: TaskList::new(),
+                    stamps: SpawnStamps::default(),
+                }),
                 clock: RefCell::new(Box::new(move || origin.elapsed())),
                 now: Cell::new(None),
                 iterating: Cell::new(false),
@@ -293,12 +301,13 @@ impl LocalScheduler {
                 stamp
             }
         };
-        let mut tasks = owned.tasks.borrow_mut();
+        let mut registry = owned.registry.borrow_mut();
+        let Registry { tasks, stamps } = &mut *registry;
         // SAFETY: the task is this scheduler's (it is being scheduled here),
         // not completed and not registered (checked by the caller), and we
         // are on the owner thread.
         unsafe { tasks.insert(task) };
-        owned.stamps.borrow_mut().record(task, stamp, local, &tasks);
+        stamps.record(task, stamp, local, tasks);
     }
 
     // ---- the run loop's side ----
@@ -335,14 +344,14 @@ impl LocalScheduler {
 
     /// Owner thread: how many tasks are alive, hidden ones included.
     pub(crate) fn task_count(&self, owned: &OwnerState) -> usize {
-        owned.tasks.borrow().len()
+        owned.registry.borrow().tasks.len()
     }
 
     /// Owner thread: snapshots of the live tasks, hidden ones left out.
     pub(crate) fn tasks(&self, owned: &OwnerState) -> Vec<TaskInfo> {
         let now = clock_stamp(owned);
-        let tasks = owned.tasks.borrow();
-        let stamps = owned.stamps.borrow();
+        let registry = owned.registry.borrow();
+        let Registry { tasks, stamps } = &*registry;
         let mut out = Vec::new();
         tasks.for_each(|header| {
             if !header.is_hidden() {
@@ -358,8 +367,9 @@ impl LocalScheduler {
     #[cfg(test)]
     pub(crate) fn epoch_count(&self) -> usize {
         self.expect_owned("epoch_count")
-            .stamps
+            .registry
             .borrow()
+            .stamps
             .epoch_count()
     }
 
@@ -367,7 +377,12 @@ impl LocalScheduler {
 
     /// Owner thread: requests cancellation of every live task. Returns how many.
     pub(crate) fn cancel_all(&self) -> usize {
-        let handles = self.expect_owned("cancel_all").tasks.borrow().handles();
+        let handles = self
+            .expect_owned("cancel_all")
+            .registry
+            .borrow()
+            .tasks
+            .handles();
         let count = handles.len();
         for handle in handles {
             handle.cancel();
@@ -381,7 +396,7 @@ impl LocalScheduler {
     pub(crate) fn cancel_now(&self, handle: &AbortHandle) -> bool {
         let task = self
             .owned()
-            .and_then(|owned| owned.tasks.borrow().registered(handle));
+            .and_then(|owned| owned.registry.borrow().tasks.registered(handle));
         let dropped = task.is_some_and(|task| task.drop_now());
         if !dropped {
             handle.cancel();
@@ -404,7 +419,7 @@ impl LocalScheduler {
             // Each step takes one item in its own statement (no borrow held)
             // and then runs user code: the future's Drop may spawn, wake,
             // cancel, run the executor or close it again.
-            let task = owned.tasks.borrow_mut().pop();
+            let task = owned.registry.borrow_mut().tasks.pop();
             if let Some(task) = task {
                 task.drop_now();
                 continue;
@@ -425,7 +440,7 @@ impl LocalScheduler {
             }
             break;
         });
-        owned.stamps.borrow_mut().clear();
+        owned.registry.borrow_mut().stamps.clear();
     }
 }
 
@@ -464,8 +479,9 @@ impl Schedule for Arc<LocalScheduler> {
         let Some(owned) = self.owned() else {
             released_off_thread()
         };
-        owned.tasks.borrow_mut().remove(task);
-        owned.stamps.borrow_mut().forget(task);
+        let mut registry = owned.registry.borrow_mut();
+        registry.tasks.remove(task);
+        registry.stamps.forget(task);
     }
 }
 

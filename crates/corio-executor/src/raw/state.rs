@@ -1,8 +1,8 @@
 //! The task state machine: one atomic word, and every transition of it.
 //!
 //! Nothing outside this file reads-modifies-writes the state word. Each
-//! transition below is one atomic read-modify-write (a CAS loop or a single
-//! `fetch_*`), names its precondition (what the caller must hold) and its
+//! transition below is one atomic read-modify-write (a CAS loop, mostly the
+//! one in `update`, or a single `fetch_*`), names its precondition (what the caller must hold) and its
 //! postcondition (what the caller holds afterwards), and returns what the
 //! caller must do next as an enum, so the callers in `runnable.rs`,
 //! `handle.rs` and `waker.rs` contain no bit arithmetic.
@@ -294,30 +294,49 @@ impl State {
     /// Post: see [`StartRun`]; in every case the caller still owns its reference.
     #[inline]
     pub(crate) fn start_run(&self) -> StartRun {
-        self.update(|s| {
+        // Written out rather than through `update`: this runs once per poll.
+        let mut s = self.0.load(Ordering::Acquire);
+        loop {
             if s & (COMPLETED | DROPPING) != 0 {
-                (None, StartRun::Skip)
-            } else if s & CLOSED != 0 {
-                (Some((s & !SCHEDULED) | DROPPING), StartRun::Drop)
-            } else {
-                (Some((s & !SCHEDULED) | RUNNING), StartRun::Poll)
+                return StartRun::Skip;
             }
-        })
+            let (next, action) = if s & CLOSED == 0 {
+                ((s & !SCHEDULED) | RUNNING, StartRun::Poll)
+            } else {
+                ((s & !SCHEDULED) | DROPPING, StartRun::Drop)
+            };
+            match self
+                .0
+                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return action,
+                Err(actual) => s = actual,
+            }
+        }
     }
 
     /// The poll returned `Pending`. Pre: the caller holds `RUNNING` and a
     /// reference. Post: see [`EndPoll`].
     #[inline]
     pub(crate) fn end_poll(&self) -> EndPoll {
-        self.update(|s| {
-            if s & CLOSED != 0 {
-                (Some((s & !(RUNNING | SCHEDULED)) | DROPPING), EndPoll::Drop)
+        // Written out rather than through `update`: this runs once per poll.
+        let mut s = self.0.load(Ordering::Acquire);
+        loop {
+            let (next, action) = if s & CLOSED != 0 {
+                ((s & !(RUNNING | SCHEDULED)) | DROPPING, EndPoll::Drop)
             } else if s & SCHEDULED != 0 {
-                (Some(s & !RUNNING), EndPoll::Reschedule)
+                (s & !RUNNING, EndPoll::Reschedule)
             } else {
-                (Some(s & !RUNNING), EndPoll::Idle)
+                (s & !RUNNING, EndPoll::Idle)
+            };
+            match self
+                .0
+                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return action,
+                Err(actual) => s = actual,
             }
-        })
+        }
     }
 
     /// The future is gone. Pre: the caller holds `RUNNING` (the future
