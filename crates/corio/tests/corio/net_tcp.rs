@@ -540,3 +540,35 @@ fn binding_an_address_in_use_keeps_the_kind_and_names_the_address() {
         assert!(err.to_string().contains(&addr.to_string()), "{err}");
     });
 }
+
+/// Two tasks reading one `&TcpStream` at once are both woken: each `read`
+/// waits with its own waker (the reactor keeps one waker per direction for
+/// `poll_read`, so a shared slot would leave the first reader asleep).
+#[test]
+fn two_tasks_reading_one_stream_are_both_woken() {
+    run_bounded(async {
+        let (client, server) = pair().await;
+        let client = std::rc::Rc::new(client);
+        let reader = |client: std::rc::Rc<TcpStream>| async move {
+            let mut byte = [0u8; 1];
+            client.read(&mut byte).await.unwrap();
+            byte[0]
+        };
+        let first = corio::create_local_task(reader(client.clone()));
+        let second = corio::create_local_task(reader(client.clone()));
+        // Both readers wait.
+        corio::sleep(Duration::from_millis(20)).await;
+        server.write_all(b"a").await.unwrap();
+        corio::sleep(Duration::from_millis(20)).await;
+        server.write_all(b"b").await.unwrap();
+        // A reader left asleep would only finish when something polled its
+        // read again: wait on the handles, which do not.
+        let both = async { (first.await.unwrap(), second.await.unwrap()) };
+        let (a, b) = corio::timeout(Duration::from_secs(2), both)
+            .await
+            .expect("a reader was never woken");
+        let mut got = [a, b];
+        got.sort();
+        assert_eq!(&got, b"ab");
+    });
+}

@@ -144,13 +144,17 @@ impl<S: StreamSocket> Stream<S> {
     /// A connection reset by the peer is an error
     /// ([`ConnectionReset`](io::ErrorKind::ConnectionReset)), never a hang. At EOF every
     /// call returns `Ok(0)` at once.
+    ///
+    /// Several tasks may read one stream at once: each call waits with its
+    /// own waker, and a cancelled call takes its waker back.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+        self.io.read_with(|io| io.read(buf)).await
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one byte.
+    /// Like [`read`](Self::read), each call waits with its own waker.
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+        self.io.write_with(|io| io.write(buf)).await
     }
 
     /// Writes all of `buf`.
