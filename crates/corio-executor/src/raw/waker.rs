@@ -75,7 +75,7 @@ unsafe fn drop_waker(data: *const ()) {
 ///
 /// The caller owns one reference to `ptr` and does not use it afterwards.
 pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
-    // SAFETY: the reference we hold keeps the header alive until the fetch_sub.
+    // SAFETY: the reference we hold keeps the header alive until `ref_dec`.
     let header = unsafe { ptr.as_ref() };
     let vtable = header.vtable;
     if header.state.ref_dec() {
