@@ -135,11 +135,10 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Option<bool> {
         // SAFETY: the Runnable's reference outlives this borrowed waker.
         let waker = ManuallyDrop::new(unsafe { borrowed_waker(ptr) });
         let mut cx = Context::from_waker(&waker);
-        let outcome = {
-            // The Runnable's reference outlives the guard (see `current.rs`).
-            let _current = current::enter(ptr);
-            catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
-        };
+        // Current for the poll and, if it finishes, the drop of the future;
+        // the Runnable's reference outlives the guard (see `current.rs`).
+        let _current = current::enter(ptr);
+        let outcome = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
         let result = match outcome {
             Ok(Poll::Pending) => return None,
             Ok(Poll::Ready(output)) => Ok(output),
@@ -147,7 +146,7 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Option<bool> {
         };
         let panicked = result.is_err();
         // SAFETY: the future is live and ours; after this the field is dead.
-        unsafe { drop_future_in_place::<F>(ptr, stage) };
+        unsafe { drop_future_in_place::<F>(stage) };
         stage.output = ManuallyDrop::new(result);
         Some(panicked)
     });
@@ -161,15 +160,13 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Option<bool> {
 /// place). A panic from its `Drop` is swallowed: the task's first outcome is
 /// the one reported.
 ///
-/// The task is current (see `current.rs`) while its `Drop` runs.
+/// The caller makes the task current (see `current.rs`) while its `Drop` runs.
 ///
 /// # Safety
 ///
-/// `future` is the live field of the task at `ptr`, the caller may drop it
-/// and holds a reference to the task; afterwards no field is live until the
-/// caller writes one.
-unsafe fn drop_future_in_place<F: Future>(ptr: NonNull<Header>, stage: &mut Stage<F>) {
-    let _current = current::enter(ptr);
+/// `future` is the live field and the caller may drop it; afterwards no
+/// field is live until the caller writes one.
+unsafe fn drop_future_in_place<F: Future>(stage: &mut Stage<F>) {
     // SAFETY: the caller guarantees the future is live and droppable.
     let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
         ManuallyDrop::drop(&mut stage.future)
@@ -184,10 +181,12 @@ unsafe fn drop_future<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: liveness is the caller's contract.
     let cell = unsafe { cell::<F, S>(ptr) };
     cell.stage.with_mut(|stage| {
+        // The caller's reference outlives the guard (see `current.rs`).
+        let _current = current::enter(ptr);
         // SAFETY: DROPPING gives the caller the exclusive right to drop the
         // future, which is live (not COMPLETED); the reference does not
         // outlive this closure.
-        unsafe { drop_future_in_place::<F>(ptr, &mut *stage) }
+        unsafe { drop_future_in_place::<F>(&mut *stage) }
     });
     cell.scheduler.release(&cell.header);
 }

@@ -294,25 +294,36 @@ impl State {
     /// Post: see [`StartRun`]; in every case the caller still owns its reference.
     #[inline]
     pub(crate) fn start_run(&self) -> StartRun {
-        // Written out rather than through `update`: this runs once per poll.
+        // Written out rather than through `update`: this runs once per poll,
+        // and the common case (live, not cancelled) is one test and a CAS.
         let mut s = self.0.load(Ordering::Acquire);
-        loop {
-            if s & (COMPLETED | DROPPING) != 0 {
-                return StartRun::Skip;
-            }
-            let (next, action) = if s & CLOSED == 0 {
-                ((s & !SCHEDULED) | RUNNING, StartRun::Poll)
-            } else {
-                ((s & !SCHEDULED) | DROPPING, StartRun::Drop)
-            };
-            match self
-                .0
-                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return action,
+        while s & (COMPLETED | DROPPING | CLOSED) == 0 {
+            match self.0.compare_exchange_weak(
+                s,
+                (s & !SCHEDULED) | RUNNING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return StartRun::Poll,
                 Err(actual) => s = actual,
             }
         }
+        self.start_run_ended()
+    }
+
+    /// `start_run` for a task that completed, is being dropped, or was
+    /// cancelled.
+    #[cold]
+    fn start_run_ended(&self) -> StartRun {
+        self.update(|s| {
+            if s & (COMPLETED | DROPPING) != 0 {
+                (None, StartRun::Skip)
+            } else if s & CLOSED != 0 {
+                (Some((s & !SCHEDULED) | DROPPING), StartRun::Drop)
+            } else {
+                (Some((s & !SCHEDULED) | RUNNING), StartRun::Poll)
+            }
+        })
     }
 
     /// The poll returned `Pending`. Pre: the caller holds `RUNNING` and a
@@ -321,22 +332,18 @@ impl State {
     pub(crate) fn end_poll(&self) -> EndPoll {
         // Written out rather than through `update`: this runs once per poll.
         let mut s = self.0.load(Ordering::Acquire);
-        loop {
-            let (next, action) = if s & CLOSED != 0 {
-                ((s & !(RUNNING | SCHEDULED)) | DROPPING, EndPoll::Drop)
-            } else if s & SCHEDULED != 0 {
-                (s & !RUNNING, EndPoll::Reschedule)
-            } else {
-                (s & !RUNNING, EndPoll::Idle)
-            };
+        while s & CLOSED == 0 {
             match self
                 .0
-                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(s, s & !RUNNING, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => return action,
+                Ok(_) if s & SCHEDULED != 0 => return EndPoll::Reschedule,
+                Ok(_) => return EndPoll::Idle,
                 Err(actual) => s = actual,
             }
         }
+        // Cancelled during the poll (CLOSED is never cleared again).
+        self.update(|s| (Some((s & !(RUNNING | SCHEDULED)) | DROPPING), EndPoll::Drop))
     }
 
     /// The future is gone. Pre: the caller holds `RUNNING` (the future
