@@ -74,47 +74,56 @@ pub struct Header {
 
 impl Header {
     /// The task's id.
+    #[inline]
     pub fn id(&self) -> TaskId {
         self.id
     }
 
     /// The task's name, if it was given one.
+    #[inline]
     pub fn name(&self) -> Option<&str> {
         self.meta.name()
     }
 
     /// Where the task was spawned.
+    #[inline]
     pub fn location(&self) -> &'static Location<'static> {
         self.meta.location()
     }
 
     /// The local executor's registry slot, [`NO_SLOT`] if unset.
+    #[inline]
     pub(crate) fn slot(&self) -> u32 {
         self.slot.load(StdOrdering::Relaxed)
     }
 
     /// Sets the registry slot. Only the registry calls this, on the
     /// executor's thread: a wrong slot would make it forget a live task.
+    #[inline]
     pub(crate) fn set_slot(&self, slot: u32) {
         self.slot.store(slot, StdOrdering::Relaxed)
     }
 
     /// Whether the task is internal to its runtime (left out of listings).
+    #[inline]
     pub fn is_hidden(&self) -> bool {
         self.flags.load(StdOrdering::Relaxed) & FLAG_HIDDEN != 0
     }
 
     /// Whether the task's future is `!Send`.
+    #[inline]
     pub fn is_local(&self) -> bool {
         self.flags.load(StdOrdering::Relaxed) & FLAG_LOCAL != 0
     }
 
     /// Whether the task runs the future passed to `block_on`.
+    #[inline]
     pub fn is_block_on(&self) -> bool {
         self.flags.load(StdOrdering::Relaxed) & FLAG_BLOCK_ON != 0
     }
 
     /// How many times the future has been polled (saturating at 536,870,911).
+    #[inline]
     pub fn polls(&self) -> u64 {
         u64::from(self.flags.load(StdOrdering::Relaxed) >> POLLS_SHIFT)
     }
@@ -127,16 +136,19 @@ impl Header {
     }
 
     /// Whether the future has finished or been dropped.
+    #[inline]
     pub fn is_completed(&self) -> bool {
         self.state.load().is_completed()
     }
 
     /// Whether the future is being polled right now.
+    #[inline]
     pub fn is_running(&self) -> bool {
         self.state.load().is_running()
     }
 
     /// Whether the task waits in a run queue.
+    #[inline]
     pub fn is_scheduled(&self) -> bool {
         self.state.load().is_scheduled()
     }

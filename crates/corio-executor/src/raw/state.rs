@@ -95,66 +95,79 @@ const REF_ONE: usize = 1 << REF_SHIFT;
 pub(crate) struct Snapshot(usize);
 
 impl Snapshot {
+    #[inline]
     fn has(self, bits: usize) -> bool {
         self.0 & bits != 0
     }
 
+    #[inline]
     fn refs(self) -> usize {
         self.0 >> REF_SHIFT
     }
 
     /// Whether this state means the allocation must be freed now.
+    #[inline]
     fn must_free(self) -> bool {
         self.refs() == 0 && !self.has(HANDLE) && self.has(COMPLETED)
     }
 
     /// The future is gone for good.
+    #[inline]
     pub(crate) fn is_completed(self) -> bool {
         self.has(COMPLETED)
     }
 
     /// The future is being polled.
+    #[inline]
     pub(crate) fn is_running(self) -> bool {
         self.has(RUNNING)
     }
 
     /// The future is being dropped.
+    #[inline]
     pub(crate) fn is_dropping(self) -> bool {
         self.has(DROPPING)
     }
 
     /// A `Runnable` exists (or a wake during the poll asked for one).
+    #[inline]
     pub(crate) fn is_scheduled(self) -> bool {
         self.has(SCHEDULED)
     }
 
     /// Completed by cancellation: there is no output.
+    #[inline]
     pub(crate) fn is_cancelled(self) -> bool {
         self.0 & (COMPLETED | CANCELLED) == COMPLETED | CANCELLED
     }
 
     /// Completed by a panic.
+    #[inline]
     pub(crate) fn is_panicked(self) -> bool {
         self.0 & (COMPLETED | PANICKED) == COMPLETED | PANICKED
     }
 
     /// Completed, and the output still lies in the stage: neither taken,
     /// dropped, nor absent because of a cancellation.
+    #[inline]
     pub(crate) fn output_is_live(self) -> bool {
         self.0 & (COMPLETED | CANCELLED | TAKEN) == COMPLETED
     }
 
     /// Completed and the output was already moved out.
+    #[inline]
     pub(crate) fn output_was_taken(self) -> bool {
         self.0 & (COMPLETED | TAKEN) == COMPLETED | TAKEN
     }
 
     /// The handle is alive.
+    #[inline]
     pub(crate) fn has_handle(self) -> bool {
         self.has(HANDLE)
     }
 
     /// Someone awaits the handle.
+    #[inline]
     pub(crate) fn has_awaiter(self) -> bool {
         self.has(AWAITER)
     }
