@@ -2,23 +2,16 @@
 //!
 //! The top-level `tests/*.rs` files are binaries of their own, each saying why
 //! in its first line: `ctrl_c.rs`, `signal.rs`, `signal_stress.rs`, `process.rs`,
-//! `process_fallback.rs`, `stress.rs` and `task_spans.rs`.
-//!
-//! `hyper` and `console` are built only with their features; CI runs them as
-//! `cargo test -p corio --features hyper --test corio -- hyper::` (and
-//! `console::`), so the rest of the binary does not run twice.
+//! `process_fallback.rs`, `stress.rs` and `task_spans.rs`; and `hyper.rs` and
+//! `console.rs`, built only with their features.
 
 mod as_completed;
 mod callbacks;
 #[path = "../common/mod.rs"]
 mod common;
-#[cfg(feature = "console")]
-mod console;
 mod debug_dump;
 mod debug_mode;
 mod gather;
-#[cfg(feature = "hyper")]
-mod hyper;
 mod net_tcp;
 mod net_udp;
 mod net_unix;
