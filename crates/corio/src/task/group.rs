@@ -16,6 +16,12 @@
 //! lives in the `TaskGroupError`). Queuing the cancellation, rather than doing
 //! it on the spot, is asyncio's order: children already ready in the same
 //! loop iteration still run, so several failing together are all collected.
+//!
+//! A scope dropped with failures collected (its enclosing group dropped its
+//! body or cancelled its task at the await) hands them to the enclosing
+//! group as one `Failure::Nested`, or reports them: `group/nesting.rs`.
+
+mod nesting;
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
@@ -28,10 +34,11 @@ use parking_lot::Mutex;
 use pin_project_lite::pin_project;
 
 use super::group_children::{ChildKey, Children};
-use super::group_error::{Failure, PanicPayload, TaskGroupError};
+use super::group_error::{Failure, NestedGroupError, PanicPayload, TaskGroupError};
 use crate::debug::{GroupRegistration, GroupRegistry, GroupView};
 use crate::runtime::context;
 use crate::Task;
+use nesting::{Adopt, Enclosing, Listing};
 
 /// A scope whose tasks all finish before it returns, and fail together
 /// (asyncio's `TaskGroup`). Made by [`TaskGroup::scope`]; the `TaskGroup`
@@ -84,6 +91,8 @@ struct Group<E> {
     /// The task that runs the scope: the children's parent in
     /// `corio::debug`'s task tree (`debug/groups.rs` says why the owner).
     owner: Option<TaskId>,
+    /// Where failures go that this group's scope cannot return.
+    enclosing: Option<Enclosing>,
     state: Mutex<State<E>>,
 }
 
@@ -125,6 +134,7 @@ impl<E: Send + 'static> TaskGroup<E> {
             inner: Arc::new(Group {
                 spawner: handle.shared.spawner.clone(),
                 owner: corio_executor::current_task_id(),
+                enclosing: Enclosing::current(),
                 state: Mutex::new(State {
                     children: Children::default(),
                     active: 0,
@@ -138,12 +148,14 @@ impl<E: Send + 'static> TaskGroup<E> {
         };
         let view: Weak<dyn GroupView> = Arc::downgrade(&group.inner) as Weak<dyn GroupView>;
         let registration = GroupRegistry::register(&handle, view);
+        let listing = Listing::new(&group.inner);
         let body = body(group.clone());
         Scope {
             group,
             body: Some(body),
             output: None,
             _registration: registration,
+            _listing: listing,
         }
         .await
     }
@@ -263,8 +275,17 @@ impl<E: Send + 'static> Group<E> {
     /// queues the cancellation of the others behind what is already ready; the
     /// body's cancels them on the spot (asyncio: a child's failure arrives
     /// through a done-callback, the body's through `__aexit__`).
+    ///
+    /// After `scope` returned, nobody would see it: it goes where a dropped
+    /// scope's failures go (`nesting`).
     fn fail(self: &Arc<Self>, failure: Failure<E>, from_child: bool) {
         let mut state = self.state.lock();
+        if state.finished {
+            drop(state);
+            let error = TaskGroupError::new(vec![failure], false);
+            nesting::hand_on(self.enclosing.as_ref(), self.owner, error);
+            return;
+        }
         state.failures.push(failure);
         let started = state.start_cancelling();
         drop(state);
@@ -336,6 +357,14 @@ impl<E> Group<E> {
     }
 }
 
+impl<E: Send + 'static> Adopt for Group<E> {
+    /// A scope nested in this group was dropped with failures: one failure
+    /// of the body's (asyncio appends the body's exception in `__aexit__`).
+    fn adopt(self: Arc<Self>, task: TaskInfo, group: NestedGroupError) {
+        self.fail(Failure::Nested { task, group }, false);
+    }
+}
+
 impl<E: Send + 'static> GroupView for Group<E> {
     fn owner(&self) -> Option<TaskId> {
         self.owner
@@ -382,7 +411,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.project();
-        let failure = match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
+        let group = nesting::address(&this.guard.group);
+        let polled = nesting::polling(group, || {
+            catch_unwind(AssertUnwindSafe(|| this.future.poll(cx)))
+        });
+        let failure = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(value))) => return Poll::Ready(value),
             Ok(Poll::Ready(Err(error))) => Failure::Error {
@@ -425,16 +458,28 @@ fn this_task() -> TaskInfo {
 
 pin_project! {
     /// The future `scope` awaits: drives the body, then waits for the children.
-    struct Scope<E, Fut, R> {
+    struct Scope<E, Fut, R>
+    where
+        // (pin-project-lite takes one bound per line)
+        E: Send,
+        E: 'static,
+    {
         group: TaskGroup<E>,
         #[pin]
         body: Option<Fut>,
         output: Option<R>,
         // Lists the group in its loop's registry while the scope lives.
         _registration: GroupRegistration,
+        // Lists the group as a possible enclosing group (`nesting`).
+        _listing: Listing,
     }
 
-    impl<E, Fut, R> PinnedDrop for Scope<E, Fut, R> {
+    impl<E, Fut, R> PinnedDrop for Scope<E, Fut, R>
+    where
+        // (pin-project-lite takes one bound per line)
+        E: Send,
+        E: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             // Dropped before it finished (an outer timeout, a cancelled
@@ -449,7 +494,20 @@ pin_project! {
                 state.cancelling = true;
             }
             group.drop_children();
-            group.state.lock().finished = true;
+            let error = {
+                let mut state = group.state.lock();
+                state.finished = true;
+                if state.failures.is_empty() {
+                    None
+                } else {
+                    let failures = std::mem::take(&mut state.failures);
+                    Some(TaskGroupError::new(failures, state.cancelled))
+                }
+            };
+            // Failures nobody can return: to the enclosing group (`nesting`).
+            if let Some(error) = error {
+                nesting::hand_on(group.enclosing.as_ref(), group.owner, error);
+            }
         }
     }
 }
@@ -464,13 +522,17 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let group = &this.group.inner;
+        let address = nesting::address(group);
         loop {
             if let Some(body) = this.body.as_mut().as_pin_mut() {
                 if group.state.lock().cancelling {
                     // Dropped at its current await: code after it never runs.
                     this.body.set(None);
                 } else {
-                    match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+                    let polled = nesting::polling(address, || {
+                        catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+                    });
+                    match polled {
                         Ok(Poll::Pending) => {}
                         Ok(Poll::Ready(Ok(value))) => {
                             *this.output = Some(value);

@@ -3,10 +3,12 @@
 //!
 //! Here: results, waiting, growth and cancelling the group; `failures`: how a
 //! failing child or body cancels the rest and what the error holds;
-//! `dropping`: dropping the scope or cancelling its parent task.
+//! `dropping`: dropping the scope or cancelling its parent task;
+//! `nesting`: where a dropped nested scope's failures go.
 
 mod dropping;
 mod failures;
+mod nesting;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
