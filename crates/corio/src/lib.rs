@@ -64,8 +64,8 @@ pub use streams::{
     StreamReader, StreamWriter,
 };
 pub use task::{
-    all_tasks, create_local_task, create_task, current_task, yield_now, Failure, Task, TaskError,
-    TaskGroup, TaskGroupError, TaskId, TaskInfo,
+    all_tasks, create_local_task, create_task, current_task, yield_now, Failure, NestedGroupError,
+    Task, TaskError, TaskGroup, TaskGroupError, TaskId, TaskInfo,
 };
 pub use task::{as_completed, gather, shield, try_gather, wait, AsCompleted, ReturnWhen};
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, Elapsed};

@@ -24,7 +24,7 @@ pub use builder::Builder;
 pub use corio_executor::{Task, TaskError, TaskId, TaskInfo, TaskState};
 pub use gather::{gather, try_gather};
 pub use group::TaskGroup;
-pub use group_error::{Failure, PanicPayload, TaskGroupError};
+pub use group_error::{Failure, NestedGroupError, PanicPayload, TaskGroupError};
 pub use shield::shield;
 pub use wait::{wait, ReturnWhen};
 pub use yield_now::{yield_now, YieldNow};
