@@ -198,6 +198,12 @@ impl<T> Lock<T> {
 
     /// Whether the lock is held (or handed to a waiter that has not run yet).
     ///
+    /// asyncio's `Lock.locked()` differs in that window: its `release()`
+    /// only wakes the first waiter, so `locked()` is false until that waiter
+    /// runs. Its `acquire()` still queues behind the woken waiter, exactly as
+    /// [`lock`](Lock::lock) and [`try_lock`](Lock::try_lock) do here; corio
+    /// hands the lock over, so it reports it as held.
+    ///
     /// # Examples
     ///
     /// ```

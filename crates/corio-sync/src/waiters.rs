@@ -73,6 +73,8 @@ pub(crate) struct WaitList<T> {
     free: u32,
     /// Waiters linked in the FIFO (not counting notified ones).
     waiting: usize,
+    /// Waiters notified that have not yet taken (or handed back) their grant.
+    notified: usize,
 }
 
 impl<T> Default for WaitList<T> {
@@ -89,6 +91,7 @@ impl<T> WaitList<T> {
             tail: NONE,
             free: NONE,
             waiting: 0,
+            notified: 0,
         }
     }
 
@@ -100,6 +103,14 @@ impl<T> WaitList<T> {
     /// Whether no waiter is queued.
     pub(crate) fn is_empty(&self) -> bool {
         self.waiting == 0
+    }
+
+    /// Whether the list holds no waiter at all: none queued and none
+    /// notified that has yet to take its grant. (asyncio keeps a woken
+    /// waiter's future in `_waiters` until its task runs; a semaphore counts
+    /// it as a waiter until then.)
+    pub(crate) fn is_clear(&self) -> bool {
+        self.waiting == 0 && self.notified == 0
     }
 
     /// Queues a waiter at the back with its request `data`.
@@ -162,6 +173,7 @@ impl<T> WaitList<T> {
             unreachable!("only waiting entries are linked")
         };
         entry.slot = Slot::Notified { data: grant(data) };
+        self.notified += 1;
         Some(waker)
     }
 
@@ -193,7 +205,10 @@ impl<T> WaitList<T> {
                 Poll::Waiting
             }
             Slot::Notified { .. } => match self.release(key.index) {
-                Slot::Notified { data } => Poll::Notified(data),
+                Slot::Notified { data } => {
+                    self.notified -= 1;
+                    Poll::Notified(data)
+                }
                 _ => unreachable!(),
             },
             Slot::Vacant { .. } => unreachable!("entry_mut checks the generation"),
@@ -212,7 +227,10 @@ impl<T> WaitList<T> {
         }
         Some(match self.release(key.index) {
             Slot::Waiting { data, .. } => Removed::Waiting(data),
-            Slot::Notified { data } => Removed::Notified(data),
+            Slot::Notified { data } => {
+                self.notified -= 1;
+                Removed::Notified(data)
+            }
             Slot::Vacant { .. } => unreachable!(),
         })
     }
@@ -334,8 +352,11 @@ mod tests {
         assert_eq!(list.poll(a, &w), Poll::Notified(10));
         // Notified then dropped: the grant comes back.
         list.notify_front();
+        assert!(list.is_empty());
+        assert!(!list.is_clear(), "a notified waiter still counts");
         assert_eq!(list.remove(c), Some(Removed::Notified(3)));
         assert!(list.is_empty());
+        assert!(list.is_clear());
         // Stale keys are harmless.
         assert_eq!(list.remove(a), None);
         assert_eq!(list.remove(c), None);

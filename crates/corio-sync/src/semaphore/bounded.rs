@@ -125,7 +125,8 @@ impl BoundedSemaphore {
         Permit::new(&self.core, n)
     }
 
-    /// Takes one permit if one is available and no task is waiting.
+    /// Takes one permit if one is available and no task is waiting (queued,
+    /// or granted a permit and not yet run).
     ///
     /// # Examples
     ///
@@ -230,7 +231,8 @@ impl BoundedSemaphore {
     }
 
     /// asyncio's `locked()`: whether [`acquire`](BoundedSemaphore::acquire)
-    /// would have to wait.
+    /// would have to wait (no permit free, or a task queued or granted a
+    /// permit and not yet run), as [`Semaphore::is_locked`].
     ///
     /// # Examples
     ///

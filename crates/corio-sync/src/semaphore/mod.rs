@@ -98,7 +98,11 @@ impl Core {
 /// waiter wanting `k` permits at the head of the queue holds back every later
 /// one until `k` are free, so large requests are never starved, and a task
 /// that drops its permit and immediately acquires again queues behind the
-/// waiters already there. Uncontended, acquire and release are one atomic
+/// waiters already there. As in asyncio, a waiter that was granted its
+/// permits but has not run yet still counts as waiting: until it runs,
+/// [`is_locked`](Semaphore::is_locked) is true, `try_acquire` fails and a
+/// new `acquire` queues behind it, even if permits are free (they go to the
+/// queue when it runs). Uncontended, acquire and release are one atomic
 /// compare-and-swap each.
 ///
 /// # Examples
@@ -231,7 +235,8 @@ impl Semaphore {
         Permit::new(&self.core, n)
     }
 
-    /// Takes one permit if one is available and no task is waiting.
+    /// Takes one permit if one is available and no task is waiting (queued,
+    /// or granted a permit and not yet run).
     ///
     /// # Examples
     ///
@@ -247,7 +252,8 @@ impl Semaphore {
     }
 
     /// Takes `n` permits if they are available and no task is waiting
-    /// (it never overtakes a queued waiter).
+    /// (it never overtakes a queued waiter, nor one granted permits that
+    /// has not run yet).
     ///
     /// # Examples
     ///
@@ -365,15 +371,29 @@ impl Semaphore {
 
     /// asyncio's `locked()`: whether [`acquire`](Semaphore::acquire) would
     /// have to wait, because no permit is available or a task is already
-    /// waiting.
+    /// waiting: queued, or granted a permit and not yet run (asyncio keeps a
+    /// woken waiter in `_waiters` until its task runs).
     ///
     /// # Examples
     ///
     /// ```
-    /// let sem = corio_sync::Semaphore::new(1);
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(corio_sync::Semaphore::new(1));
     /// assert!(!sem.is_locked());
-    /// let _p = sem.try_acquire().unwrap();
+    /// let permit = sem.try_acquire().unwrap();
     /// assert!(sem.is_locked());
+    /// let waiter = tokio::spawn(sem.clone().acquire_owned());
+    /// tokio::task::yield_now().await; // the waiter queues
+    /// drop(permit); // granted to the waiter, which has not run yet
+    /// sem.release(); // a free permit...
+    /// assert_eq!(sem.available(), 1);
+    /// assert!(sem.is_locked()); // ...but the granted waiter comes first
+    /// assert!(sem.try_acquire().is_none());
+    /// drop(waiter.await.unwrap());
+    /// assert!(!sem.is_locked());
+    /// assert_eq!(sem.available(), 2);
+    /// # });
     /// ```
     pub fn is_locked(&self) -> bool {
         self.core.raw.is_locked()

@@ -6,8 +6,8 @@
 //!
 //! The whole state is one atomic word: `permits << 1 | WAITERS`. The
 //! `WAITERS` bit is set exactly while the FIFO [`WaitList`] (behind its own
-//! mutex) holds a queued waiter, and it is only ever set or cleared with that
-//! mutex held. So:
+//! mutex) holds a waiter, queued or granted-but-not-yet-run, and it is only
+//! ever set or cleared with that mutex held. So:
 //!
 //! - with `WAITERS` clear, acquiring and releasing are one CAS on the word
 //!   and the mutex is never touched (the uncontended fast path);
@@ -15,6 +15,17 @@
 //!   so whoever holds the mutex and sees `WAITERS` owns the word: it can hand
 //!   released permits straight to the queued waiters in FIFO order (no
 //!   barging) and store the rest.
+//!
+//! A granted waiter counts until its future takes the grant (or, dropped,
+//! hands it back), as asyncio's woken-but-not-run waiter, whose future stays
+//! in `Semaphore._waiters` until its task runs: `locked()` is true meanwhile,
+//! and a task that releases and acquires again queues behind it even though
+//! a permit is free. Permits released in that window are stored in the
+//! word; the granted waiter, when it takes its grant, hands them to the
+//! waiters queued behind it (asyncio's `finally: while self._value > 0:
+//! self._wake_up_next()`). Every exit of a granted waiter thus re-runs the
+//! hand-out, so a queued waiter whose request fits is always either granted
+//! or behind a granted waiter that will grant it.
 //!
 //! A waiter enqueues by setting `WAITERS` with a CAS on the same word a
 //! releaser CASes, so a release racing with a new waiter either lands first
@@ -33,7 +44,8 @@ use std::task::{Context, Poll, Waker};
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::waiters::{self, Removed, WaitList, WaiterKey};
 
-/// Bit 0 of the state word: the wait list holds a queued waiter.
+/// Bit 0 of the state word: the wait list holds a waiter (queued, or
+/// granted and not yet run).
 const WAITERS: usize = 1;
 /// Permits are counted from bit 1 up.
 const SHIFT: u32 = 1;
@@ -107,19 +119,22 @@ impl RawSemaphore {
         }
     }
 
-    /// Permits available right now (granted-but-not-taken ones excluded).
+    /// Permits in the count right now (granted-but-not-taken ones excluded;
+    /// free ones included even while a granted waiter keeps them from being
+    /// taken, as asyncio's `_value`).
     pub(crate) fn available(&self) -> usize {
         self.state.load(Ordering::Acquire) >> SHIFT
     }
 
-    /// Whether an `acquire(1)` would have to wait: no permit, or a queued waiter.
+    /// Whether an `acquire(1)` would have to wait: no permit, or a waiter
+    /// (queued, or granted and not yet run), as asyncio's `locked()`.
     pub(crate) fn is_locked(&self) -> bool {
         let state = self.state.load(Ordering::Acquire);
         state >> SHIFT == 0 || state & WAITERS != 0
     }
 
-    /// Takes `n` permits if they are available and nobody is queued (fair:
-    /// never overtakes a waiter).
+    /// Takes `n` permits if they are available and nobody waits, queued or
+    /// granted-but-not-run (fair: never overtakes a waiter).
     #[inline]
     pub(crate) fn try_acquire(&self, n: usize) -> bool {
         let mut state = self.state.load(Ordering::Relaxed);
@@ -184,8 +199,9 @@ impl RawSemaphore {
 
     /// Adds `n` permits with the wait-list mutex held: grants them to the
     /// queued waiters in FIFO order while the front one's request fits, and
-    /// stores the rest (clearing `WAITERS` once the list is empty). With
-    /// `n == 0` it re-checks the front after a waiter left the queue.
+    /// stores the rest (clearing `WAITERS` once the list holds no waiter,
+    /// queued or granted). With `n == 0` it re-checks the front after a
+    /// waiter left the queue or took its grant.
     fn add_locked(
         &self,
         list: &mut MutexGuard<'_, WaitList<usize>>,
@@ -194,9 +210,9 @@ impl RawSemaphore {
     ) {
         let state = self.state.load(Ordering::Acquire);
         if state & WAITERS == 0 {
-            // Nobody queued (the list is empty): the fast paths may be
+            // Nobody waits (the list is clear): the fast paths may be
             // running, so add with an atomic read-modify-write.
-            debug_assert!(list.is_empty());
+            debug_assert!(list.is_clear());
             if n != 0 {
                 let mut state = state;
                 loop {
@@ -226,20 +242,53 @@ impl RawSemaphore {
                 wakers.push(waker);
             }
         }
-        let waiters = if list.is_empty() { 0 } else { WAITERS };
+        let waiters = if list.is_clear() { 0 } else { WAITERS };
         self.state
             .store(available << SHIFT | waiters, Ordering::Release);
     }
 
+    /// A granted waiter took its grant (it runs now), with the mutex held:
+    /// it stops counting as a waiter, and permits released since it was
+    /// granted go to the waiters queued behind it (asyncio's `finally` in
+    /// `Semaphore.acquire`). Cheap in the common cases: nobody left (clear
+    /// `WAITERS`), or the queue's front does not fit (nothing to do).
+    #[inline]
+    fn taken_locked(&self, list: MutexGuard<'_, WaitList<usize>>) {
+        // `WAITERS` is set (the taker was in the list) and we hold the
+        // mutex, so the word is ours (see `add_locked`).
+        let state = self.state.load(Ordering::Acquire);
+        debug_assert!(state & WAITERS != 0);
+        if list.is_clear() {
+            self.state.store(state & !WAITERS, Ordering::Release);
+            return;
+        }
+        if list.front().is_some_and(|&wanted| wanted <= state >> SHIFT) {
+            self.hand_out(list);
+        }
+    }
+
+    /// Hands stored permits to the queue's front (see `taken_locked`),
+    /// waking the new grantees once the mutex is released.
+    #[cold]
+    fn hand_out(&self, mut list: MutexGuard<'_, WaitList<usize>>) {
+        let mut wakers = Wakers::default();
+        self.add_locked(&mut list, 0, &mut wakers);
+        drop(list);
+        wakers.wake();
+    }
+
     /// The first poll's slow path: with the mutex held, take the permits if
-    /// they are free and nobody is queued, else set `WAITERS` and queue.
+    /// they are free and nobody waits, else set `WAITERS` and queue.
     #[cold]
     fn acquire_slow(&self, n: usize, waker: &Waker) -> Option<WaiterKey> {
         let mut list = self.waiters.lock();
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & WAITERS != 0 {
-                // The word is ours (see `add_locked`): just queue behind.
+                // The word is ours (see `add_locked`): just queue behind,
+                // even with permits free: then either the front's request
+                // does not fit, or a granted waiter has yet to run and its
+                // exit hands them out in FIFO order.
                 return Some(list.push_back(n, waker));
             }
             let (new, acquired) = if state >> SHIFT >= n {
@@ -276,7 +325,8 @@ enum AcquireState {
 /// The future of [`RawSemaphore::acquire`]: resolves once it owns its
 /// permits. Dropped while queued it leaves no trace; dropped after being
 /// granted its permits (but before taking them) it gives them back, so they
-/// go to the next waiter.
+/// go to the next waiter. Granted and not yet polled, it still counts as a
+/// waiter (`WAITERS` stays set), as asyncio's woken-but-not-run waiter.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub(crate) struct Acquire<'a> {
@@ -309,14 +359,13 @@ impl Future for Acquire<'_> {
                 }
             }
             AcquireState::Waiting(key) => {
-                let polled = this.sem.waiters.lock().poll(key, cx.waker());
-                match polled {
-                    waiters::Poll::Waiting => Poll::Pending,
-                    waiters::Poll::Notified(_) => {
-                        this.state = AcquireState::Done;
-                        Poll::Ready(())
-                    }
+                let mut list = this.sem.waiters.lock();
+                if let waiters::Poll::Waiting = list.poll(key, cx.waker()) {
+                    return Poll::Pending;
                 }
+                this.state = AcquireState::Done;
+                this.sem.taken_locked(list);
+                Poll::Ready(())
             }
             AcquireState::Done => panic!("corio-sync: acquire future polled after completion"),
         }

@@ -1,7 +1,10 @@
 //! loom models of `Lock` and `Semaphore`: the one-CAS fast paths racing
 //! with the wait-list slow path (an unlock or release racing with a new
 //! waiter enqueueing: no lost wake-up), and cancelled waiters (dropped while
-//! queued, or after being handed the lock/permits) racing with unlocks.
+//! queued, or after being handed the lock/permits) racing with unlocks, and
+//! asyncio's rule that a granted waiter counts until it runs: a release and
+//! re-acquire racing with it queues behind it, and its taking of the grant
+//! hands freed permits on (no lost wake-up, no lost permit).
 
 use std::future::Future;
 use std::pin::pin;
@@ -131,5 +134,66 @@ fn semaphore_fast_release_races_with_enqueue() {
         waiter.join().unwrap();
         other.join().unwrap();
         assert_eq!(sem.available(), 0);
+    });
+}
+
+#[test]
+fn semaphore_reacquire_queues_behind_granted_waiter() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        // Releases, re-acquires: its second acquire may queue behind `b`
+        // while `b` is granted but has not taken its permit yet.
+        let a = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                drop(block_on(sem.acquire()));
+                block_on(sem.acquire()).forget();
+            })
+        };
+        let b = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                block_on(sem.acquire()).forget();
+            })
+        };
+        sem.release();
+        sem.release();
+        a.join().unwrap();
+        b.join().unwrap();
+        // Both got their permits (no lost wake-up), none left over.
+        assert_eq!(sem.available(), 0);
+        sem.release();
+        assert!(!sem.is_locked());
+    });
+}
+
+#[test]
+fn semaphore_granted_waiter_cancelled_hands_grant_on() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap();
+        let cancelled = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                poll_once_then_drop(sem.acquire());
+            })
+        };
+        let waiter = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                block_on(sem.acquire()).forget();
+            })
+        };
+        drop(held);
+        cancelled.join().unwrap();
+        waiter.join().unwrap();
+        // Whether the cancelled waiter was granted the permit or not, it
+        // reached the other waiter: none lost, none duplicated.
+        assert_eq!(sem.available(), 0);
+        assert!(sem.is_locked());
+        assert!(sem.try_acquire().is_none());
+        sem.release();
+        assert!(!sem.is_locked());
+        assert!(sem.try_acquire().is_some());
     });
 }

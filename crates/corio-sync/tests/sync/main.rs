@@ -10,6 +10,7 @@
 mod barrier;
 mod condition;
 mod event;
+mod granted_waiters;
 mod lifo_priority;
 mod lock;
 mod model_barrier;

@@ -5,7 +5,9 @@
 //! indices, abort/reset breaking the waiters, dropped waiters leaving the
 //! round, one wake per completed waiter and none otherwise. For
 //! `BoundedSemaphore`: `release` overflows exactly when no forgotten permit is
-//! missing, no permit lost or duplicated, FIFO grants, one wake per grant.
+//! missing, no permit lost or duplicated, FIFO grants, one wake per grant,
+//! and asyncio's rule that a granted waiter not yet polled still counts as
+//! a waiter (`is_locked()`, no `try_acquire` or new acquire before it).
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -231,6 +233,12 @@ impl SemModel {
             self.granted.push((id, k));
         }
     }
+
+    /// asyncio's `locked()` rule, for `k` permits: nobody waits (queued or
+    /// granted-but-not-run) and `k` are free.
+    fn free_for(&self, k: usize) -> bool {
+        self.queue.is_empty() && self.granted.is_empty() && self.available >= k
+    }
 }
 
 struct SemWaiter<F> {
@@ -255,7 +263,7 @@ fn run_bounded(bound: usize, ops: Vec<SemOp>) {
     for op in ops {
         match op {
             SemOp::TryAcquire(k) => {
-                let expect = model.queue.is_empty() && model.available >= k;
+                let expect = model.free_for(k);
                 match sem.try_acquire_many(k) {
                     Some(p) => {
                         assert!(expect, "try_acquire overtook a waiter or over-granted");
@@ -270,7 +278,7 @@ fn run_bounded(bound: usize, ops: Vec<SemOp>) {
                 let id = next_id;
                 next_id += 1;
                 let mut probe = start(&sem, k);
-                let immediate = k == 0 || (model.queue.is_empty() && model.available >= k);
+                let immediate = k == 0 || model.free_for(k);
                 match probe.poll() {
                     Poll::Ready(p) => {
                         assert!(immediate, "acquire of {k} ready out of turn");
@@ -295,6 +303,8 @@ fn run_bounded(bound: usize, ops: Vec<SemOp>) {
                         assert_eq!(waiters[i].probe.wakes(), 1, "granted without a wake");
                         assert_eq!(p.num_permits(), waiters[i].k);
                         model.granted.remove(at);
+                        // It ran: permits freed since go to the queue.
+                        model.grant();
                         held.push(p);
                         waiters.remove(i);
                     }
@@ -316,9 +326,14 @@ fn run_bounded(bound: usize, ops: Vec<SemOp>) {
             }
             SemOp::DropPermit(i) if !held.is_empty() => {
                 let p = held.remove(i.index(held.len()));
-                model.available += p.num_permits();
+                let k = p.num_permits();
+                model.available += k;
                 drop(p);
-                model.grant();
+                // Giving back no permit (an `acquire_many(0)` guard) touches
+                // nothing: a waiter queued behind a granted one waits for it.
+                if k > 0 {
+                    model.grant();
+                }
             }
             SemOp::ForgetPermit(i) if !held.is_empty() => {
                 let p = held.remove(i.index(held.len()));
@@ -345,7 +360,7 @@ fn run_bounded(bound: usize, ops: Vec<SemOp>) {
         assert_eq!(sem.available(), model.available, "available");
         assert_eq!(
             sem.is_locked(),
-            model.available == 0 || !model.queue.is_empty(),
+            model.available == 0 || !model.free_for(0),
             "is_locked"
         );
         // Each waiter woken once if granted, never otherwise.

@@ -3,7 +3,11 @@
 //! while pending, releases and permit drops/forgets, checked step by step
 //! against a plain sequential FIFO model: no lost or duplicated permit, no
 //! waiter woken twice (or woken without being granted), strict FIFO grant
-//! order, and a dropped waiter never keeps its permits.
+//! order, and a dropped waiter never keeps its permits. The model follows
+//! asyncio's rule: a waiter granted its permits but not yet polled (in
+//! asyncio, woken but not yet run) still counts as a waiter, so
+//! `is_locked()` holds, `try_acquire` fails and a new acquire queues behind
+//! it; when it takes its grant, permits freed meanwhile go to the queue.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -48,6 +52,14 @@ struct Model {
 }
 
 impl Model {
+    /// asyncio's `locked()` rule, for `k` permits: nobody waits (queued or
+    /// granted-but-not-run) and `k` are free.
+    fn free_for(&self, k: usize) -> bool {
+        self.queue.is_empty() && self.granted.is_empty() && self.available >= k
+    }
+}
+
+impl Model {
     /// Hands permits to the queue's head while its request fits.
     fn grant(&mut self) {
         while let Some(&(id, k)) = self.queue.front() {
@@ -86,7 +98,7 @@ fn run_semaphore(initial: usize, ops: Vec<Op>) {
     for op in ops {
         match op {
             Op::TryAcquire(k) => {
-                let expect = model.queue.is_empty() && model.available >= k;
+                let expect = model.free_for(k);
                 match sem.try_acquire_many(k) {
                     Some(p) => {
                         assert!(expect, "try_acquire overtook a waiter or over-granted");
@@ -101,7 +113,7 @@ fn run_semaphore(initial: usize, ops: Vec<Op>) {
                 let id = next_id;
                 next_id += 1;
                 let mut probe = start(&sem, k);
-                let immediate = k == 0 || (model.queue.is_empty() && model.available >= k);
+                let immediate = k == 0 || model.free_for(k);
                 match probe.poll() {
                     Poll::Ready(p) => {
                         assert!(immediate, "acquire of {k} ready out of turn");
@@ -124,6 +136,8 @@ fn run_semaphore(initial: usize, ops: Vec<Op>) {
                         let at = granted.expect("ready without being granted");
                         assert_eq!(p.num_permits(), waiters[i].k);
                         model.granted.remove(at);
+                        // It ran: permits freed since go to the queue.
+                        model.grant();
                         held.push(p);
                         waiters.remove(i);
                     }
@@ -157,9 +171,14 @@ fn run_semaphore(initial: usize, ops: Vec<Op>) {
                     model.grant();
                 } else if !held.is_empty() {
                     let p = held.remove(i % held.len());
-                    model.available += p.num_permits();
+                    let k = p.num_permits();
+                    model.available += k;
                     drop(p);
-                    model.grant();
+                    // Giving back no permit (an `acquire_many(0)` guard) touches
+                    // nothing: a waiter queued behind a granted one waits for it.
+                    if k > 0 {
+                        model.grant();
+                    }
                 }
             }
             Op::ForgetPermit(i) if !held.is_empty() => {
@@ -171,10 +190,7 @@ fn run_semaphore(initial: usize, ops: Vec<Op>) {
         }
         // The real semaphore agrees with the model.
         assert_eq!(sem.available(), model.available);
-        assert_eq!(
-            sem.is_locked(),
-            model.available == 0 || !model.queue.is_empty()
-        );
+        assert_eq!(sem.is_locked(), model.available == 0 || !model.free_for(0));
         // Each waiter was woken once if granted, never otherwise.
         for w in &waiters {
             let granted = model.granted.iter().any(|&(g, _)| g == w.id);
