@@ -6,7 +6,7 @@
 /// Tests left out under valgrind, passed as `--skip FILTER` to every test
 /// binary of the package: (package, filter, reason). Keyed by package and
 /// test name, not binary, so they hold whichever binary the test lives in.
-pub(super) const SKIPS: [(&str, &str, &str); 12] = [
+pub(super) const SKIPS: [(&str, &str, &str); 11] = [
     (
         "corio-executor",
         "a_slow_poll_is_reported_with_id_name_location_and_duration",
@@ -67,10 +67,5 @@ pub(super) const SKIPS: [(&str, &str, &str); 12] = [
         "corio",
         "as_completed_is_a_futures_core_stream",
         "timing: expects a 10 ms sleep to finish before a 20 ms one",
-    ),
-    (
-        "corio",
-        "names_and_spawn_locations_are_shown",
-        "timing: expects a task spawned in the same poll to be `age 0ms`",
     ),
 ];
