@@ -276,6 +276,9 @@ fn run_one(
         .args(args)
         .current_dir(&binary.package_dir)
         .env("CARGO_MANIFEST_DIR", &binary.package_dir)
+        // Tests that bound their own running time to catch hangs read this
+        // and allow for memcheck's slowdown (about 20x).
+        .env("CORIO_UNDER_VALGRIND", "1")
         .stdout(out)
         .stderr(err);
     eprintln!("valgrind: $ {}", project::show(&cmd));

@@ -230,15 +230,20 @@ fn wakes_cancels_and_remote_spawns_from_many_threads_balance_out() {
         spawned,
         "every output dropped exactly once"
     );
-    assert!(tally.polls.load(Ordering::Relaxed) >= spawned);
+    // A task cancelled before its first poll is never polled; one that
+    // completed was polled at least once.
+    assert!(tally.polls.load(Ordering::Relaxed) >= completed);
     eprintln!(
         "stress: {spawned} tasks, {completed} completed + {cancelled} cancelled awaited, {} polls, {:?}",
         tally.polls.load(Ordering::Relaxed),
         started.elapsed()
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "took {:?}",
-        started.elapsed()
-    );
+    // A bound that catches a hang, not a speed target; `cargo xtask
+    // valgrind` runs this about 20x slower and says so.
+    let budget = if std::env::var_os("CORIO_UNDER_VALGRIND").is_some() {
+        Duration::from_secs(600)
+    } else {
+        Duration::from_secs(30)
+    };
+    assert!(started.elapsed() < budget, "took {:?}", started.elapsed());
 }
