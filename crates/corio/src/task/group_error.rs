@@ -231,6 +231,11 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
 ///
 /// Kept behind a mutex, as [`PanicPayload`] is, so that a [`Failure`] is
 /// `Sync` whatever the nested group's error type.
+///
+/// A runnable example (an outer and an inner group both failing, the
+/// inner error read back with `downcast`) is in the TaskGroup guide,
+/// `docs/taskgroup.md` (the nested-groups example after the mapping
+/// table), which runs as a doctest.
 pub struct NestedGroupError(Mutex<Box<dyn ErasedGroupError>>);
 
 /// A `TaskGroupError<E>` with `E` erased.
