@@ -66,7 +66,7 @@ fn a_span_exit_after_the_poll_does_not_see_the_freed_task() {
         next_id: AtomicUsize::new(0),
         poll_spans: Mutex::new(Vec::new()),
     };
-    tracing::subscriber::with_default(subscriber, || {
+    crate::common::with_scoped_subscriber(subscriber, || {
         let ex = LocalExecutor::new();
         let task = ex.spawn(async { current_task_id().map(|id| id.as_u64()) });
         let id = task.id().as_u64();

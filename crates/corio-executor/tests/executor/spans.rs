@@ -80,7 +80,7 @@ fn record(allow_task_spans: bool) -> (Vec<Opened>, u64, [u64; 3]) {
         allow_task_spans,
         next: AtomicU64::new(0),
     };
-    let ids = tracing::subscriber::with_default(recorder, || {
+    let ids = crate::common::with_scoped_subscriber(recorder, || {
         let ex = LocalExecutor::new();
         let named = ex.spawn_local_with(Builder::new().name("worker"), async {
             let mut yielded = false;

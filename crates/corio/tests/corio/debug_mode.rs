@@ -33,7 +33,7 @@ fn capture(f: impl FnOnce()) -> String {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    tracing::subscriber::with_default(subscriber, f);
+    crate::common::with_scoped_subscriber(subscriber, f);
     captured.text()
 }
 

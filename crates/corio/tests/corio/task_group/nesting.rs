@@ -198,7 +198,7 @@ fn a_top_level_scope_dropped_with_failures_reports_them() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    crate::common::with_scoped_subscriber(subscriber, || {
         corio::run(async {
             let scope = pin!(TaskGroup::<u8>::scope(|group| async move {
                 group.create_task(async { Err::<(), _>(7) });
@@ -228,7 +228,7 @@ fn a_scope_that_returns_its_failures_reports_nothing() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    crate::common::with_scoped_subscriber(subscriber, || {
         corio::run(async {
             let error = Group::scope(|group| async move {
                 group.create_task(async { Err::<(), _>("seen".to_string()) });
