@@ -6,7 +6,10 @@
 //!   wakers, `Runnable`, `Task`, the [`Builder`], and the local executor's
 //!   scheduler core: all the crate's `unsafe`.
 //! - `schedule`: the [`Schedule`] trait.
-//! - `local/`: [`LocalExecutor`], [`Spawner`] and the debug hooks.
+//! - `local/`: [`LocalExecutor`] and the debug hooks.
+//! - `multi/`: the work-stealing [`Executor`]: worker loop, stealing, idle
+//!   workers and the driver hand-off (its scheduler core is in `raw/`).
+//! - `spawner`: the [`Spawner`] handle, for both executors.
 //! - `teardown`: dropping tasks a closed executor rejects, with bounded stack.
 //! - `park`: the [`Park`] hook.
 //! - `registry`: the spawn stamps of the local executor's live tasks.
@@ -20,10 +23,12 @@ mod error;
 mod info;
 mod local;
 mod loom;
+mod multi;
 mod park;
 mod raw;
 mod registry;
 mod schedule;
+mod spawner;
 mod teardown;
 
 #[cfg(feature = "console")]
@@ -31,8 +36,10 @@ pub use console::CONSOLE_SPAN_TARGET;
 pub use error::{payload_message, TaskError, TaskId};
 pub use info::{TaskInfo, TaskState};
 pub use local::{
-    LocalExecutor, SlowPoll, Spawner, UnretrievedPanic, MAINTENANCE_INTERVAL, TASK_SPAN_TARGET,
+    LocalExecutor, SlowPoll, UnretrievedPanic, MAINTENANCE_INTERVAL, TASK_SPAN_TARGET,
 };
+pub use multi::{Executor, ExecutorBuilder, MAX_WORKERS};
 pub use park::{Park, ThreadPark};
 pub use raw::{current_task, current_task_id, AbortHandle, Builder, Header, Runnable, Task};
 pub use schedule::Schedule;
+pub use spawner::Spawner;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::hooks::{poll_span, run_timed, task_spans_enabled, SlowPollHook};
-use super::{SlowPoll, Spawner, UnretrievedPanic};
+use super::{SlowPoll, UnretrievedPanic};
+use crate::Spawner;
 use crate::park::Park;
 use crate::raw::{Builder, LocalScheduler, OwnerState, Task};
 use crate::{TaskError, TaskInfo};
@@ -72,7 +73,7 @@ impl LocalExecutor {
 
     /// A `Send + Sync` handle that spawns onto this executor from any thread.
     pub fn spawner(&self) -> Spawner {
-        Spawner::new(self.scheduler.clone())
+        Spawner::local(self.scheduler.clone())
     }
 
     /// Spawns a `Send` task. It first runs in the next iteration.
@@ -134,7 +135,7 @@ impl LocalExecutor {
                     }
                     .entered();
                     match &hook {
-                        Some(hook) => run_timed(runnable, hook.threshold, &*hook.report),
+                        Some(hook) => run_timed(runnable, hook.threshold, None, &*hook.report),
                         None => {
                             runnable.run();
                         }

@@ -49,6 +49,10 @@ pub struct SlowPoll {
     pub location: &'static Location<'static>,
     /// How long the poll ran.
     pub duration: Duration,
+    /// The worker thread that ran it (its index), under the multi-threaded
+    /// [`Executor`](crate::Executor); `None` on a `LocalExecutor` and on the
+    /// thread that runs `Executor::block_on`.
+    pub worker: Option<usize>,
 }
 
 /// The slow-poll hook and its threshold.
@@ -63,7 +67,7 @@ pub(super) struct SlowPollHook {
 /// iteration runs the plain loop, no per-poll cost at all). A subscriber
 /// installed during an iteration sees spans from the next one.
 #[inline]
-pub(super) fn task_spans_enabled() -> bool {
+pub(crate) fn task_spans_enabled() -> bool {
     tracing::Level::INFO <= STATIC_MAX_LEVEL && tracing::Level::INFO <= LevelFilter::current()
 }
 
@@ -72,7 +76,7 @@ pub(super) fn task_spans_enabled() -> bool {
 /// subscriber (once per callsite, then cached), so a filter on the target
 /// turns the span off.
 #[inline]
-pub(super) fn poll_span(task: &Header) -> tracing::Span {
+pub(crate) fn poll_span(task: &Header) -> tracing::Span {
     if !task.is_hidden() {
         tracing::info_span!(
             target: TASK_SPAN_TARGET,
@@ -86,7 +90,12 @@ pub(super) fn poll_span(task: &Header) -> tracing::Span {
 }
 
 /// Runs one poll, timing it; reports it to `hook` if it took `threshold` or more.
-pub(super) fn run_timed(runnable: Runnable, threshold: Duration, hook: &dyn Fn(&SlowPoll)) {
+pub(crate) fn run_timed(
+    runnable: Runnable,
+    threshold: Duration,
+    worker: Option<usize>,
+    hook: &dyn Fn(&SlowPoll),
+) {
     let header = runnable.header();
     // Copied before running: a task that completes may be freed by `run`.
     let hidden = header.is_hidden();
@@ -101,6 +110,7 @@ pub(super) fn run_timed(runnable: Runnable, threshold: Duration, hook: &dyn Fn(&
             name,
             location,
             duration,
+            worker,
         });
     }
 }

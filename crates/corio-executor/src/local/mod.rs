@@ -14,13 +14,13 @@
 //! - Introspection costs the hot paths almost nothing (see `registry.rs`
 //!   and `hooks.rs`).
 //!
-//! Files: `executor.rs` the executor and its run loop, `spawner.rs` the
-//! cross-thread [`Spawner`], `hooks.rs` the per-poll span and debug hooks.
+//! Files: `executor.rs` the executor and its run loop, `hooks.rs` the
+//! per-poll span and debug hooks (shared with the multi-threaded executor).
+//! The cross-thread [`Spawner`](crate::Spawner) is `crate::spawner`.
 
 mod executor;
 mod hooks;
-mod spawner;
 
 pub use executor::{LocalExecutor, MAINTENANCE_INTERVAL};
+pub(crate) use hooks::{poll_span, run_timed, task_spans_enabled};
 pub use hooks::{SlowPoll, UnretrievedPanic, TASK_SPAN_TARGET};
-pub use spawner::Spawner;

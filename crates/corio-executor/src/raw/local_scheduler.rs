@@ -48,7 +48,7 @@ type UnretrievedPanicHook = Box<dyn Fn(&UnretrievedPanic) + Send + Sync>;
 
 /// This thread's id: from a global counter, never reused.
 #[inline]
-fn current_thread() -> u64 {
+pub(crate) fn current_thread() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     thread_local! {
         // No destructor: readable even while thread-locals are torn down.

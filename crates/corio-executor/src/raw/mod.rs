@@ -14,6 +14,9 @@
 //! - `task_list.rs`, `local_scheduler.rs`: the local executor's registry of
 //!   uncounted task pointers, and its scheduler (thread confinement,
 //!   spawning `!Send` and borrowing futures, dropping futures at close).
+//! - `multi_scheduler.rs`: the work-stealing executor's scheduler core
+//!   (worker slots and their queues, the injector, the sharded registry,
+//!   local tasks pinned to their worker).
 //!
 //! Safe wrappers outside: `LocalExecutor` and `Spawner` in `crate::local`.
 //! `tests/loom.rs` model-checks the state machine.
@@ -27,6 +30,7 @@ pub(crate) mod current;
 pub(crate) mod handle;
 pub(crate) mod header;
 pub(crate) mod local_scheduler;
+pub(crate) mod multi_scheduler;
 pub(crate) mod runnable;
 pub(crate) mod state;
 pub(crate) mod task_list;
@@ -37,5 +41,6 @@ pub use current::{current_task, current_task_id};
 pub use handle::{AbortHandle, Task};
 pub use header::Header;
 pub(crate) use local_scheduler::{LocalScheduler, OwnerState};
+pub(crate) use multi_scheduler::MultiScheduler;
 pub use runnable::Runnable;
 pub(crate) use task_list::TaskList;

@@ -1,0 +1,210 @@
+//! One worker thread's loop, and the owner thread's `block_on` loop.
+//!
+//! Each tick a worker runs one Runnable, found in this order: every 61st
+//! tick the injector first (so work from other threads is never starved by
+//! a busy local queue) and a maintenance turn of the driver (timers and IO
+//! keep moving while every worker is busy); then its pinned local tasks and
+//! its local queue (alternating which comes first, so neither starves the
+//! other), then the injector, then half of another worker's queue (stolen,
+//! starting from a victim that changes every tick). A worker that finds
+//! nothing sleeps: in the driver if no other worker does (it then waits for
+//! IO and timers for everyone), else on its own thread; see `idle.rs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::local::{poll_span, run_timed, task_spans_enabled, SlowPoll};
+use crate::raw::{MultiScheduler, Runnable};
+use crate::MAINTENANCE_INTERVAL;
+
+/// The slow-poll hook workers report to.
+pub(crate) struct SlowPollReport {
+    pub(crate) threshold: Duration,
+    pub(crate) report: Box<dyn Fn(&SlowPoll) + Send + Sync>,
+}
+
+/// Runs worker `slot`'s loop until the executor closes, then drops the
+/// local tasks pinned to it.
+pub(crate) fn run_worker(
+    scheduler: &Arc<MultiScheduler>,
+    slot: usize,
+    slow_poll: Option<&SlowPollReport>,
+) {
+    let _worker = scheduler.enter_worker(slot);
+    let mut tick: usize = slot;
+    let mut searching = false;
+    while !scheduler.is_closed() {
+        tick = tick.wrapping_add(1);
+        if tick % MAINTENANCE_INTERVAL == 0 {
+            maintenance(scheduler);
+        }
+        let mut next = next_runnable(scheduler, slot, tick);
+        if next.is_none() {
+            if !searching {
+                scheduler.idle.start_search();
+                searching = true;
+            }
+            next = steal(scheduler, slot, tick);
+        }
+        match next {
+            Some(runnable) => {
+                if searching {
+                    searching = false;
+                    // The last searcher found work: if more is waiting, the
+                    // search passes to a sleeper.
+                    if scheduler.idle.end_search() && scheduler.has_work_for(slot) {
+                        scheduler.idle.notify_one(scheduler);
+                    }
+                }
+                run(runnable, slot, slow_poll);
+            }
+            None => {
+                scheduler.idle.end_search();
+                sleep(scheduler, slot);
+                // Awake again: counted as searching (see `Idle::wake_up`).
+                searching = true;
+            }
+        }
+    }
+    if searching {
+        scheduler.idle.end_search();
+    }
+    scheduler.close_slot(slot);
+}
+
+/// Polls one Runnable, in its span and timed when debug tooling asks.
+#[inline]
+pub(crate) fn run(runnable: Runnable, slot: usize, slow_poll: Option<&SlowPollReport>) {
+    match (slow_poll, task_spans_enabled()) {
+        (None, false) => {
+            runnable.run();
+        }
+        (hook, spans) => {
+            let _span = if spans {
+                poll_span(runnable.header())
+            } else {
+                tracing::Span::none()
+            }
+            .entered();
+            match hook {
+                Some(hook) => run_timed(runnable, hook.threshold, Some(slot), &*hook.report),
+                None => {
+                    runnable.run();
+                }
+            }
+        }
+    }
+}
+
+/// The next Runnable of this worker's own queues, or the injector's.
+#[inline]
+fn next_runnable(scheduler: &MultiScheduler, slot: usize, tick: usize) -> Option<Runnable> {
+    let own = &scheduler.slots[slot];
+    if tick % MAINTENANCE_INTERVAL == 0 {
+        if let Ok(runnable) = scheduler.injector.pop() {
+            return Some(runnable);
+        }
+    }
+    let (first, second) = if tick & 1 == 0 {
+        (&own.queue, &own.pinned)
+    } else {
+        (&own.pinned, &own.queue)
+    };
+    first
+        .pop()
+        .or_else(|_| second.pop())
+        .or_else(|_| scheduler.injector.pop())
+        .ok()
+}
+
+/// Takes half of another worker's queue (the first to run, the rest into
+/// this worker's queue), or a Runnable of the injector.
+fn steal(scheduler: &MultiScheduler, slot: usize, tick: usize) -> Option<Runnable> {
+    let workers = scheduler.workers;
+    let own = &scheduler.slots[slot].queue;
+    for offset in 0..workers {
+        let victim = (tick + offset) % workers;
+        if victim == slot {
+            continue;
+        }
+        let queue = &scheduler.slots[victim].queue;
+        let available = queue.len();
+        if available == 0 {
+            continue;
+        }
+        let Ok(first) = queue.pop() else { continue };
+        for _ in 1..available.div_ceil(2) {
+            let Ok(more) = queue.pop() else { break };
+            if let Err(full) = own.push(more) {
+                scheduler.push_injector(full.into_inner());
+                break;
+            }
+        }
+        return Some(first);
+    }
+    scheduler.injector.pop().ok()
+}
+
+/// Between ticks: fires due timers and polls IO without blocking, if no
+/// other worker sleeps in the driver.
+fn maintenance(scheduler: &MultiScheduler) {
+    if let Some(mut driver) = scheduler.driver.try_lock() {
+        if let Some(driver) = driver.as_mut() {
+            driver.park(Some(Duration::ZERO));
+        }
+    }
+}
+
+/// Sleeps until woken (see `idle.rs`), unless work shows up meanwhile.
+fn sleep(scheduler: &MultiScheduler, slot: usize) {
+    scheduler.idle.register_sleeper(slot);
+    if scheduler.has_work_for(slot) || scheduler.is_closed() {
+        scheduler.idle.wake_up(slot);
+        return;
+    }
+    let parker = &scheduler.slots[slot].parker;
+    let mut in_driver = false;
+    if let Some(mut driver) = scheduler.driver.try_lock() {
+        if let Some(driver) = driver.as_mut() {
+            parker.park_driver(&mut **driver);
+            in_driver = true;
+        }
+    }
+    if !in_driver {
+        parker.park_thread();
+    }
+    scheduler.idle.wake_up(slot);
+    if in_driver && scheduler.has_work_for(slot) {
+        // The driver is free again and work is queued: wake a sleeper, which
+        // either helps or takes the driver, so that IO and timers are
+        // driven even if this worker's next poll blocks.
+        scheduler.idle.hand_off(scheduler);
+    }
+}
+
+/// The owner thread's `block_on` loop: polls the local tasks pinned to the
+/// owner slot (the main future among them) until `done`, sleeping on the
+/// thread in between.
+pub(crate) fn run_owner(
+    scheduler: &MultiScheduler,
+    slow_poll: Option<&SlowPollReport>,
+    mut done: impl FnMut() -> bool,
+) {
+    let slot = scheduler.owner_slot();
+    let own = &scheduler.slots[slot];
+    loop {
+        let count = own.pinned.len().max(1);
+        for _ in 0..count {
+            let Ok(runnable) = own.pinned.pop() else {
+                break;
+            };
+            run(runnable, slot, slow_poll);
+        }
+        if done() {
+            return;
+        }
+        if own.pinned.is_empty() {
+            own.parker.park_thread();
+        }
+    }
+}

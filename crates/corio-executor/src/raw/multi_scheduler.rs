@@ -1,0 +1,587 @@
+//! `MultiScheduler`: the core the work-stealing [`Executor`](crate::Executor),
+//! its `Spawner`s and its tasks share.
+//!
+//! It owns one *slot* per worker thread plus one for the executor's owner
+//! thread (the one that runs `block_on`), the global injector, the sharded
+//! registry of live `Send` tasks, the idle-worker bookkeeping and the shared
+//! driver (the [`Park`] whichever idle worker sleeps in). Invariants:
+//!
+//! - **Where Runnables go.** A `Send` task woken on one of this executor's
+//!   workers goes to that worker's local queue (others may steal it);
+//!   woken anywhere else, to the injector. A local (`!Send`) task has a
+//!   [`Pinned`] scheduler naming its slot: its Runnables go only to that
+//!   slot's pinned queue, which only the slot's thread pops, so it is polled
+//!   and dropped only there (a wake into a closed pinned queue leaks the
+//!   future rather than drop it elsewhere).
+//! - **Registered tasks are alive** (see `task_list.rs`). A `Send` task is
+//!   listed in the shard its id picks, under that shard's lock, before its
+//!   first Runnable is queued; a local task in its slot's list, on the
+//!   slot's thread. Each is unlisted by `release`, before it completes.
+//! - **Re-entrancy.** No lock is held while user code runs: closing pops one
+//!   counted task at a time and drops it with every lock released.
+//!
+//! The worker loop itself (what to run next, stealing, sleeping) is safe
+//! code in `crate::multi`.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use concurrent_queue::{ConcurrentQueue, PushError};
+use parking_lot::Mutex;
+
+use super::local_scheduler::current_thread;
+use super::task_list::TaskList;
+use super::{AbortHandle, Builder, Header, Runnable, Task};
+use crate::multi::{Idle, Parker};
+use crate::park::Park;
+use crate::{teardown, Schedule, TaskInfo, UnretrievedPanic};
+
+/// How many Runnables a worker's local queue holds before it spills half of
+/// them into the injector.
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+
+/// How many shards the registry of `Send` tasks has (a power of two).
+const SHARDS: usize = 16;
+
+/// What `set_unretrieved_panic_hook` stores.
+type UnretrievedPanicHook = Box<dyn Fn(&UnretrievedPanic) + Send + Sync>;
+
+thread_local! {
+    /// The scheduler (its address) and slot this thread is a worker of, set
+    /// by [`MultiScheduler::enter_worker`] for the worker loop's lifetime.
+    static WORKER: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// One worker's (or the owner thread's) queues and parker.
+pub(crate) struct Slot {
+    /// Runnables of `Send` tasks, popped by this worker and stolen by others
+    /// (unused on the owner slot).
+    pub(crate) queue: ConcurrentQueue<Runnable>,
+    /// Runnables of the local tasks pinned to this slot.
+    pub(crate) pinned: ConcurrentQueue<Runnable>,
+    /// The local tasks pinned to this slot; touched on its thread (and
+    /// listed under the lock from anywhere).
+    pinned_tasks: Mutex<TaskList>,
+    /// How this slot's thread sleeps and is woken.
+    pub(crate) parker: Parker,
+}
+
+/// The scheduler shared by an `Executor`, its spawners and its `Send` tasks.
+pub(crate) struct MultiScheduler {
+    pub(crate) injector: ConcurrentQueue<Runnable>,
+    /// `workers` worker slots, then the owner slot.
+    pub(crate) slots: Box<[Slot]>,
+    pub(crate) workers: usize,
+    pub(crate) idle: Idle,
+    /// The driver an idle worker sleeps in (IO and timers), if any: held by
+    /// at most one worker at a time.
+    pub(crate) driver: Mutex<Option<Box<dyn Park + Send>>>,
+    /// Wakes whoever sleeps in the driver.
+    pub(crate) unpark_driver: Box<dyn Fn() + Send + Sync>,
+    shards: Box<[Mutex<TaskList>]>,
+    closed: AtomicBool,
+    /// The thread that created the executor: the owner slot's thread.
+    owner: u64,
+    on_unretrieved_panic: OnceLock<UnretrievedPanicHook>,
+}
+
+/// The scheduler of a local (`!Send`) task: pinned to one slot.
+#[derive(Clone)]
+pub(crate) struct Pinned {
+    scheduler: Arc<MultiScheduler>,
+    slot: usize,
+}
+
+impl MultiScheduler {
+    pub(crate) fn new(
+        workers: usize,
+        driver: Option<Box<dyn Park + Send>>,
+        unpark_driver: Box<dyn Fn() + Send + Sync>,
+    ) -> Arc<MultiScheduler> {
+        let slots = (0..=workers)
+            .map(|index| Slot {
+                queue: ConcurrentQueue::bounded(if index < workers {
+                    LOCAL_QUEUE_CAPACITY
+                } else {
+                    1
+                }),
+                pinned: ConcurrentQueue::unbounded(),
+                pinned_tasks: Mutex::new(TaskList::new()),
+                parker: Parker::new(),
+            })
+            .collect();
+        let scheduler = Arc::new(MultiScheduler {
+            injector: ConcurrentQueue::unbounded(),
+            slots,
+            workers,
+            idle: Idle::new(workers),
+            driver: Mutex::new(driver),
+            unpark_driver,
+            shards: (0..SHARDS).map(|_| Mutex::new(TaskList::new())).collect(),
+            closed: AtomicBool::new(false),
+            owner: current_thread(),
+            on_unretrieved_panic: OnceLock::new(),
+        });
+        scheduler.slots[workers]
+            .parker
+            .set_thread(std::thread::current());
+        scheduler
+    }
+
+    /// The owner slot's index.
+    #[inline]
+    pub(crate) fn owner_slot(&self) -> usize {
+        self.workers
+    }
+
+    /// Whether the calling thread created the executor.
+    #[inline]
+    pub(crate) fn is_owner(&self) -> bool {
+        self.owner == current_thread()
+    }
+
+    /// The worker slot the calling thread runs, if it is one of ours.
+    #[inline]
+    pub(crate) fn worker_slot(&self) -> Option<usize> {
+        let (scheduler, slot) = WORKER.with(Cell::get);
+        (scheduler == self as *const MultiScheduler as usize).then_some(slot)
+    }
+
+    /// The slot whose thread is the calling one: a worker's, or the owner's.
+    #[inline]
+    pub(crate) fn current_slot(&self) -> Option<usize> {
+        self.worker_slot()
+            .or_else(|| self.is_owner().then_some(self.owner_slot()))
+    }
+
+    /// Marks the calling thread as worker `slot` until the guard drops.
+    pub(crate) fn enter_worker(&self, slot: usize) -> WorkerGuard {
+        let previous = WORKER.with(|worker| {
+            worker.replace((self as *const MultiScheduler as usize, slot))
+        });
+        self.slots[slot].parker.set_thread(std::thread::current());
+        WorkerGuard(previous)
+    }
+
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_unretrieved_panic_hook(&self, hook: UnretrievedPanicHook) {
+        let _ = self.on_unretrieved_panic.set(hook);
+    }
+
+    /// Wakes slot `slot`'s thread (wherever it sleeps).
+    #[inline]
+    pub(crate) fn unpark_slot(&self, slot: usize) {
+        self.slots[slot].parker.unpark(&*self.unpark_driver);
+    }
+
+    // ---- spawning ----
+
+    /// Spawns a `Send` task, from any thread.
+    #[track_caller]
+    pub(crate) fn spawn<F>(self: &Arc<Self>, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, task) = builder.spawn(future, self.clone());
+        if self.is_closed() {
+            teardown::drop_rejected(runnable);
+            return task;
+        }
+        {
+            let header = runnable.header();
+            let mut shard = self.shard(header).lock();
+            // SAFETY: the task is this scheduler's (its `release` unlists it
+            // from this shard), fresh (not completed, not listed), and we
+            // hold the shard's lock.
+            unsafe { shard.insert(header) };
+        }
+        self.schedule_send(runnable);
+        task
+    }
+
+    /// Spawns a task that need not be `Send`, pinned to the calling thread's
+    /// slot (a worker's, or the owner's).
+    ///
+    /// # Panics
+    ///
+    /// On any other thread, with a message naming the fix.
+    #[track_caller]
+    pub(crate) fn spawn_local<F>(self: &Arc<Self>, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let Some(slot) = self.current_slot() else {
+            local_spawn_off_thread()
+        };
+        let pinned = Pinned {
+            scheduler: self.clone(),
+            slot,
+        };
+        // SAFETY: the future is 'static. Its Runnables go only to `slot`'s
+        // pinned queue, popped only on this thread (module docs), and its
+        // listing below is dropped only here, so the !Send future is polled
+        // and dropped on the thread that spawned it.
+        let (runnable, task) = unsafe { builder.spawn_unchecked(future, pinned) };
+        self.submit_pinned(slot, runnable);
+        task
+    }
+
+    /// Spawns `future` (which may borrow from the caller) pinned to the
+    /// owner slot, runs `drive` with its handle, then drops the future if it
+    /// has not completed, before returning or unwinding.
+    ///
+    /// # Panics
+    ///
+    /// Off the owner thread.
+    pub(crate) fn block_on_scoped<F: Future, R>(
+        self: &Arc<Self>,
+        builder: Builder,
+        future: F,
+        drive: impl FnOnce(&mut Task<F::Output>) -> R,
+    ) -> R {
+        assert!(
+            self.is_owner(),
+            "Executor::block_on must be called on the thread that created the executor"
+        );
+        let slot = self.owner_slot();
+        let pinned = Pinned {
+            scheduler: self.clone(),
+            slot,
+        };
+        // SAFETY: pinned to the owner slot, polled and dropped only on this
+        // thread (module docs); `EndOfBorrow` drops the future before this
+        // function returns or unwinds, so it never outlives its borrows.
+        let (runnable, mut task) = unsafe { builder.block_on().spawn_unchecked(future, pinned) };
+        let end = EndOfBorrow(task.abort_handle());
+        self.submit_pinned(slot, runnable);
+        let result = drive(&mut task);
+        drop(end);
+        result
+    }
+
+    /// Lists a new local task in its slot and queues it; cancels it at once
+    /// if the executor is closed. On the slot's thread.
+    fn submit_pinned(&self, slot: usize, runnable: Runnable) {
+        if self.is_closed() {
+            teardown::drop_rejected(runnable);
+            return;
+        }
+        {
+            let mut tasks = self.slots[slot].pinned_tasks.lock();
+            // SAFETY: the task is pinned to `slot` (its `release` unlists it
+            // there), fresh, and we are on the slot's thread.
+            unsafe { tasks.insert(runnable.header()) };
+        }
+        self.push_pinned(slot, runnable);
+    }
+
+    // ---- queues ----
+
+    fn shard(&self, task: &Header) -> &Mutex<TaskList> {
+        &self.shards[task.id().as_u64() as usize & (SHARDS - 1)]
+    }
+
+    /// Queues a Runnable of a `Send` task: on the calling worker's local
+    /// queue, or the injector; wakes an idle worker if none is searching.
+    #[inline]
+    pub(crate) fn schedule_send(&self, runnable: Runnable) {
+        match self.worker_slot() {
+            Some(slot) => self.push_local(slot, runnable),
+            None => self.push_injector(runnable),
+        }
+    }
+
+    #[inline]
+    fn push_local(&self, slot: usize, runnable: Runnable) {
+        match self.slots[slot].queue.push(runnable) {
+            Ok(()) => self.idle.notify_one(self),
+            Err(PushError::Full(runnable)) => self.spill(slot, runnable),
+            Err(PushError::Closed(runnable)) => teardown::drop_rejected(runnable),
+        }
+    }
+
+    /// The local queue is full: half of it, and `runnable`, move to the
+    /// injector, where idle workers find them.
+    #[cold]
+    fn spill(&self, slot: usize, runnable: Runnable) {
+        let queue = &self.slots[slot].queue;
+        for _ in 0..LOCAL_QUEUE_CAPACITY / 2 {
+            let Ok(moved) = queue.pop() else { break };
+            if let Err(rejected) = self.injector.push(moved) {
+                teardown::drop_rejected(rejected.into_inner());
+            }
+        }
+        self.push_injector(runnable);
+    }
+
+    #[inline]
+    pub(crate) fn push_injector(&self, runnable: Runnable) {
+        match self.injector.push(runnable) {
+            Ok(()) => self.idle.notify_one(self),
+            Err(rejected) => teardown::drop_rejected(rejected.into_inner()),
+        }
+    }
+
+    /// Queues a Runnable of a local task on its slot, waking the slot's
+    /// thread unless it is the calling one.
+    fn push_pinned(&self, slot: usize, runnable: Runnable) {
+        match self.slots[slot].pinned.push(runnable) {
+            Ok(()) => {
+                if self.current_slot() != Some(slot) {
+                    self.unpark_slot(slot);
+                }
+            }
+            // Closed: the slot's thread dropped its tasks already; a !Send
+            // future must not be dropped here. A leak, never a wrong drop.
+            Err(rejected) => rejected.into_inner().abandon(),
+        }
+    }
+
+    /// Whether any queue holds work a sleeping worker should wake for (or
+    /// the given slot's pinned queue does).
+    pub(crate) fn has_work_for(&self, slot: usize) -> bool {
+        !self.injector.is_empty()
+            || !self.slots[slot].pinned.is_empty()
+            || self.slots[..self.workers]
+                .iter()
+                .any(|slot| !slot.queue.is_empty())
+    }
+
+    // ---- introspection ----
+
+    /// How many tasks are alive, hidden ones included.
+    pub(crate) fn task_count(&self) -> usize {
+        let send: usize = self.shards.iter().map(|shard| shard.lock().len()).sum();
+        let local: usize = self
+            .slots
+            .iter()
+            .map(|slot| slot.pinned_tasks.lock().len())
+            .sum();
+        send + local
+    }
+
+    /// Snapshots of the live tasks (hidden ones left out), every slot's.
+    pub(crate) fn tasks(&self) -> Vec<TaskInfo> {
+        let mut out = Vec::new();
+        let lists = self
+            .shards
+            .iter()
+            .chain(self.slots.iter().map(|slot| &slot.pinned_tasks));
+        for list in lists {
+            list.lock().for_each(|header| {
+                if !header.is_hidden() {
+                    out.push(TaskInfo::of(header));
+                }
+            });
+        }
+        out
+    }
+
+    // ---- cancellation and closing ----
+
+    /// Requests cancellation of every live task. Returns how many.
+    pub(crate) fn cancel_all(&self) -> usize {
+        let mut handles = Vec::new();
+        let lists = self
+            .shards
+            .iter()
+            .chain(self.slots.iter().map(|slot| &slot.pinned_tasks));
+        for list in lists {
+            handles.extend(list.lock().handles());
+        }
+        let count = handles.len();
+        // Outside every lock: a cancel may wake, and a wake may run user code.
+        for handle in handles {
+            handle.cancel();
+        }
+        count
+    }
+
+    /// Cancels the task and drops its future here when that is allowed and
+    /// it is neither being polled nor dropped: any thread for a `Send` task,
+    /// its slot's thread for a local one. Returns whether it was dropped here.
+    pub(crate) fn cancel_now(&self, handle: &AbortHandle) -> bool {
+        // SAFETY: the AbortHandle's reference keeps the header alive.
+        let header = unsafe { handle.as_ptr().as_ref() };
+        let task = if header.is_local() {
+            self.current_slot()
+                .and_then(|slot| self.slots[slot].pinned_tasks.lock().registered(handle))
+        } else {
+            self.shard(header).lock().registered(handle)
+        };
+        // The lock is released: dropping the future runs user code.
+        let dropped = task.is_some_and(|task| task.drop_now());
+        if !dropped {
+            handle.cancel();
+        }
+        dropped
+    }
+
+    /// Marks the executor closed and wakes every slot's thread.
+    pub(crate) fn begin_close(&self) {
+        self.closed.store(true, Ordering::Release);
+        for slot in 0..self.slots.len() {
+            self.unpark_slot(slot);
+        }
+    }
+
+    /// On slot `slot`'s thread, once closed: drops the futures of the local
+    /// tasks pinned there and their queued Runnables, one at a time.
+    pub(crate) fn close_slot(&self, slot: usize) {
+        let slot = &self.slots[slot];
+        slot.pinned.close();
+        teardown::drain_scope(|| loop {
+            let task = slot.pinned_tasks.lock().pop();
+            if let Some(task) = task {
+                task.drop_now();
+                continue;
+            }
+            if let Ok(runnable) = slot.pinned.pop() {
+                drop(runnable);
+                continue;
+            }
+            if let Some(runnable) = teardown::pop_deferred() {
+                drop(runnable);
+                continue;
+            }
+            break;
+        });
+    }
+
+    /// Once every worker thread has exited: drops every `Send` task's
+    /// future and every queued Runnable, one at a time (a `Drop` may spawn:
+    /// the queues are closed, so such tasks are cancelled at once).
+    pub(crate) fn close_send_tasks(&self) {
+        self.injector.close();
+        for slot in self.slots.iter() {
+            slot.queue.close();
+        }
+        teardown::drain_scope(|| loop {
+            let task = self.shards.iter().find_map(|shard| shard.lock().pop());
+            if let Some(task) = task {
+                task.drop_now();
+                continue;
+            }
+            let queued = std::iter::once(&self.injector)
+                .chain(self.slots.iter().map(|slot| &slot.queue))
+                .find_map(|queue| queue.pop().ok());
+            if let Some(runnable) = queued {
+                drop(runnable);
+                continue;
+            }
+            if let Some(runnable) = teardown::pop_deferred() {
+                drop(runnable);
+                continue;
+            }
+            break;
+        });
+    }
+
+    fn report_unretrieved(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
+        if let Some(report) = self.on_unretrieved_panic.get() {
+            report(&UnretrievedPanic {
+                id: task.id(),
+                name: task.name().map(Into::into),
+                location: task.location(),
+                message: crate::payload_message(payload).map(str::to_owned),
+            });
+        }
+    }
+}
+
+impl Schedule for Arc<MultiScheduler> {
+    #[inline]
+    fn schedule(&self, runnable: Runnable) {
+        self.schedule_send(runnable);
+    }
+
+    #[inline]
+    fn release(&self, task: &Header) {
+        self.shard(task).lock().remove(task);
+    }
+
+    fn panic_never_retrieved(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
+        self.report_unretrieved(task, payload);
+    }
+}
+
+impl Schedule for Pinned {
+    #[inline]
+    fn schedule(&self, runnable: Runnable) {
+        self.scheduler.push_pinned(self.slot, runnable);
+    }
+
+    fn release(&self, task: &Header) {
+        // A hard check: a local task is polled and dropped only on its
+        // slot's thread.
+        if self.scheduler.current_slot() != Some(self.slot) {
+            released_off_thread();
+        }
+        self.scheduler.slots[self.slot]
+            .pinned_tasks
+            .lock()
+            .remove(task);
+    }
+
+    fn panic_never_retrieved(&self, task: &Header, payload: &(dyn std::any::Any + Send)) {
+        self.scheduler.report_unretrieved(task, payload);
+    }
+}
+
+/// The hard check of `Pinned::release`, out of line.
+#[cold]
+#[inline(never)]
+fn released_off_thread() -> ! {
+    panic!("a local task was released off its worker's thread")
+}
+
+#[cold]
+#[track_caller]
+fn local_spawn_off_thread() -> ! {
+    panic!(
+        "a local (!Send) task can only be spawned on one of the executor's worker threads \
+         or on the thread that created it: spawn it from a task, or make the future Send \
+         and use spawn"
+    )
+}
+
+/// Restores the thread's previous worker marking when dropped.
+pub(crate) struct WorkerGuard((usize, usize));
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let previous = self.0;
+        let _ = WORKER.try_with(|worker| worker.set(previous));
+    }
+}
+
+/// Drops `block_on`'s borrowing future, if it is still alive, when the
+/// scope ends.
+struct EndOfBorrow(AbortHandle);
+
+impl Drop for EndOfBorrow {
+    fn drop(&mut self) {
+        let ptr = self.0.as_ptr();
+        // SAFETY: the AbortHandle's reference keeps the header alive.
+        let header = unsafe { ptr.as_ref() };
+        if header.is_completed() {
+            return;
+        }
+        // SAFETY: on the owner thread (checked when block_on started), the
+        // task's slot; outside any poll of it (polls never unwind out of
+        // `run`); we hold a reference.
+        let dropped = unsafe { super::runnable::drop_now(ptr) };
+        if !dropped && !header.is_completed() {
+            eprintln!("corio-executor: block_on's future outlived its borrow; aborting");
+            std::process::abort();
+        }
+    }
+}
