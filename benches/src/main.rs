@@ -1,10 +1,12 @@
 //! `corio-benches`: runs one benchmark workload on one async runtime, once.
 //!
 //! ```text
-//! corio-benches --workload NAME --runtime NAME [--size N] [--json]
+//! corio-benches --workload NAME --runtime NAME [--size N] [--workers N] [--json]
 //! corio-benches --list [--json]
-//! corio-benches --serve hyper --runtime corio|tokio-ct [--port P]
+//! corio-benches --serve hyper --runtime corio|tokio-ct|corio-mt|tokio-mt [--workers N] [--port P]
 //! ```
+//!
+//! The `-mt` runtimes run with `--workers N` threads (default 2).
 //!
 //! The workload first runs at a tenth of its size as a warm-up, then once at
 //! full size, timed with `Instant` inside the runtime (runtime construction
@@ -32,11 +34,18 @@ use measure::Measurement;
 use runtime::Runtime;
 use workloads::Workload;
 
+/// The `--workers` of the multi-threaded runtimes unless the command line
+/// says otherwise.
+const DEFAULT_WORKERS: usize = 2;
+
+/// The exit status of a run on a runtime that cannot be built here.
+const UNAVAILABLE: u8 = 3;
+
 /// The usage text printed by `--help` and after argument errors.
 const USAGE: &str = "\
-usage: corio-benches --workload NAME --runtime NAME [--size N] [--json]
+usage: corio-benches --workload NAME --runtime NAME [--size N] [--workers N] [--json]
        corio-benches --list [--json]
-       corio-benches --serve hyper --runtime corio|tokio-ct [--port P]
+       corio-benches --serve hyper --runtime corio|tokio-ct|corio-mt|tokio-mt [--workers N] [--port P]
 
 Runs one workload on one runtime in this process: a warm-up at size/10, then
 one timed run at the full size. Prints one result line (JSON with --json).
@@ -49,6 +58,8 @@ options:
   --workload NAME  the workload to run (see --list)
   --runtime NAME   the runtime to run it on (see --list)
   --size N         the workload's size (default: the workload's own)
+  --workers N      worker threads of the -mt runtimes (default 2; only
+                   with corio-mt, tokio-mt, smol-mt)
   --json           print machine-readable JSON
   --list           list the workloads and runtimes
   --serve NAME     run a server instead (hyper)
@@ -73,6 +84,8 @@ enum Command {
         runtime: String,
         /// The size, if not the workload's default.
         size: Option<usize>,
+        /// `--workers`, if given.
+        workers: Option<usize>,
         /// Print JSON rather than text.
         json: bool,
     },
@@ -82,6 +95,8 @@ enum Command {
         server: String,
         /// The runtime's name.
         runtime: String,
+        /// `--workers`, if given.
+        workers: Option<usize>,
         /// The port to listen on (0: any free one).
         port: u16,
     },
@@ -92,6 +107,7 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String
     let mut workload = None;
     let mut runtime = None;
     let mut size = None;
+    let mut workers = None;
     let mut json = false;
     let mut list = false;
     let mut serve = None;
@@ -125,6 +141,17 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String
                 }
                 size = Some(n);
             }
+            "--workers" => {
+                let text = value("--workers")?;
+                match text.parse::<usize>() {
+                    Ok(n) if n >= 1 => workers = Some(n),
+                    _ => {
+                        return Err(format!(
+                            "--workers: `{text}` is not a positive whole number"
+                        ))
+                    }
+                }
+            }
             "--json" => json = true,
             "--list" => list = true,
             "--serve" => serve = Some(value("--serve")?),
@@ -150,6 +177,7 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String
         return Ok(Command::Serve {
             server,
             runtime,
+            workers,
             port: port.unwrap_or(0),
         });
     }
@@ -161,6 +189,7 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String
             workload,
             runtime,
             size,
+            workers,
             json,
         }),
         (None, _) => Err("--workload is required".to_owned()),
@@ -193,9 +222,10 @@ fn list(json: bool) -> String {
             .iter()
             .map(|w| {
                 format!(
-                    "{{\"name\":{},\"default_size\":{},\"description\":{}}}",
+                    "{{\"name\":{},\"default_size\":{},\"multi_threaded\":{},\"description\":{}}}",
                     json_str(w.name),
                     w.default_size,
+                    w.multi_threaded,
                     json_str(w.description)
                 )
             })
@@ -204,8 +234,9 @@ fn list(json: bool) -> String {
             .iter()
             .map(|rt| {
                 format!(
-                    "{{\"name\":{},\"description\":{}}}",
+                    "{{\"name\":{},\"multi_threaded\":{},\"description\":{}}}",
                     json_str(rt.name()),
+                    rt.is_multi_threaded(),
                     json_str(rt.description())
                 )
             })
@@ -216,12 +247,15 @@ fn list(json: bool) -> String {
             runtimes.join(",")
         )
     } else {
-        let mut out = String::from("workloads (default size N):\n");
+        let mut out = String::from("workloads (default size N; * in the multi-threaded table):\n");
         for w in workloads::ALL {
             let _ = writeln!(
                 out,
-                "  {:<12} N={:<10} {}",
-                w.name, w.default_size, w.description
+                "  {:<19}{} N={:<10} {}",
+                w.name,
+                if w.multi_threaded { '*' } else { ' ' },
+                w.default_size,
+                w.description
             );
         }
         out.push_str("runtimes:\n");
@@ -237,6 +271,7 @@ fn list(json: bool) -> String {
 fn result_line(
     workload: &Workload,
     runtime: Runtime,
+    workers: usize,
     size: usize,
     m: &Measurement,
     peak_rss_kib: Option<u64>,
@@ -244,10 +279,16 @@ fn result_line(
 ) -> String {
     if json {
         let rss = peak_rss_kib.map_or_else(|| "null".to_owned(), |kib| kib.to_string());
+        let workers = if runtime.is_multi_threaded() {
+            workers.to_string()
+        } else {
+            "null".to_owned()
+        };
         format!(
-            "{{\"workload\":{},\"runtime\":{},\"size\":{},\"ops\":{},\"elapsed_ns\":{},\"clock\":{},\"ns_per_op\":{:.3},\"peak_rss_kib\":{}}}",
+            "{{\"workload\":{},\"runtime\":{},\"workers\":{},\"size\":{},\"ops\":{},\"elapsed_ns\":{},\"clock\":{},\"ns_per_op\":{:.3},\"peak_rss_kib\":{}}}",
             json_str(workload.name),
             json_str(runtime.name()),
+            workers,
             size,
             m.ops,
             m.elapsed.as_nanos(),
@@ -260,10 +301,16 @@ fn result_line(
             || "n/a".to_owned(),
             |kib| format!("{:.1} MiB", kib as f64 / 1024.0),
         );
+        let workers = if runtime.is_multi_threaded() {
+            format!(" ({workers} workers)")
+        } else {
+            String::new()
+        };
         format!(
-            "{} on {}: {} ops in {:.3} ms{}, {:.1} ns/op, peak RSS {}",
+            "{} on {}{}: {} ops in {:.3} ms{}, {:.1} ns/op, peak RSS {}",
             workload.name,
             runtime,
+            workers,
             m.ops,
             m.elapsed.as_secs_f64() * 1e3,
             if m.cpu { " of CPU time" } else { "" },
@@ -271,6 +318,30 @@ fn result_line(
             rss
         )
     }
+}
+
+/// The runtime named `name` and its worker count, checked: the runtime
+/// exists, `--workers` is only given to a multi-threaded one, and the
+/// runtime can be built with that many workers. The error is the exit
+/// status and the line to print.
+fn runtime_for(name: &str, workers: Option<usize>) -> Result<(Runtime, usize), (u8, String)> {
+    let runtime = Runtime::from_name(name)
+        .ok_or_else(|| (2, format!("unknown runtime `{name}` (see --list)")))?;
+    if workers.is_some() && !runtime.is_multi_threaded() {
+        return Err((
+            2,
+            format!("--workers applies to the -mt runtimes only, not to {runtime}"),
+        ));
+    }
+    let workers = workers.unwrap_or(DEFAULT_WORKERS);
+    runtime.check(workers).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::Unsupported {
+            (UNAVAILABLE, format!("{runtime} is unavailable: {e}"))
+        } else {
+            (1, format!("{runtime} with {workers} workers: {e}"))
+        }
+    })?;
+    Ok((runtime, workers))
 }
 
 fn main() -> ExitCode {
@@ -288,25 +359,33 @@ fn main() -> ExitCode {
             workload,
             runtime,
             size,
+            workers,
             json,
         } => {
             let Some(workload) = workloads::find(&workload) else {
                 eprintln!("corio-benches: unknown workload `{workload}` (see --list)");
                 return ExitCode::from(2);
             };
-            let Some(runtime) = Runtime::from_name(&runtime) else {
-                eprintln!("corio-benches: unknown runtime `{runtime}` (see --list)");
-                return ExitCode::from(2);
+            let (runtime, workers) = match runtime_for(&runtime, workers) {
+                Ok(found) => found,
+                Err((status, message)) => {
+                    eprintln!("corio-benches: {message}");
+                    return ExitCode::from(status);
+                }
             };
             let size = size.unwrap_or(workload.default_size);
-            workload.run(runtime, (size / 10).max(1));
-            let m = workload.run(runtime, size);
+            workload.run(runtime, workers, (size / 10).max(1));
+            let m = workload.run(runtime, workers, size);
             let peak = measure::peak_rss_kib();
-            println!("{}", result_line(workload, runtime, size, &m, peak, json));
+            println!(
+                "{}",
+                result_line(workload, runtime, workers, size, &m, peak, json)
+            );
         }
         Command::Serve {
             server,
             runtime,
+            workers,
             port,
         } => {
             if !serve::SERVERS.contains(&server.as_str()) {
@@ -316,11 +395,14 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            let Some(runtime) = Runtime::from_name(&runtime) else {
-                eprintln!("corio-benches: unknown runtime `{runtime}` (see --list)");
-                return ExitCode::from(2);
+            let (runtime, workers) = match runtime_for(&runtime, workers) {
+                Ok(found) => found,
+                Err((status, message)) => {
+                    eprintln!("corio-benches: {message}");
+                    return ExitCode::from(status);
+                }
             };
-            let served = serve::hyper(runtime, port, None, |addr| {
+            let served = serve::hyper(runtime, workers, port, None, |addr| {
                 println!("listening on {addr}");
                 // The reader waits for this line: don't leave it buffered.
                 let _ = std::io::Write::flush(&mut std::io::stdout());
@@ -350,9 +432,60 @@ mod tests {
                 workload: "spawn".into(),
                 runtime: "corio".into(),
                 size: Some(1000),
+                workers: None,
                 json: true,
             })
         );
+    }
+
+    #[test]
+    fn parses_workers() {
+        assert_eq!(
+            parse_args(args("--workload spawn --runtime tokio-mt --workers=8")),
+            Ok(Command::Run {
+                workload: "spawn".into(),
+                runtime: "tokio-mt".into(),
+                size: None,
+                workers: Some(8),
+                json: false,
+            })
+        );
+        assert!(parse_args(args("--workload spawn --runtime tokio-mt --workers 0")).is_err());
+        assert!(parse_args(args("--workload spawn --runtime tokio-mt --workers two")).is_err());
+        assert!(parse_args(args("--workload spawn --runtime tokio-mt --workers")).is_err());
+    }
+
+    #[test]
+    fn workers_go_to_mt_runtimes_only() {
+        assert_eq!(
+            runtime_for("smol-mt", None),
+            Ok((Runtime::SmolMt, DEFAULT_WORKERS))
+        );
+        assert_eq!(runtime_for("tokio-mt", Some(3)), Ok((Runtime::TokioMt, 3)));
+        assert_eq!(
+            runtime_for("corio", None),
+            Ok((Runtime::Corio, DEFAULT_WORKERS))
+        );
+        let (status, message) = runtime_for("corio", Some(2)).unwrap_err();
+        assert_eq!(status, 2);
+        assert!(message.contains("-mt runtimes only"), "{message}");
+        assert_eq!(runtime_for("nope", None).unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn an_unbuildable_runtime_is_unavailable_not_a_crash() {
+        // corio-mt either builds, or reports Unsupported as one line.
+        match runtime_for("corio-mt", Some(2)) {
+            Ok(found) => assert_eq!(found, (Runtime::CorioMt, 2)),
+            Err((status, message)) => {
+                assert_eq!(status, UNAVAILABLE, "{message}");
+                assert!(
+                    message.starts_with("corio-mt is unavailable: "),
+                    "{message}"
+                );
+                assert!(!message.contains('\n'), "{message}");
+            }
+        }
     }
 
     #[test]
@@ -375,6 +508,7 @@ mod tests {
             Ok(Command::Serve {
                 server: "hyper".into(),
                 runtime: "tokio-ct".into(),
+                workers: None,
                 port: 8080,
             })
         );
@@ -383,6 +517,7 @@ mod tests {
             Ok(Command::Serve {
                 server: "hyper".into(),
                 runtime: "corio".into(),
+                workers: None,
                 port: 0,
             })
         );
@@ -410,13 +545,29 @@ mod tests {
     #[test]
     fn json_result_line_has_every_field() {
         let m = Measurement::new(10, std::time::Duration::from_nanos(1234));
-        let line = result_line(&workloads::ALL[0], Runtime::TokioCt, 10, &m, Some(42), true);
+        let line = result_line(
+            &workloads::ALL[0],
+            Runtime::TokioCt,
+            2,
+            10,
+            &m,
+            Some(42),
+            true,
+        );
         assert_eq!(
             line,
             format!(
-                "{{\"workload\":\"{}\",\"runtime\":\"tokio-ct\",\"size\":10,\"ops\":10,\"elapsed_ns\":1234,\"clock\":\"wall\",\"ns_per_op\":123.400,\"peak_rss_kib\":42}}",
+                "{{\"workload\":\"{}\",\"runtime\":\"tokio-ct\",\"workers\":null,\"size\":10,\"ops\":10,\"elapsed_ns\":1234,\"clock\":\"wall\",\"ns_per_op\":123.400,\"peak_rss_kib\":42}}",
                 workloads::ALL[0].name
             )
         );
+        let line = result_line(&workloads::ALL[0], Runtime::SmolMt, 4, 10, &m, None, true);
+        assert!(
+            line.contains("\"runtime\":\"smol-mt\",\"workers\":4,"),
+            "{line}"
+        );
+        assert!(line.ends_with("\"peak_rss_kib\":null}"), "{line}");
+        let text = result_line(&workloads::ALL[0], Runtime::SmolMt, 4, 10, &m, None, false);
+        assert!(text.contains(" on smol-mt (4 workers): 10 ops"), "{text}");
     }
 }

@@ -10,15 +10,16 @@
 //! accepted connection, `TCP_NODELAY` on each accepted socket, and the
 //! runtime's own timer handed to hyper. Only the runtime differs:
 //!
-//! - `corio`: `corio::run`, `corio::net::TcpListener`, each connection in
-//!   `corio::create_task`, IO through `corio::hyper::HyperIo`, timers from
-//!   `corio::hyper::CorioTimer` (as in `crates/corio/examples/hyper_server.rs`);
-//! - `tokio-ct`: tokio's current-thread runtime, `tokio::net::TcpListener`,
-//!   each connection in `tokio::spawn`, IO through `hyper_util::rt::TokioIo`,
+//! - `corio` / `corio-mt`: `corio::run` (or a runner with `--workers N`),
+//!   `corio::net::TcpListener`, each connection in `corio::create_task`, IO
+//!   through `corio::hyper::HyperIo`, timers from `corio::hyper::CorioTimer`
+//!   (as in `crates/corio/examples/hyper_server.rs`);
+//! - `tokio-ct` / `tokio-mt`: tokio's current-thread runtime (or its
+//!   multi-thread one with `--workers N`), `tokio::net::TcpListener`, each
+//!   connection in `tokio::spawn`, IO through `hyper_util::rt::TokioIo`,
 //!   timers from `hyper_util::rt::TokioTimer`.
 //!
-//! smol is not served: the load test compares corio with tokio's
-//! current-thread runtime only.
+//! smol is not served: the load test compares corio with tokio only.
 
 use std::convert::Infallible;
 use std::io;
@@ -31,7 +32,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 
-use crate::runtime::Runtime;
+use crate::runtime::{self, Family, Runtime, Threads};
 
 /// The servers `--serve` can run.
 pub(crate) const SERVERS: &[&str] = &["hyper"];
@@ -44,8 +45,9 @@ async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible
     Ok(Response::new(Full::new(Bytes::from_static(BODY))))
 }
 
-/// Runs the hyper hello-world server on `runtime`, on `127.0.0.1:port`
-/// (`0`: a free port the system picks).
+/// Runs the hyper hello-world server on `runtime` (with `workers` threads
+/// if it is multi-threaded), on `127.0.0.1:port` (`0`: a free port the
+/// system picks).
 ///
 /// `ready` is called with the bound address once the listener accepts
 /// connections. With `connections: None` it serves until the process is
@@ -58,29 +60,32 @@ async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible
 /// Binding or accepting fails, or `runtime` has no server here (smol).
 pub(crate) fn hyper(
     runtime: Runtime,
+    workers: usize,
     port: u16,
     connections: Option<usize>,
     ready: impl FnOnce(SocketAddr),
 ) -> io::Result<()> {
-    match runtime {
-        Runtime::Corio => hyper_corio(port, connections, ready),
-        Runtime::TokioCt => hyper_tokio_ct(port, connections, ready),
-        Runtime::SmolLocal => Err(io::Error::new(
+    let threads = runtime.threads(workers);
+    match runtime.family() {
+        Family::Corio => hyper_corio(threads, port, connections, ready),
+        Family::Tokio => hyper_tokio(threads, port, connections, ready),
+        Family::Smol => Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "--serve hyper runs on corio and tokio-ct only",
+            "--serve hyper runs on corio, corio-mt, tokio-ct and tokio-mt only",
         )),
     }
 }
 
 /// The server on corio.
 fn hyper_corio(
+    threads: Threads,
     port: u16,
     connections: Option<usize>,
     ready: impl FnOnce(SocketAddr),
 ) -> io::Result<()> {
     use corio::hyper::{CorioTimer, HyperIo};
 
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let listener = corio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         ready(listener.local_addr()?);
         let mut accepted = 0;
@@ -107,15 +112,16 @@ fn hyper_corio(
     })
 }
 
-/// The server on tokio's current-thread runtime.
-fn hyper_tokio_ct(
+/// The server on tokio.
+fn hyper_tokio(
+    threads: Threads,
     port: u16,
     connections: Option<usize>,
     ready: impl FnOnce(SocketAddr),
 ) -> io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
 
-    crate::runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         ready(listener.local_addr()?);
         let mut accepted = 0;
@@ -154,8 +160,9 @@ mod tests {
     /// one HTTP/1.1 GET over it and returns the whole response.
     fn one_request(runtime: Runtime) -> String {
         let (tx, rx) = mpsc::channel();
-        let server =
-            thread::spawn(move || hyper(runtime, 0, Some(1), move |addr| tx.send(addr).unwrap()));
+        let server = thread::spawn(move || {
+            hyper(runtime, 2, 0, Some(1), move |addr| tx.send(addr).unwrap())
+        });
         let addr = rx
             .recv_timeout(Duration::from_secs(10))
             .expect("the server never said it was listening");
@@ -174,7 +181,16 @@ mod tests {
 
     #[test]
     fn serves_hello_world_on_corio_and_tokio() {
-        for runtime in [Runtime::Corio, Runtime::TokioCt] {
+        for runtime in [
+            Runtime::Corio,
+            Runtime::TokioCt,
+            Runtime::CorioMt,
+            Runtime::TokioMt,
+        ] {
+            if runtime == Runtime::CorioMt && runtime.check(2).is_err() {
+                // Until corio's multi-threaded runtime is built.
+                continue;
+            }
             let response = one_request(runtime);
             assert!(
                 response.starts_with("HTTP/1.1 200 OK\r\n"),
@@ -189,7 +205,9 @@ mod tests {
 
     #[test]
     fn smol_is_not_served() {
-        let err = hyper(Runtime::SmolLocal, 0, Some(1), |_| {}).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+        for runtime in [Runtime::SmolLocal, Runtime::SmolMt] {
+            let err = hyper(runtime, 2, 0, Some(1), |_| {}).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+        }
     }
 }

@@ -11,24 +11,25 @@ use futures::future::join_all;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `gather` workload.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "gather",
     description: "gather N futures that yield once (corio::gather / futures::future::join_all)",
     default_size: 10_000,
+    multi_threaded: false,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// How many times the N futures are gathered, so one sample runs long enough to time.
 const ROUNDS: usize = 20;
 
 /// `gather` on corio.
-fn corio(n: usize) -> Measurement {
-    corio::run(async move {
+fn corio(threads: Threads, n: usize) -> Measurement {
+    runtime::corio(threads, async move {
         let start = Instant::now();
         for _ in 0..ROUNDS {
             let out = corio::gather((0..n).map(|i| async move {
@@ -42,9 +43,9 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `gather` on tokio's current-thread runtime, with `join_all`.
-fn tokio_ct(n: usize) -> Measurement {
-    runtime::tokio_current_thread().block_on(async move {
+/// `gather` on tokio, with `join_all`.
+fn tokio(threads: Threads, n: usize) -> Measurement {
+    runtime::tokio(threads).block_on(async move {
         let start = Instant::now();
         for _ in 0..ROUNDS {
             let out = join_all((0..n).map(|i| async move {
@@ -58,10 +59,9 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `gather` on smol's `LocalExecutor`, with `join_all`.
-fn smol_local(n: usize) -> Measurement {
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+/// `gather` on smol, with `join_all`.
+fn smol(threads: Threads, n: usize) -> Measurement {
+    crate::smol_run!(threads, |_ex| async move {
         let start = Instant::now();
         for _ in 0..ROUNDS {
             let out = join_all((0..n).map(|i| async move {
@@ -72,5 +72,5 @@ fn smol_local(n: usize) -> Measurement {
             assert_eq!(out.len(), n);
         }
         Measurement::new(n * ROUNDS, start.elapsed())
-    }))
+    })
 }

@@ -36,25 +36,26 @@ use std::time::Instant;
 
 use super::{split, Workload};
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `lock-contended` workload. One op is one lock + yield + unlock.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "lock-contended",
     description: "1,000 tasks each lock one mutex N/1,000 times, yielding while holding it",
     default_size: 1_000_000,
+    multi_threaded: true,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// The most tasks the workload spawns.
 const TASKS: usize = 1_000;
 
 /// `lock-contended` on corio, with `corio::sync::Lock`.
-fn corio(n: usize) -> Measurement {
+fn corio(threads: Threads, n: usize) -> Measurement {
     let (tasks, rounds) = split(n, TASKS);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let lock = Arc::new(corio::sync::Lock::new(0_usize));
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
@@ -78,11 +79,10 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `lock-contended` on tokio's current-thread runtime, with
-/// `tokio::sync::Mutex`.
-fn tokio_ct(n: usize) -> Measurement {
+/// `lock-contended` on tokio, with `tokio::sync::Mutex`.
+fn tokio(threads: Threads, n: usize) -> Measurement {
     let (tasks, rounds) = split(n, TASKS);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let lock = Arc::new(tokio::sync::Mutex::new(0_usize));
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
@@ -106,11 +106,10 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `lock-contended` on smol's `LocalExecutor`, with `async_lock::Mutex`.
-fn smol_local(n: usize) -> Measurement {
+/// `lock-contended` on smol, with `async_lock::Mutex`.
+fn smol(threads: Threads, n: usize) -> Measurement {
     let (tasks, rounds) = split(n, TASKS);
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let lock = Arc::new(async_lock::Mutex::new(0_usize));
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
@@ -131,5 +130,5 @@ fn smol_local(n: usize) -> Measurement {
         let elapsed = start.elapsed();
         assert_eq!(*lock.lock().await, tasks * rounds);
         Measurement::new(tasks * rounds, elapsed)
-    }))
+    })
 }

@@ -13,21 +13,22 @@ use std::time::Instant;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `lock-uncontended` workload. One op is one lock + unlock.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "lock-uncontended",
     description: "one task locks, increments and unlocks an async mutex N times",
     default_size: 10_000_000,
+    multi_threaded: false,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// `lock-uncontended` on corio, with `corio::sync::Lock`.
-fn corio(n: usize) -> Measurement {
-    corio::run(async move {
+fn corio(threads: Threads, n: usize) -> Measurement {
+    runtime::corio(threads, async move {
         let lock = corio::sync::Lock::new(0_usize);
         let start = Instant::now();
         for _ in 0..n {
@@ -41,10 +42,10 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `lock-uncontended` on tokio's current-thread runtime, with
+/// `lock-uncontended` on tokio, with
 /// `tokio::sync::Mutex`.
-fn tokio_ct(n: usize) -> Measurement {
-    runtime::tokio_current_thread().block_on(async move {
+fn tokio(threads: Threads, n: usize) -> Measurement {
+    runtime::tokio(threads).block_on(async move {
         let lock = tokio::sync::Mutex::new(0_usize);
         let start = Instant::now();
         for _ in 0..n {
@@ -58,10 +59,9 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `lock-uncontended` on smol's `LocalExecutor`, with `async_lock::Mutex`.
-fn smol_local(n: usize) -> Measurement {
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async move {
+/// `lock-uncontended` on smol, with `async_lock::Mutex`.
+fn smol(threads: Threads, n: usize) -> Measurement {
+    crate::smol_run!(threads, |_ex| async move {
         let lock = async_lock::Mutex::new(0_usize);
         let start = Instant::now();
         for _ in 0..n {
@@ -72,5 +72,5 @@ fn smol_local(n: usize) -> Measurement {
         let elapsed = start.elapsed();
         assert_eq!(lock.into_inner(), n);
         Measurement::new(n, elapsed)
-    }))
+    })
 }

@@ -1,12 +1,19 @@
 //! The benchmark workloads: one module per workload (or per family of
 //! workloads), one function per runtime.
 //!
-//! To add a workload, write a module with a `corio`, a `tokio_ct` and a
-//! `smol_local` function (each takes the size and returns a
-//! [`Measurement`]) and a `WORKLOAD` constant naming them, then list it in
-//! [`ALL`]. `cargo xtask bench` picks it up from `corio-benches --list`.
-//! A family of variants (`queue`'s producer counts and bounds) makes its
-//! functions generic over const parameters and has one constant per variant.
+//! To add a workload, write a module with a `corio`, a `tokio` and a
+//! `smol` function (each takes the [`Threads`] flavour and the size and
+//! returns a [`Measurement`]) and a `WORKLOAD` constant naming them, then
+//! list it in [`ALL`]. `cargo xtask bench` picks it up from `corio-benches
+//! --list`. Each function writes its body once and runs it through
+//! `runtime::corio`, `runtime::tokio` or `smol_run!`, so that the same body
+//! runs on the single-threaded runtime and on the multi-threaded one (its
+//! tasks are `Send`: `Arc`, not `Rc`). A family of variants (`queue`'s
+//! producer counts and bounds) makes its functions generic over const
+//! parameters and has one constant per variant.
+//!
+//! Every workload runs on every runtime; [`Workload::multi_threaded`] marks
+//! the ones the report's multi-threaded table shows (the list).
 //!
 //! The sync workloads (`lock-*`, `semaphore`, `queue-*`) run corio's
 //! `corio::sync` beside `tokio::sync` on tokio and the smol ecosystem's
@@ -14,7 +21,7 @@
 //! spawn and yield.
 
 use crate::measure::Measurement;
-use crate::runtime::Runtime;
+use crate::runtime::{Family, Runtime, Threads};
 
 mod gather;
 mod lock_contended;
@@ -55,8 +62,9 @@ pub(crate) static ALL: &[Workload] = &[
     process::WORKLOAD,
 ];
 
-/// Runs a workload at a given size on one runtime and measures it.
-type RunFn = fn(usize) -> Measurement;
+/// Runs a workload at a given size on one runtime family, in one flavour,
+/// and measures it.
+type RunFn = fn(Threads, usize) -> Measurement;
 
 /// A benchmark workload and its implementation on each runtime.
 pub(crate) struct Workload {
@@ -66,23 +74,27 @@ pub(crate) struct Workload {
     pub(crate) description: &'static str,
     /// The size a full (not `--quick`) run uses.
     pub(crate) default_size: usize,
-    /// The workload on corio.
+    /// Whether the report's multi-threaded table (corio-mt, tokio-mt,
+    /// smol-mt) shows this workload. It runs on those runtimes either way.
+    pub(crate) multi_threaded: bool,
+    /// The workload on corio (`corio` and `corio-mt`).
     corio: RunFn,
-    /// The workload on tokio's current-thread runtime.
-    tokio_ct: RunFn,
-    /// The workload on smol's `LocalExecutor`.
-    smol_local: RunFn,
+    /// The workload on tokio (`tokio-ct` and `tokio-mt`).
+    tokio: RunFn,
+    /// The workload on smol (`smol-local` and `smol-mt`).
+    smol: RunFn,
 }
 
 impl Workload {
-    /// Runs the workload at `size` on `runtime`, building a fresh runtime.
-    pub(crate) fn run(&self, runtime: Runtime, size: usize) -> Measurement {
-        let run = match runtime {
-            Runtime::Corio => self.corio,
-            Runtime::TokioCt => self.tokio_ct,
-            Runtime::SmolLocal => self.smol_local,
+    /// Runs the workload at `size` on `runtime`, building a fresh runtime;
+    /// `workers` is the thread count of the multi-threaded runtimes.
+    pub(crate) fn run(&self, runtime: Runtime, workers: usize, size: usize) -> Measurement {
+        let run = match runtime.family() {
+            Family::Corio => self.corio,
+            Family::Tokio => self.tokio,
+            Family::Smol => self.smol,
         };
-        run(size.max(1))
+        run(runtime.threads(workers), size.max(1))
     }
 }
 
@@ -103,12 +115,17 @@ mod tests {
     use super::*;
 
     /// Every workload runs on every runtime at a small size and reports a
-    /// positive operation count.
+    /// positive operation count (the multi-threaded ones with 2 workers;
+    /// corio-mt only once corio can build it).
     #[test]
     fn every_workload_runs_on_every_runtime() {
-        for workload in ALL {
-            for runtime in Runtime::ALL {
-                let m = workload.run(runtime, 2_000);
+        for runtime in Runtime::ALL {
+            if runtime == Runtime::CorioMt && runtime.check(2).is_err() {
+                // Until corio's multi-threaded runtime is built.
+                continue;
+            }
+            for workload in ALL {
+                let m = workload.run(runtime, 2, 2_000);
                 assert!(m.ops > 0, "{} on {runtime} reported no ops", workload.name);
             }
         }

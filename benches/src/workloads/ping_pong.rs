@@ -19,25 +19,26 @@ use std::time::Instant;
 
 use super::{split, Workload};
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `ping-pong` workload. One op is one round trip.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "ping-pong",
     description: "1,000 task pairs each bounce a number N/1,000 times over two bounded(1) queues",
     default_size: 100_000,
+    multi_threaded: true,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// The most pairs the workload runs.
 const PAIRS: usize = 1_000;
 
 /// `ping-pong` on corio, with `corio::sync::Queue`.
-fn corio(n: usize) -> Measurement {
+fn corio(threads: Threads, n: usize) -> Measurement {
     let (pairs, trips) = split(n, PAIRS);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let mut handles = Vec::with_capacity(2 * pairs);
         let start = Instant::now();
         for _ in 0..pairs {
@@ -64,10 +65,10 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `ping-pong` on tokio's current-thread runtime, with `tokio::sync::mpsc`.
-fn tokio_ct(n: usize) -> Measurement {
+/// `ping-pong` on tokio, with `tokio::sync::mpsc`.
+fn tokio(threads: Threads, n: usize) -> Measurement {
     let (pairs, trips) = split(n, PAIRS);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let mut handles = Vec::with_capacity(2 * pairs);
         let start = Instant::now();
         for _ in 0..pairs {
@@ -95,11 +96,10 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `ping-pong` on smol's `LocalExecutor`, with `async_channel`.
-fn smol_local(n: usize) -> Measurement {
+/// `ping-pong` on smol, with `async_channel`.
+fn smol(threads: Threads, n: usize) -> Measurement {
     let (pairs, trips) = split(n, PAIRS);
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let mut handles = Vec::with_capacity(2 * pairs);
         let start = Instant::now();
         for _ in 0..pairs {
@@ -122,5 +122,5 @@ fn smol_local(n: usize) -> Measurement {
             handle.await;
         }
         Measurement::new(pairs * trips, start.elapsed())
-    }))
+    })
 }

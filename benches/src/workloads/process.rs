@@ -12,16 +12,17 @@ use std::time::Instant;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `process` workload.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "process",
     description: "spawn and wait N /bin/true children, 16 concurrently (stdio to /dev/null)",
     default_size: 1_000,
+    multi_threaded: false,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// Children alive at once.
@@ -39,9 +40,9 @@ fn shares(n: usize) -> Vec<usize> {
 }
 
 /// `process` on corio.
-fn corio(n: usize) -> Measurement {
+fn corio(threads: Threads, n: usize) -> Measurement {
     let counts = shares(n);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let start = Instant::now();
         let workers: Vec<_> = counts
             .iter()
@@ -67,10 +68,10 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `process` on tokio's current-thread runtime, with `tokio::process`.
-fn tokio_ct(n: usize) -> Measurement {
+/// `process` on tokio, with `tokio::process`.
+fn tokio(threads: Threads, n: usize) -> Measurement {
     let counts = shares(n);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let start = Instant::now();
         let workers: Vec<_> = counts
             .iter()
@@ -96,11 +97,10 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `process` on smol's `LocalExecutor`, with `smol::process` (async-process).
-fn smol_local(n: usize) -> Measurement {
+/// `process` on smol, with `smol::process` (async-process).
+fn smol(threads: Threads, n: usize) -> Measurement {
     let counts = shares(n);
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let start = Instant::now();
         let workers: Vec<_> = counts
             .iter()
@@ -123,5 +123,5 @@ fn smol_local(n: usize) -> Measurement {
             worker.await;
         }
         Measurement::new(n, start.elapsed())
-    }))
+    })
 }

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use super::{split, Workload};
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The bounded queues' capacity.
 const CAPACITY: usize = 1_024;
@@ -31,6 +31,7 @@ const CAPACITY: usize = 1_024;
 const DEFAULT_SIZE: usize = 3_000_000;
 
 /// The workload with `P` producers, bounded to [`CAPACITY`] or unbounded.
+/// The multi-threaded table shows `queue-64p` only.
 const fn workload<const P: usize, const BOUNDED: bool>(
     name: &'static str,
     description: &'static str,
@@ -39,9 +40,10 @@ const fn workload<const P: usize, const BOUNDED: bool>(
         name,
         description,
         default_size: DEFAULT_SIZE,
+        multi_threaded: P == 64 && BOUNDED,
         corio: corio::<P, BOUNDED>,
-        tokio_ct: tokio_ct::<P, BOUNDED>,
-        smol_local: smol_local::<P, BOUNDED>,
+        tokio: tokio::<P, BOUNDED>,
+        smol: smol::<P, BOUNDED>,
     }
 }
 
@@ -88,9 +90,9 @@ fn expected_sum(producers: usize, per: usize) -> usize {
 }
 
 /// The queue workload on corio, with `corio::sync::Queue`.
-fn corio<const P: usize, const BOUNDED: bool>(n: usize) -> Measurement {
+fn corio<const P: usize, const BOUNDED: bool>(threads: Threads, n: usize) -> Measurement {
     let (producers, per) = split(n, P);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let mut handles = Vec::with_capacity(producers);
         let start = Instant::now();
         let queue = Arc::new(corio::sync::Queue::new(if BOUNDED { CAPACITY } else { 0 }));
@@ -118,11 +120,10 @@ fn corio<const P: usize, const BOUNDED: bool>(n: usize) -> Measurement {
     })
 }
 
-/// The queue workload on tokio's current-thread runtime, with
-/// `tokio::sync::mpsc`.
-fn tokio_ct<const P: usize, const BOUNDED: bool>(n: usize) -> Measurement {
+/// The queue workload on tokio, with `tokio::sync::mpsc`.
+fn tokio<const P: usize, const BOUNDED: bool>(threads: Threads, n: usize) -> Measurement {
     let (producers, per) = split(n, P);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let mut handles = Vec::with_capacity(producers);
         let mut sum = 0;
         let start = Instant::now();
@@ -162,11 +163,10 @@ fn tokio_ct<const P: usize, const BOUNDED: bool>(n: usize) -> Measurement {
     })
 }
 
-/// The queue workload on smol's `LocalExecutor`, with `async_channel`.
-fn smol_local<const P: usize, const BOUNDED: bool>(n: usize) -> Measurement {
+/// The queue workload on smol, with `async_channel`.
+fn smol<const P: usize, const BOUNDED: bool>(threads: Threads, n: usize) -> Measurement {
     let (producers, per) = split(n, P);
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let mut handles = Vec::with_capacity(producers);
         let start = Instant::now();
         let (tx, rx) = if BOUNDED {
@@ -192,7 +192,7 @@ fn smol_local<const P: usize, const BOUNDED: bool>(n: usize) -> Measurement {
         let elapsed = start.elapsed();
         assert_eq!(sum, expected_sum(producers, per));
         Measurement::new(producers * per, elapsed)
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -26,16 +26,17 @@ use std::time::Instant;
 
 use super::{split, Workload};
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `semaphore` workload. One op is one acquire + yield + release.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "semaphore",
     description: "1,000 tasks each acquire one Semaphore(10) N/1,000 times, yielding while holding",
     default_size: 1_000_000,
+    multi_threaded: false,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// The most tasks the workload spawns.
@@ -45,9 +46,9 @@ const TASKS: usize = 1_000;
 const PERMITS: usize = 10;
 
 /// `semaphore` on corio, with `corio::sync::Semaphore`.
-fn corio(n: usize) -> Measurement {
+fn corio(threads: Threads, n: usize) -> Measurement {
     let (tasks, rounds) = split(n, TASKS);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let semaphore = Arc::new(corio::sync::Semaphore::new(PERMITS));
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
@@ -70,11 +71,11 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `semaphore` on tokio's current-thread runtime, with
+/// `semaphore` on tokio, with
 /// `tokio::sync::Semaphore`.
-fn tokio_ct(n: usize) -> Measurement {
+fn tokio(threads: Threads, n: usize) -> Measurement {
     let (tasks, rounds) = split(n, TASKS);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let semaphore = Arc::new(tokio::sync::Semaphore::new(PERMITS));
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
@@ -97,11 +98,10 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `semaphore` on smol's `LocalExecutor`, with `async_lock::Semaphore`.
-fn smol_local(n: usize) -> Measurement {
+/// `semaphore` on smol, with `async_lock::Semaphore`.
+fn smol(threads: Threads, n: usize) -> Measurement {
     let (tasks, rounds) = split(n, TASKS);
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let semaphore = Arc::new(async_lock::Semaphore::new(PERMITS));
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
@@ -125,5 +125,5 @@ fn smol_local(n: usize) -> Measurement {
             .collect();
         assert!(all.len() == PERMITS && semaphore.try_acquire().is_none());
         Measurement::new(tasks * rounds, elapsed)
-    }))
+    })
 }

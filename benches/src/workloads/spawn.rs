@@ -8,21 +8,22 @@ use std::time::Instant;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `spawn` workload. One op is one task spawned and awaited.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "spawn",
     description: "spawn N empty tasks into a pre-sized Vec of handles, then await each in order",
     default_size: 1_000_000,
+    multi_threaded: true,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// `spawn` on corio.
-fn corio(n: usize) -> Measurement {
-    corio::run(async move {
+fn corio(threads: Threads, n: usize) -> Measurement {
+    runtime::corio(threads, async move {
         let mut handles = Vec::with_capacity(n);
         let start = Instant::now();
         for _ in 0..n {
@@ -35,9 +36,9 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `spawn` on tokio's current-thread runtime.
-fn tokio_ct(n: usize) -> Measurement {
-    runtime::tokio_current_thread().block_on(async move {
+/// `spawn` on tokio.
+fn tokio(threads: Threads, n: usize) -> Measurement {
+    runtime::tokio(threads).block_on(async move {
         let mut handles = Vec::with_capacity(n);
         let start = Instant::now();
         for _ in 0..n {
@@ -50,10 +51,9 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `spawn` on smol's `LocalExecutor`.
-fn smol_local(n: usize) -> Measurement {
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+/// `spawn` on smol.
+fn smol(threads: Threads, n: usize) -> Measurement {
+    crate::smol_run!(threads, |ex| async move {
         let mut handles = Vec::with_capacity(n);
         let start = Instant::now();
         for _ in 0..n {
@@ -63,5 +63,5 @@ fn smol_local(n: usize) -> Measurement {
             handle.await;
         }
         Measurement::new(n, start.elapsed())
-    }))
+    })
 }

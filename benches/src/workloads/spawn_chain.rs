@@ -11,8 +11,9 @@
 //! The end of a chain is signalled once per chain, with each runtime's
 //! one-shot notification: a `corio::sync::Event`, a `tokio::sync::oneshot`
 //! channel, an async-channel `bounded(1)` on smol. smol's tasks spawn the
-//! next one through an `Rc` of the `LocalExecutor` they carry (smol has no
-//! ambient spawn); corio and tokio spawn onto the running loop.
+//! next one through the handle to the executor they carry (smol has no
+//! ambient spawn: an `Rc<LocalExecutor>` on smol-local, an `Arc<Executor>`
+//! on smol-mt); corio and tokio spawn onto the running runtime.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -20,16 +21,17 @@ use std::time::Instant;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `spawn-chain` workload. One op is one task spawned (and run).
 pub(super) const WORKLOAD: Workload = Workload {
     name: "spawn-chain",
     description: "each task spawns the next, 1,000 deep; N/1,000 chains, one after another",
     default_size: 100_000,
+    multi_threaded: true,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// The most tasks in one chain.
@@ -42,7 +44,7 @@ fn shape(n: usize) -> (usize, usize) {
 }
 
 /// `spawn-chain` on corio.
-fn corio(n: usize) -> Measurement {
+fn corio(threads: Threads, n: usize) -> Measurement {
     /// Spawns the rest of the chain: `left` more tasks, then `done` is set.
     fn link(done: Arc<corio::sync::Event>, left: usize) {
         if left == 0 {
@@ -52,7 +54,7 @@ fn corio(n: usize) -> Measurement {
         }
     }
     let (depth, chains) = shape(n);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let start = Instant::now();
         for _ in 0..chains {
             let done = Arc::new(corio::sync::Event::new());
@@ -63,8 +65,8 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `spawn-chain` on tokio's current-thread runtime.
-fn tokio_ct(n: usize) -> Measurement {
+/// `spawn-chain` on tokio.
+fn tokio(threads: Threads, n: usize) -> Measurement {
     /// Spawns the rest of the chain: `left` more tasks, then `done` is sent.
     fn link(done: tokio::sync::oneshot::Sender<()>, left: usize) {
         if left == 0 {
@@ -74,7 +76,7 @@ fn tokio_ct(n: usize) -> Measurement {
         }
     }
     let (depth, chains) = shape(n);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let start = Instant::now();
         for _ in 0..chains {
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -85,29 +87,49 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `spawn-chain` on smol's `LocalExecutor`.
-fn smol_local(n: usize) -> Measurement {
-    /// Spawns the rest of the chain on `ex`: `left` more tasks, then `done`
-    /// is sent.
-    fn link(ex: Rc<smol::LocalExecutor<'static>>, done: async_channel::Sender<()>, left: usize) {
-        if left == 0 {
-            done.try_send(()).unwrap();
-        } else {
-            let next = Rc::clone(&ex);
-            ex.spawn(async move { link(next, done, left - 1) }).detach();
+/// A handle to a smol executor that a link of the chain spawns the next
+/// one with.
+trait Link: Clone + 'static {
+    /// Spawns the rest of the chain on `self`: `left` more tasks, then
+    /// `done` is sent.
+    fn link(self, done: async_channel::Sender<()>, left: usize);
+}
+
+/// [`Link`] for smol's two executors: one body, which spawns a future
+/// holding an `Rc` on one and an `Arc` on the other (only the latter is
+/// `Send`, as `Executor::spawn` requires).
+macro_rules! impl_link {
+    ($($executor:ty),*) => {$(
+        impl Link for $executor {
+            fn link(self, done: async_channel::Sender<()>, left: usize) {
+                if left == 0 {
+                    done.try_send(()).unwrap();
+                } else {
+                    let next = self.clone();
+                    self.spawn(async move { next.link(done, left - 1) }).detach();
+                }
+            }
         }
-    }
+    )*};
+}
+
+impl_link!(
+    Rc<smol::LocalExecutor<'static>>,
+    Arc<smol::Executor<'static>>
+);
+
+/// `spawn-chain` on smol.
+fn smol(threads: Threads, n: usize) -> Measurement {
     let (depth, chains) = shape(n);
-    let ex = Rc::new(smol::LocalExecutor::new());
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let start = Instant::now();
         for _ in 0..chains {
             let (tx, rx) = async_channel::bounded(1);
-            link(Rc::clone(&ex), tx, depth);
+            ex.clone().link(tx, depth);
             rx.recv().await.unwrap();
         }
         Measurement::new(depth * chains, start.elapsed())
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -10,21 +10,22 @@ use std::time::Instant;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `task-group` workload.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "task-group",
     description: "N children that yield once, in a TaskGroup / JoinSet / Vec<Task>",
     default_size: 100_000,
+    multi_threaded: true,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// `task-group` on corio.
-fn corio(n: usize) -> Measurement {
-    corio::run(async move {
+fn corio(threads: Threads, n: usize) -> Measurement {
+    runtime::corio(threads, async move {
         let start = Instant::now();
         corio::task::TaskGroup::<()>::scope(|group| async move {
             for _ in 0..n {
@@ -41,9 +42,9 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `task-group` on tokio's current-thread runtime, with a `JoinSet`.
-fn tokio_ct(n: usize) -> Measurement {
-    runtime::tokio_current_thread().block_on(async move {
+/// `task-group` on tokio, with a `JoinSet`.
+fn tokio(threads: Threads, n: usize) -> Measurement {
+    runtime::tokio(threads).block_on(async move {
         let start = Instant::now();
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..n {
@@ -59,10 +60,9 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `task-group` on smol's `LocalExecutor`, with a `Vec` of tasks.
-fn smol_local(n: usize) -> Measurement {
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+/// `task-group` on smol, with a `Vec` of tasks.
+fn smol(threads: Threads, n: usize) -> Measurement {
+    crate::smol_run!(threads, |ex| async move {
         let start = Instant::now();
         let tasks: Vec<_> = (0..n)
             .map(|_| {
@@ -76,5 +76,5 @@ fn smol_local(n: usize) -> Measurement {
             task.await.expect("no child fails");
         }
         Measurement::new(n, start.elapsed())
-    }))
+    })
 }

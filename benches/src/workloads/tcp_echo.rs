@@ -2,7 +2,8 @@
 //! and reading each echo back before sending the next.
 //!
 //! One server task per accepted connection echoes what it reads; the 64
-//! clients run as tasks on the same single-threaded runtime. One op is one
+//! clients run as tasks on the same runtime (on one thread, or spread over
+//! the workers of a multi-threaded one). One op is one
 //! round trip (64 bytes out, 64 bytes back). The default size, 640,000, is
 //! the 64 connections × 10,000 messages.
 
@@ -10,16 +11,17 @@ use std::time::Instant;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `tcp-echo` workload.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "tcp-echo",
     description: "64 loopback connections, 64-byte request/echo round trips",
     default_size: 640_000,
+    multi_threaded: true,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// Concurrent connections.
@@ -28,10 +30,10 @@ const CONNECTIONS: usize = 64;
 const MESSAGE: usize = 64;
 
 /// `tcp-echo` on corio.
-fn corio(n: usize) -> Measurement {
+fn corio(threads: Threads, n: usize) -> Measurement {
     use smol::io::AsyncReadExt;
     let (connections, per_connection) = super::split(n, CONNECTIONS);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let listener = corio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -72,11 +74,11 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `tcp-echo` on tokio's current-thread runtime.
-fn tokio_ct(n: usize) -> Measurement {
+/// `tcp-echo` on tokio.
+fn tokio(threads: Threads, n: usize) -> Measurement {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (connections, per_connection) = super::split(n, CONNECTIONS);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -117,12 +119,11 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `tcp-echo` on smol's `LocalExecutor`.
-fn smol_local(n: usize) -> Measurement {
+/// `tcp-echo` on smol.
+fn smol(threads: Threads, n: usize) -> Measurement {
     use smol::io::{AsyncReadExt, AsyncWriteExt};
     let (connections, per_connection) = super::split(n, CONNECTIONS);
-    let ex = std::rc::Rc::new(smol::LocalExecutor::new());
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let listener = smol::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -164,5 +165,5 @@ fn smol_local(n: usize) -> Measurement {
             client.await;
         }
         Measurement::new(connections * per_connection, start.elapsed())
-    }))
+    })
 }

@@ -7,24 +7,25 @@ use std::time::Instant;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `tcp-stream` workload.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "tcp-stream",
     description: "one loopback connection streaming N x 64 KiB (default: 1 GiB)",
     default_size: 16_384,
+    multi_threaded: true,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// Bytes per chunk.
 const CHUNK: usize = 64 * 1024;
 
 /// `tcp-stream` on corio.
-fn corio(n: usize) -> Measurement {
-    corio::run(async move {
+fn corio(threads: Threads, n: usize) -> Measurement {
+    runtime::corio(threads, async move {
         let listener = corio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -50,10 +51,10 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `tcp-stream` on tokio's current-thread runtime.
-fn tokio_ct(n: usize) -> Measurement {
+/// `tcp-stream` on tokio.
+fn tokio(threads: Threads, n: usize) -> Measurement {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -79,11 +80,10 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `tcp-stream` on smol's `LocalExecutor`.
-fn smol_local(n: usize) -> Measurement {
+/// `tcp-stream` on smol.
+fn smol(threads: Threads, n: usize) -> Measurement {
     use smol::io::{AsyncReadExt, AsyncWriteExt};
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let listener = smol::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -106,5 +106,5 @@ fn smol_local(n: usize) -> Measurement {
         }
         writer.await;
         Measurement::new(n, start.elapsed())
-    }))
+    })
 }

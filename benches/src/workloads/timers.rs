@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use super::Workload;
 use crate::measure::{CpuTimer, Measurement};
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `sleep-cancel` workload. One op is one sleeping task; CPU time.
 pub(super) const SLEEP_CANCEL: Workload = Workload {
@@ -42,9 +42,10 @@ pub(super) const SLEEP_CANCEL: Workload = Workload {
     description: "N tasks sleep for random times within N us (1 s at 1M), half cancelled, \
                   the rest awaited; CPU time per task",
     default_size: 1_000_000,
+    multi_threaded: false,
     corio: sleep_cancel_corio,
-    tokio_ct: sleep_cancel_tokio_ct,
-    smol_local: sleep_cancel_smol_local,
+    tokio: sleep_cancel_tokio,
+    smol: sleep_cancel_smol,
 };
 
 /// The `timeout-unused` workload. One op is one timeout around a ready future.
@@ -52,9 +53,10 @@ pub(super) const TIMEOUT_UNUSED: Workload = Workload {
     name: "timeout-unused",
     description: "one task awaits N timeouts of 1 s around ready futures",
     default_size: 100_000,
+    multi_threaded: false,
     corio: timeout_corio,
-    tokio_ct: timeout_tokio_ct,
-    smol_local: timeout_smol_local,
+    tokio: timeout_tokio,
+    smol: timeout_smol,
 };
 
 /// The timeout of `timeout-unused`: far longer than the run, so it never fires.
@@ -92,9 +94,9 @@ fn sleep_durations(n: usize) -> Vec<Duration> {
 }
 
 /// `sleep-cancel` on corio.
-fn sleep_cancel_corio(n: usize) -> Measurement {
+fn sleep_cancel_corio(threads: Threads, n: usize) -> Measurement {
     let durations = sleep_durations(n);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let started = Arc::new(AtomicUsize::new(0));
         let mut handles = Vec::with_capacity(n);
         let timer = CpuTimer::start();
@@ -123,10 +125,10 @@ fn sleep_cancel_corio(n: usize) -> Measurement {
     })
 }
 
-/// `sleep-cancel` on tokio's current-thread runtime.
-fn sleep_cancel_tokio_ct(n: usize) -> Measurement {
+/// `sleep-cancel` on tokio.
+fn sleep_cancel_tokio(threads: Threads, n: usize) -> Measurement {
     let durations = sleep_durations(n);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let started = Arc::new(AtomicUsize::new(0));
         let mut handles = Vec::with_capacity(n);
         let timer = CpuTimer::start();
@@ -155,11 +157,10 @@ fn sleep_cancel_tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `sleep-cancel` on smol's `LocalExecutor`.
-fn sleep_cancel_smol_local(n: usize) -> Measurement {
+/// `sleep-cancel` on smol.
+fn sleep_cancel_smol(threads: Threads, n: usize) -> Measurement {
     let durations = sleep_durations(n);
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let started = Arc::new(AtomicUsize::new(0));
         let mut handles = Vec::with_capacity(n);
         let timer = CpuTimer::start();
@@ -185,7 +186,7 @@ fn sleep_cancel_smol_local(n: usize) -> Measurement {
             handle.await;
         }
         timer.measurement(n)
-    }))
+    })
 }
 
 /// The sum of `0..n`, which every `timeout-unused` run checks.
@@ -194,8 +195,8 @@ fn expected_sum(n: usize) -> usize {
 }
 
 /// `timeout-unused` on corio.
-fn timeout_corio(n: usize) -> Measurement {
-    corio::run(async move {
+fn timeout_corio(threads: Threads, n: usize) -> Measurement {
+    runtime::corio(threads, async move {
         let mut sum = 0;
         let start = Instant::now();
         for i in 0..n {
@@ -207,9 +208,9 @@ fn timeout_corio(n: usize) -> Measurement {
     })
 }
 
-/// `timeout-unused` on tokio's current-thread runtime.
-fn timeout_tokio_ct(n: usize) -> Measurement {
-    runtime::tokio_current_thread().block_on(async move {
+/// `timeout-unused` on tokio.
+fn timeout_tokio(threads: Threads, n: usize) -> Measurement {
+    runtime::tokio(threads).block_on(async move {
         let mut sum = 0;
         let start = Instant::now();
         for i in 0..n {
@@ -223,12 +224,11 @@ fn timeout_tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `timeout-unused` on smol's `LocalExecutor`: smol has no `timeout`, so
+/// `timeout-unused` on smol: smol has no `timeout`, so
 /// the future races a `Timer` with `FutureExt::or`.
-fn timeout_smol_local(n: usize) -> Measurement {
+fn timeout_smol(threads: Threads, n: usize) -> Measurement {
     use smol::future::FutureExt as _;
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |_ex| async move {
         let mut sum = 0;
         let start = Instant::now();
         for i in 0..n {
@@ -241,7 +241,7 @@ fn timeout_smol_local(n: usize) -> Measurement {
         let elapsed = start.elapsed();
         assert_eq!(sum, expected_sum(n));
         Measurement::new(n, elapsed)
-    }))
+    })
 }
 
 #[cfg(test)]

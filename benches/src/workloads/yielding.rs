@@ -9,16 +9,17 @@ use std::time::Instant;
 
 use super::Workload;
 use crate::measure::Measurement;
-use crate::runtime;
+use crate::runtime::{self, Threads};
 
 /// The `yield` workload. One op is one yield.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "yield",
     description: "1,000 tasks each yield N/1,000 times, then all are awaited",
     default_size: 1_000_000,
+    multi_threaded: true,
     corio,
-    tokio_ct,
-    smol_local,
+    tokio,
+    smol,
 };
 
 /// The most tasks the workload spawns.
@@ -32,9 +33,9 @@ fn shape(n: usize) -> (usize, usize) {
 }
 
 /// `yield` on corio.
-fn corio(n: usize) -> Measurement {
+fn corio(threads: Threads, n: usize) -> Measurement {
     let (tasks, yields) = shape(n);
-    corio::run(async move {
+    runtime::corio(threads, async move {
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
         for _ in 0..tasks {
@@ -51,10 +52,10 @@ fn corio(n: usize) -> Measurement {
     })
 }
 
-/// `yield` on tokio's current-thread runtime.
-fn tokio_ct(n: usize) -> Measurement {
+/// `yield` on tokio.
+fn tokio(threads: Threads, n: usize) -> Measurement {
     let (tasks, yields) = shape(n);
-    runtime::tokio_current_thread().block_on(async move {
+    runtime::tokio(threads).block_on(async move {
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
         for _ in 0..tasks {
@@ -71,11 +72,10 @@ fn tokio_ct(n: usize) -> Measurement {
     })
 }
 
-/// `yield` on smol's `LocalExecutor`.
-fn smol_local(n: usize) -> Measurement {
+/// `yield` on smol.
+fn smol(threads: Threads, n: usize) -> Measurement {
     let (tasks, yields) = shape(n);
-    let ex = smol::LocalExecutor::new();
-    smol::block_on(ex.run(async {
+    crate::smol_run!(threads, |ex| async move {
         let mut handles = Vec::with_capacity(tasks);
         let start = Instant::now();
         for _ in 0..tasks {
@@ -89,7 +89,7 @@ fn smol_local(n: usize) -> Measurement {
             handle.await;
         }
         Measurement::new(tasks * yields, start.elapsed())
-    }))
+    })
 }
 
 #[cfg(test)]
