@@ -23,6 +23,7 @@
 use crate::measure::Measurement;
 use crate::runtime::{Family, Runtime, Threads};
 
+mod foreign_spawn;
 mod gather;
 mod lock_contended;
 mod lock_uncontended;
@@ -32,6 +33,7 @@ mod queue;
 mod semaphore;
 mod spawn;
 mod spawn_chain;
+mod spawn_from_one;
 mod task_group;
 mod tcp_echo;
 mod tcp_stream;
@@ -44,6 +46,8 @@ pub(crate) static ALL: &[Workload] = &[
     yielding::WORKLOAD,
     ping_pong::WORKLOAD,
     spawn_chain::WORKLOAD,
+    spawn_from_one::WORKLOAD,
+    foreign_spawn::WORKLOAD,
     timers::SLEEP_CANCEL,
     timers::TIMEOUT_UNUSED,
     task_group::WORKLOAD,
