@@ -1,7 +1,9 @@
-//! The report's bar chart, `<target>/bench/report.svg`: corio's time per
-//! operation divided by each peer's, one group of bars per workload, on a
-//! log scale centred on 1.0, so that bars going left are where corio leads
-//! and bars going right are where it trails.
+//! The report's bar charts, `<target>/bench/report.svg` (corio against the
+//! single-threaded peers) and `report-mt.svg` (corio-mt against the
+//! multi-threaded ones): the subject's time per operation divided by each
+//! peer's, one group of bars per workload, on a log scale centred on 1.0,
+//! so that bars going left are where the subject leads and bars going right
+//! are where it trails.
 //!
 //! Drawn with plotters' SVG backend only. No font feature is enabled: the
 //! SVG holds `<text>` elements that the viewer renders with its own fonts,
@@ -78,10 +80,16 @@ fn tick_label(t: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// The chart as an SVG document. `baselines` names the peers the ratios
-/// are taken against (one bar colour each); `note` is a line under the
-/// title (how the numbers were taken).
-pub(crate) fn ratio_chart(baselines: &[&str], rows: &[Row], note: &str) -> Result<String> {
+/// The chart as an SVG document. `subject` is the runtime whose ratios
+/// these are, `baselines` names the peers they are taken against (one bar
+/// colour each); `note` is a line under the title (how the numbers were
+/// taken).
+pub(crate) fn ratio_chart(
+    subject: &str,
+    baselines: &[&str],
+    rows: &[Row],
+    note: &str,
+) -> Result<String> {
     let groups = rows.len().max(1);
     let bars = baselines.len().max(1);
     let group_px = BAR * bars as u32 + GAP;
@@ -93,7 +101,7 @@ pub(crate) fn ratio_chart(baselines: &[&str], rows: &[Row], note: &str) -> Resul
         root.fill(&WHITE)?;
         let (header, body) = root.split_vertically(TOP - 10);
         header.draw(&Text::new(
-            "corio's time per operation ÷ each peer's (median; log scale)",
+            format!("{subject}'s time per operation ÷ each peer's (median; log scale)"),
             (16, 10),
             ("sans-serif", 20).into_font().color(&BLACK),
         ))?;
@@ -127,7 +135,9 @@ pub(crate) fn ratio_chart(baselines: &[&str], rows: &[Row], note: &str) -> Resul
             .x_labels(0)
             .x_label_formatter(&|_| String::new())
             .set_all_tick_mark_size(0)
-            .x_desc("corio ÷ peer  (below 1.0: corio faster; above: corio slower)")
+            .x_desc(format!(
+                "{subject} ÷ peer  (below 1.0: {subject} faster; above: {subject} slower)"
+            ))
             .axis_desc_style(("sans-serif", 13))
             .draw()?;
         let (x0, y0) = body.get_base_pixel();
@@ -150,13 +160,13 @@ pub(crate) fn ratio_chart(baselines: &[&str], rows: &[Row], note: &str) -> Resul
         chart.draw_series([
             EmptyElement::at((lo, top))
                 + Text::new(
-                    "← corio faster",
+                    format!("← {subject} faster"),
                     (6, 4),
                     small.color(&RGBColor(30, 110, 50)),
                 ),
             EmptyElement::at((hi, top))
                 + Text::new(
-                    "corio slower →",
+                    format!("{subject} slower →"),
                     (-6, 4),
                     small
                         .color(&RGBColor(170, 40, 30))
@@ -187,7 +197,7 @@ pub(crate) fn ratio_chart(baselines: &[&str], rows: &[Row], note: &str) -> Resul
                 colour.filled(),
             ))?;
             header.draw(&Text::new(
-                format!("corio ÷ {baseline}"),
+                format!("{subject} ÷ {baseline}"),
                 (lx + 18, ly + 6),
                 ("sans-serif", 13)
                     .into_font()
@@ -272,7 +282,7 @@ mod tests {
 
     #[test]
     fn chart_is_an_svg_with_every_label() {
-        let svg = ratio_chart(&["tokio-ct", "smol-local"], &rows(), "3 samples").unwrap();
+        let svg = ratio_chart("corio", &["tokio-ct", "smol-local"], &rows(), "3 samples").unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
         assert!(svg.trim_end().ends_with("</svg>"));
         for text in [
@@ -290,5 +300,14 @@ mod tests {
         }
         // Two shaded halves, and one bar per ratio that exists.
         assert!(svg.matches("<rect").count() >= 2 + 3, "{svg}");
+    }
+
+    #[test]
+    fn chart_names_its_subject() {
+        let svg = ratio_chart("corio-mt", &["tokio-mt"], &rows(), "workers=2").unwrap();
+        for text in ["corio-mt ÷ tokio-mt", "corio-mt faster", "corio-mt slower"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        assert!(!svg.contains("corio ÷"), "{svg}");
     }
 }

@@ -1,23 +1,35 @@
-//! The results of `cargo xtask bench`, and their renderings: a text table,
-//! a markdown report, JSON and an SVG chart.
+//! The results of `cargo xtask bench`, and their renderings: text tables,
+//! a markdown report, JSON and SVG charts.
 //!
 //! A [`Report`] holds every raw sample, so other renderings (a chart, say)
-//! can be built from it without re-running anything. This file holds the
-//! data and its statistics; each rendering has its own file under
-//! `report/`: `table.rs` (the tables both text renderings share),
-//! `text.rs` (plain text and markdown), `json.rs`, `svg.rs`.
+//! can be built from it without re-running anything. It has up to four
+//! parts: the single-threaded table (corio against tokio-ct and smol-local),
+//! the multi-threaded one (corio-mt against tokio-mt and smol-mt at one
+//! worker count), the scaling table (`--scaling`: the -mt runtimes at
+//! several worker counts) and the hyper load benchmark. The two workload
+//! tables are the same kind of thing, a [`Section`], rendered the same way.
+//! This file holds the data and its statistics; each rendering has its own
+//! file under `report/`: `table.rs` (the tables both text renderings
+//! share), `text.rs` (plain text and markdown), `json.rs`, `svg.rs`, and
+//! `scaling.rs` (all of the scaling table's).
 
 use super::load::{LoadResult, LoadSeries};
 
 mod json;
+mod scaling;
 mod svg;
 mod table;
 #[cfg(test)]
 mod tests;
 mod text;
 
-/// The runtime the others are compared against in the ratio columns.
+/// The runtime the others are compared against in the single-threaded
+/// table's ratio columns.
 pub(crate) const SUBJECT: &str = "corio";
+
+/// The runtime the others are compared against in the multi-threaded and
+/// scaling tables' ratio columns.
+pub(crate) const MT_SUBJECT: &str = "corio-mt";
 
 /// One run of one workload on one runtime, in its own process.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -81,9 +93,17 @@ pub(crate) struct Series {
     pub(crate) samples: Vec<Sample>,
     /// Why sampling stopped early, if it did.
     pub(crate) error: Option<String>,
+    /// Whether that was because the runtime cannot be built here (the
+    /// benchmark binary said it is unavailable): reported, not a failure.
+    pub(crate) unavailable: bool,
 }
 
 impl Series {
+    /// Whether sampling stopped on an error that counts as a failure.
+    pub(crate) fn failed(&self) -> bool {
+        self.error.is_some() && !self.unavailable
+    }
+
     /// Statistics of ns/op over the samples.
     pub(crate) fn ns_per_op(&self) -> Option<Stats> {
         let values: Vec<f64> = self.samples.iter().map(|s| s.ns_per_op).collect();
@@ -144,6 +164,35 @@ impl WorkloadResult {
     }
 }
 
+/// The multi-threaded table: the -mt runtimes at one worker count.
+#[derive(Clone, Debug)]
+pub(crate) struct MultiThreaded {
+    /// The runtimes' `--workers`.
+    pub(crate) workers: u64,
+    /// The runtimes, in column order ([`MT_SUBJECT`] first).
+    pub(crate) runtimes: Vec<String>,
+    /// One entry per workload, in run order.
+    pub(crate) workloads: Vec<WorkloadResult>,
+}
+
+/// One row of the scaling table: a workload at one worker count.
+#[derive(Clone, Debug)]
+pub(crate) struct ScalingRow {
+    /// The runtimes' `--workers`.
+    pub(crate) workers: u64,
+    /// Every runtime's results at that count.
+    pub(crate) result: WorkloadResult,
+}
+
+/// The scaling table (`--scaling`): the -mt runtimes at several worker counts.
+#[derive(Clone, Debug)]
+pub(crate) struct Scaling {
+    /// The runtimes, in column order ([`MT_SUBJECT`] first).
+    pub(crate) runtimes: Vec<String>,
+    /// The rows, workload by workload, each by rising worker count.
+    pub(crate) rows: Vec<ScalingRow>,
+}
+
 /// The whole outcome of a `cargo xtask bench` run.
 #[derive(Clone, Debug)]
 pub(crate) struct Report {
@@ -151,12 +200,49 @@ pub(crate) struct Report {
     pub(crate) quick: bool,
     /// Samples taken per workload and runtime.
     pub(crate) samples: usize,
-    /// The runtimes, in column order.
+    /// The single-threaded runtimes, in column order.
     pub(crate) runtimes: Vec<String>,
-    /// One entry per workload, in run order.
+    /// The single-threaded table: one entry per workload, in run order.
     pub(crate) workloads: Vec<WorkloadResult>,
+    /// The multi-threaded table, if it ran.
+    pub(crate) multi: Option<MultiThreaded>,
+    /// The scaling table, if `--scaling` asked for it.
+    pub(crate) scaling: Option<Scaling>,
     /// The hyper load benchmark, if `--filter` selected it.
     pub(crate) hyper: Option<LoadResult>,
+}
+
+/// A table of workloads: the runtimes it compares and their results.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Section<'a> {
+    /// The runtime the ratio columns compare with the others.
+    pub(crate) subject: &'a str,
+    /// The runtimes, in column order.
+    pub(crate) runtimes: &'a [String],
+    /// One entry per workload, in run order.
+    pub(crate) workloads: &'a [WorkloadResult],
+}
+
+impl<'a> Section<'a> {
+    /// The runtimes other than the subject, if the subject is among them.
+    pub(super) fn baselines(&self) -> Vec<&'a str> {
+        if !self.runtimes.iter().any(|r| r == self.subject) {
+            return Vec::new();
+        }
+        self.runtimes
+            .iter()
+            .map(String::as_str)
+            .filter(|r| *r != self.subject)
+            .collect()
+    }
+
+    /// Whether a runtime of this table could not be built here.
+    pub(crate) fn has_unavailable(&self) -> bool {
+        self.workloads
+            .iter()
+            .flat_map(|w| &w.series)
+            .any(|s| s.unavailable)
+    }
 }
 
 impl LoadSeries {
@@ -206,15 +292,92 @@ fn cpus() -> usize {
 }
 
 impl Report {
-    /// The runtimes other than [`SUBJECT`], if the subject is among them.
-    pub(super) fn baselines(&self) -> Vec<&str> {
-        if !self.runtimes.iter().any(|r| r == SUBJECT) {
-            return Vec::new();
+    /// The single-threaded table.
+    pub(crate) fn single(&self) -> Section<'_> {
+        Section {
+            subject: SUBJECT,
+            runtimes: &self.runtimes,
+            workloads: &self.workloads,
         }
-        self.runtimes
-            .iter()
-            .map(String::as_str)
-            .filter(|r| *r != SUBJECT)
-            .collect()
+    }
+
+    /// The multi-threaded table, if it ran.
+    pub(crate) fn multi_section(&self) -> Option<Section<'_>> {
+        self.multi.as_ref().map(|m| Section {
+            subject: MT_SUBJECT,
+            runtimes: &m.runtimes,
+            workloads: &m.workloads,
+        })
+    }
+
+    /// The single-threaded runtimes other than [`SUBJECT`] (the hyper
+    /// table's baselines too).
+    pub(super) fn baselines(&self) -> Vec<&str> {
+        self.single().baselines()
+    }
+
+    /// Every workload result in the report: both tables and the scaling
+    /// rows.
+    fn all_results(&self) -> impl Iterator<Item = &WorkloadResult> {
+        let multi = self.multi.iter().flat_map(|m| &m.workloads);
+        let scaling = self.scaling.iter().flat_map(|s| &s.rows).map(|r| &r.result);
+        self.workloads.iter().chain(multi).chain(scaling)
+    }
+
+    /// The runtimes that could not be built here: `(runtime, why, the
+    /// workloads it was to run)`, in the order they first appear.
+    pub(crate) fn unavailable(&self) -> Vec<(String, String, Vec<String>)> {
+        let mut found: Vec<(String, String, Vec<String>)> = Vec::new();
+        for w in self.all_results() {
+            for s in w.series.iter().filter(|s| s.unavailable) {
+                let why = s.error.clone().unwrap_or_else(|| "unavailable".to_owned());
+                match found
+                    .iter_mut()
+                    .find(|(r, y, _)| *r == s.runtime && *y == why)
+                {
+                    Some((_, _, names)) => {
+                        if !names.contains(&w.name) {
+                            names.push(w.name.clone());
+                        }
+                    }
+                    None => found.push((s.runtime.clone(), why, vec![w.name.clone()])),
+                }
+            }
+        }
+        found
+    }
+
+    /// `WORKLOAD on RUNTIME` for every run that failed (not counting
+    /// runtimes that are unavailable here), in every table.
+    pub(crate) fn failed_runs(&self) -> Vec<String> {
+        let sections = std::iter::once(self.single()).chain(self.multi_section());
+        let scaling = self.scaling.iter().flat_map(|s| &s.rows);
+        let mut failed: Vec<String> = sections
+            .flat_map(|section| section.workloads)
+            .flat_map(|w| {
+                w.series
+                    .iter()
+                    .filter(|s| s.failed())
+                    .map(move |s| format!("{} on {}", w.name, s.runtime))
+            })
+            .chain(scaling.flat_map(|row| {
+                row.result
+                    .series
+                    .iter()
+                    .filter(|s| s.failed())
+                    .map(move |s| {
+                        format!(
+                            "{} on {} (workers={})",
+                            row.result.name, s.runtime, row.workers
+                        )
+                    })
+            }))
+            .collect();
+        failed.extend(
+            self.hyper_failures()
+                .into_iter()
+                .map(|f| f.trim_start_matches("- ").to_owned()),
+        );
+        failed
     }
 }

@@ -1,58 +1,86 @@
-//! A [`Report`] as JSON, raw samples included.
+//! A [`Report`] as JSON, raw samples included: both workload tables, the
+//! scaling rows (built in `scaling.rs` from [`workload_json`]) and hyper.
 
 use serde_json::{json, Value};
 
 use super::super::load::{self, LoadResult};
-use super::{load_ratio, Report, Stats, SUBJECT};
+use super::{load_ratio, Report, Section, Stats, WorkloadResult, MT_SUBJECT, SUBJECT};
+
+/// Statistics as JSON: `{median, min, max}`, or `null`.
+fn stats(s: Option<Stats>) -> Value {
+    s.map_or(
+        Value::Null,
+        |s| json!({ "median": s.median, "min": s.min, "max": s.max }),
+    )
+}
+
+/// One workload's results as JSON: every series (statistics, raw samples,
+/// error) and `subject`'s ratios to the other `runtimes`.
+pub(super) fn workload_json(w: &WorkloadResult, subject: &str, runtimes: &[String]) -> Value {
+    let results: Vec<Value> = w
+        .series
+        .iter()
+        .map(|s| {
+            let samples: Vec<Value> = s
+                .samples
+                .iter()
+                .map(|x| json!({ "ns_per_op": x.ns_per_op, "peak_rss_kib": x.peak_rss_kib }))
+                .collect();
+            let cpu = s.samples.iter().any(|x| x.cpu_time);
+            json!({
+                "runtime": s.runtime,
+                "clock": if cpu { "cpu" } else { "wall" },
+                "ops": s.ops,
+                "ns_per_op": stats(s.ns_per_op()),
+                "peak_rss_mib": stats(s.peak_rss_mib()),
+                "samples": samples,
+                "error": s.error,
+                "unavailable": s.unavailable,
+            })
+        })
+        .collect();
+    let section = Section {
+        subject,
+        runtimes,
+        workloads: std::slice::from_ref(w),
+    };
+    let ratios: serde_json::Map<String, Value> = section
+        .baselines()
+        .into_iter()
+        .map(|b| (format!("{subject}/{b}"), json!(w.ratio(subject, b))))
+        .collect();
+    json!({ "name": w.name, "size": w.size, "results": results, "ratios": ratios })
+}
 
 impl Report {
     /// The report, raw samples included, as JSON.
     pub(crate) fn to_json(&self) -> Value {
-        let stats = |s: Option<Stats>| {
-            s.map_or(
-                Value::Null,
-                |s| json!({ "median": s.median, "min": s.min, "max": s.max }),
-            )
-        };
         let workloads: Vec<Value> = self
             .workloads
             .iter()
-            .map(|w| {
-                let results: Vec<Value> = w
-                    .series
-                    .iter()
-                    .map(|s| {
-                        let samples: Vec<Value> = s
-                            .samples
-                            .iter()
-                            .map(|x| json!({ "ns_per_op": x.ns_per_op, "peak_rss_kib": x.peak_rss_kib }))
-                            .collect();
-                        let cpu = s.samples.iter().any(|x| x.cpu_time);
-                        json!({
-                            "runtime": s.runtime,
-                            "clock": if cpu { "cpu" } else { "wall" },
-                            "ops": s.ops,
-                            "ns_per_op": stats(s.ns_per_op()),
-                            "peak_rss_mib": stats(s.peak_rss_mib()),
-                            "samples": samples,
-                            "error": s.error,
-                        })
-                    })
-                    .collect();
-                let ratios: serde_json::Map<String, Value> = self
-                    .baselines()
-                    .into_iter()
-                    .map(|b| (format!("{SUBJECT}/{b}"), json!(w.ratio(SUBJECT, b))))
-                    .collect();
-                json!({ "name": w.name, "size": w.size, "results": results, "ratios": ratios })
-            })
+            .map(|w| workload_json(w, SUBJECT, &self.runtimes))
             .collect();
+        let multi = self.multi.as_ref().map_or(Value::Null, |m| {
+            let workloads: Vec<Value> = m
+                .workloads
+                .iter()
+                .map(|w| workload_json(w, MT_SUBJECT, &m.runtimes))
+                .collect();
+            json!({
+                "workers": m.workers,
+                "subject": MT_SUBJECT,
+                "runtimes": m.runtimes,
+                "workloads": workloads,
+            })
+        });
         json!({
             "quick": self.quick,
             "samples": self.samples,
             "subject": SUBJECT,
             "runtimes": self.runtimes,
             "workloads": workloads,
+            "multi_threaded": multi,
+            "scaling": self.scaling_json(),
             "hyper": self.hyper_json(),
         })
     }
@@ -60,12 +88,6 @@ impl Report {
     /// The hyper load benchmark as JSON: `null` if not selected,
     /// `{"skipped": why}` if it could not run.
     fn hyper_json(&self) -> Value {
-        let stats = |s: Option<Stats>| {
-            s.map_or(
-                Value::Null,
-                |s| json!({ "median": s.median, "min": s.min, "max": s.max }),
-            )
-        };
         match &self.hyper {
             None => Value::Null,
             Some(LoadResult::Skipped(why)) => json!({ "skipped": why }),

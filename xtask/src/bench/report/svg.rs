@@ -1,8 +1,24 @@
-//! A [`Report`] as an SVG bar chart of corio's ratio to each baseline
-//! (drawn by `bench/chart.rs`).
+//! A [`Report`] as SVG bar charts of the subject's ratio to each baseline
+//! (drawn by `bench/chart.rs`): corio against the single-threaded peers
+//! (`report.svg`, with hyper), corio-mt against the multi-threaded ones
+//! (`report-mt.svg`).
 
 use super::super::chart;
-use super::{cpus, load_ratio, LoadResult, Report, SUBJECT};
+use super::{cpus, load_ratio, LoadResult, Report, Section, SUBJECT};
+
+impl Section<'_> {
+    /// A chart row per workload: the subject's ratio to each baseline.
+    fn chart_rows(&self) -> Vec<chart::Row> {
+        let baselines = self.baselines();
+        self.workloads
+            .iter()
+            .map(|w| chart::Row {
+                label: w.label(),
+                ratios: baselines.iter().map(|b| w.ratio(self.subject, b)).collect(),
+            })
+            .collect()
+    }
+}
 
 impl Report {
     /// The rows of the SVG chart: corio's ratio to each baseline per
@@ -10,14 +26,7 @@ impl Report {
     /// ratio, so that left of 1.0 means corio is better there too).
     pub(crate) fn chart_rows(&self) -> Vec<chart::Row> {
         let baselines = self.baselines();
-        let mut rows: Vec<chart::Row> = self
-            .workloads
-            .iter()
-            .map(|w| chart::Row {
-                label: w.label(),
-                ratios: baselines.iter().map(|b| w.ratio(SUBJECT, b)).collect(),
-            })
-            .collect();
+        let mut rows = self.single().chart_rows();
         if let Some(LoadResult::Ran { series, .. }) = &self.hyper {
             rows.push(chart::Row {
                 label: "hyper (time/request)".to_owned(),
@@ -43,6 +52,25 @@ impl Report {
             self.samples,
             cpus()
         );
-        chart::ratio_chart(&self.baselines(), &self.chart_rows(), &note)
+        chart::ratio_chart(SUBJECT, &self.baselines(), &self.chart_rows(), &note)
+    }
+
+    /// The multi-threaded table's SVG bar chart, if that table ran.
+    pub(crate) fn to_mt_svg(&self) -> Option<crate::Result<String>> {
+        let (multi, section) = (self.multi.as_ref()?, self.multi_section()?);
+        let note = format!(
+            "cargo xtask bench{}: workers={}, {} sample(s) per workload and runtime, one \
+             process each, runtimes interleaved; {} CPU(s); sizes and ns/op in report.md",
+            if self.quick { " --quick" } else { "" },
+            multi.workers,
+            self.samples,
+            cpus()
+        );
+        Some(chart::ratio_chart(
+            section.subject,
+            &section.baselines(),
+            &section.chart_rows(),
+            &note,
+        ))
     }
 }

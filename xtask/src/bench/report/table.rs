@@ -1,10 +1,11 @@
-//! The tables of a [`Report`]: the workloads (one row each) and the hyper
-//! load benchmark, and how a table renders as aligned text or markdown.
+//! The tables of a [`Report`]: a [`Section`] of workloads (one row each;
+//! the single- and the multi-threaded table) and the hyper load benchmark,
+//! and how a table renders as aligned text or markdown.
 
 use std::fmt::Write as _;
 
 use super::super::load::{self, LoadResult};
-use super::{load_ratio, Report, Series, SUBJECT};
+use super::{load_ratio, Report, Section, Series, SUBJECT};
 
 /// A rendered table: a header row and body rows of equal length.
 pub(super) struct Table {
@@ -59,13 +60,32 @@ impl Table {
     }
 }
 
-impl Report {
+/// A series' ns/op cell: `median ±spread%`, or why there is none.
+pub(super) fn ns_cell(series: Option<&Series>) -> String {
+    match series {
+        Some(s) => match s.ns_per_op() {
+            Some(st) => format!("{:.1} ±{:.1}%", st.median, st.spread_pct()),
+            None if s.unavailable => "unavailable".to_owned(),
+            None if s.error.is_some() => "failed".to_owned(),
+            None => "n/a".to_owned(),
+        },
+        None => "n/a".to_owned(),
+    }
+}
+
+/// A ratio cell: two decimals, or `n/a`.
+pub(super) fn ratio_cell(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"))
+}
+
+impl Section<'_> {
     /// The results as a table: one row per workload.
     pub(super) fn table(&self) -> Table {
+        let subject = self.subject;
         let baselines = self.baselines();
         let mut header = vec!["workload".to_owned(), "N".to_owned()];
         header.extend(self.runtimes.iter().map(|r| format!("{r} ns/op")));
-        header.extend(baselines.iter().map(|b| format!("{SUBJECT}/{b}")));
+        header.extend(baselines.iter().map(|b| format!("{subject}/{b}")));
         header.extend(self.runtimes.iter().map(|r| format!("{r} MiB")));
 
         let rows = self
@@ -73,23 +93,13 @@ impl Report {
             .iter()
             .map(|w| {
                 let mut row = vec![w.label(), w.size.to_string()];
-                for rt in &self.runtimes {
-                    row.push(match w.series(rt) {
-                        Some(s) => match s.ns_per_op() {
-                            Some(st) => format!("{:.1} ±{:.1}%", st.median, st.spread_pct()),
-                            None if s.error.is_some() => "failed".to_owned(),
-                            None => "n/a".to_owned(),
-                        },
-                        None => "n/a".to_owned(),
-                    });
+                for rt in self.runtimes {
+                    row.push(ns_cell(w.series(rt)));
                 }
                 for b in &baselines {
-                    row.push(
-                        w.ratio(SUBJECT, b)
-                            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}")),
-                    );
+                    row.push(ratio_cell(w.ratio(subject, b)));
                 }
-                for rt in &self.runtimes {
+                for rt in self.runtimes {
                     let rss = w.series(rt).and_then(Series::peak_rss_mib);
                     row.push(
                         rss.map_or_else(|| "n/a".to_owned(), |st| format!("{:.1}", st.median)),
@@ -100,7 +110,9 @@ impl Report {
             .collect();
         Table { header, rows }
     }
+}
 
+impl Report {
     /// The hyper load benchmark as a table (one row), if it ran: median
     /// req/s per runtime, corio's ratios, median p99 latency; `-` for a
     /// runtime that has no server.

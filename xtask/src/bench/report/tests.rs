@@ -3,7 +3,9 @@
 use serde_json::Value;
 
 use super::super::load::{self, LoadResult, LoadSeries};
-use super::{Report, Sample, Series, Stats, WorkloadResult, HYPER_TITLE};
+use super::{
+    MultiThreaded, Report, Sample, Scaling, ScalingRow, Series, Stats, WorkloadResult, HYPER_TITLE,
+};
 
 fn series(runtime: &str, ns: &[f64]) -> Series {
     Series {
@@ -18,6 +20,7 @@ fn series(runtime: &str, ns: &[f64]) -> Series {
             })
             .collect(),
         error: None,
+        unavailable: false,
     }
 }
 
@@ -39,6 +42,8 @@ fn report() -> Report {
                 },
             ],
         }],
+        multi: None,
+        scaling: None,
         hyper: None,
     }
 }
@@ -219,4 +224,193 @@ fn json_keeps_raw_samples() {
     assert_eq!(corio["ns_per_op"]["median"], 50.0);
     assert_eq!(v["workloads"][0]["ratios"]["corio/tokio-ct"], 0.5);
     assert_eq!(v["workloads"][0]["ratios"]["corio/smol-local"], Value::Null);
+}
+
+/// The reason corio-benches gives while corio-mt cannot be built.
+const WHY: &str = "corio-mt is unavailable: corio: Builder::workers(2) needs the scheduler";
+
+fn unavailable(runtime: &str) -> Series {
+    Series {
+        runtime: runtime.into(),
+        error: Some(WHY.into()),
+        unavailable: true,
+        ..Series::default()
+    }
+}
+
+fn mt_runtimes() -> Vec<String> {
+    vec!["corio-mt".into(), "tokio-mt".into(), "smol-mt".into()]
+}
+
+/// The single-threaded report plus a multi-threaded table of two rows:
+/// corio-mt unavailable on `spawn`, measured on `yield`.
+fn mt_report() -> Report {
+    Report {
+        multi: Some(MultiThreaded {
+            workers: 2,
+            runtimes: mt_runtimes(),
+            workloads: vec![
+                WorkloadResult {
+                    name: "spawn".into(),
+                    size: 10_000,
+                    series: vec![
+                        unavailable("corio-mt"),
+                        series("tokio-mt", &[200.0, 200.0, 200.0]),
+                        series("smol-mt", &[100.0, 100.0, 100.0]),
+                    ],
+                },
+                WorkloadResult {
+                    name: "yield".into(),
+                    size: 10_000,
+                    series: vec![
+                        series("corio-mt", &[30.0, 30.0, 30.0]),
+                        series("tokio-mt", &[60.0, 60.0, 60.0]),
+                        series("smol-mt", &[40.0, 40.0, 40.0]),
+                    ],
+                },
+            ],
+        }),
+        ..report()
+    }
+}
+
+#[test]
+fn mt_table_follows_with_its_own_subject() {
+    let text = mt_report().to_text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[2], "", "{text}");
+    assert_eq!(lines[3], "multi-threaded (workers=2)", "{text}");
+    for column in [
+        "corio-mt ns/op",
+        "corio-mt/tokio-mt",
+        "corio-mt/smol-mt",
+        "smol-mt MiB",
+    ] {
+        assert!(lines[4].contains(column), "{column} missing: {text}");
+    }
+    assert!(
+        lines[5].starts_with("spawn") && lines[5].contains("unavailable"),
+        "{text}"
+    );
+    for cell in ["30.0 ±0.0%", "0.50", "0.75"] {
+        assert!(lines[6].contains(cell), "{cell} missing: {text}");
+    }
+    assert!(
+        text.contains(&format!("(corio-mt not run: {WHY})")),
+        "{text}"
+    );
+}
+
+#[test]
+fn unavailable_runtimes_are_not_failures() {
+    let r = mt_report();
+    assert_eq!(r.failed_runs(), ["spawn on smol-local"]);
+    assert_eq!(
+        r.unavailable(),
+        [(
+            "corio-mt".to_owned(),
+            WHY.to_owned(),
+            vec!["spawn".to_owned()]
+        )]
+    );
+    let md = r.to_markdown();
+    assert!(md.contains("## multi-threaded (workers=2)"), "{md}");
+    assert!(md.contains("| workload | N | corio-mt ns/op |"), "{md}");
+    assert!(md.contains("below 1.0 means corio-mt is faster"), "{md}");
+    assert!(md.contains("](report-mt.svg)"), "{md}");
+    assert!(md.contains("## Not run"), "{md}");
+    assert!(md.contains(&format!("- corio-mt (spawn): {WHY}")), "{md}");
+    let failures = &md[md.find("## Failures").unwrap()..md.find("## Not run").unwrap()];
+    assert!(!failures.contains("corio-mt"), "{md}");
+    assert!(failures.contains("- spawn on smol-local"), "{md}");
+}
+
+#[test]
+fn mt_table_in_json_and_svg() {
+    let r = mt_report();
+    let v = r.to_json();
+    let multi = &v["multi_threaded"];
+    assert_eq!(multi["workers"], 2);
+    assert_eq!(multi["subject"], "corio-mt");
+    assert_eq!(multi["workloads"][0]["results"][0]["unavailable"], true);
+    assert_eq!(
+        multi["workloads"][0]["ratios"]["corio-mt/tokio-mt"],
+        Value::Null
+    );
+    assert_eq!(multi["workloads"][1]["ratios"]["corio-mt/tokio-mt"], 0.5);
+    assert_eq!(report().to_json()["multi_threaded"], Value::Null);
+    let svg = r.to_mt_svg().unwrap().unwrap();
+    assert!(
+        svg.contains("corio-mt ÷ smol-mt") && svg.contains("0.75"),
+        "{svg}"
+    );
+    assert!(report().to_mt_svg().is_none());
+}
+
+fn scaling_report() -> Report {
+    let row = |workers: u64, corio: &[f64], tokio: &[f64]| ScalingRow {
+        workers,
+        result: WorkloadResult {
+            name: "spawn".into(),
+            size: 1000,
+            series: vec![
+                series("corio-mt", corio),
+                series("tokio-mt", tokio),
+                unavailable("smol-mt"),
+            ],
+        },
+    };
+    Report {
+        workloads: Vec::new(),
+        scaling: Some(Scaling {
+            runtimes: mt_runtimes(),
+            rows: vec![row(1, &[100.0], &[300.0]), row(2, &[50.0], &[200.0])],
+        }),
+        ..report()
+    }
+}
+
+#[test]
+fn scaling_table_has_ratios_and_speed_ups() {
+    let r = scaling_report();
+    let text = r.to_text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("scaling"), "{text}");
+    for column in ["workers", "corio-mt/tokio-mt", "tokio-mt speed-up"] {
+        assert!(lines[1].contains(column), "{column} missing: {text}");
+    }
+    for cell in ["0.33", "1.00x"] {
+        assert!(lines[2].contains(cell), "{cell} missing: {text}");
+    }
+    for cell in ["0.25", "2.00x", "1.50x", "unavailable"] {
+        assert!(lines[3].contains(cell), "{cell} missing: {text}");
+    }
+    assert!(r.failed_runs().is_empty());
+    let md = r.to_markdown();
+    assert!(
+        md.contains("| workload | workers | N | corio-mt ns/op |"),
+        "{md}"
+    );
+    assert!(md.contains("*speed-up*"), "{md}");
+    assert!(!md.contains("| workload | N |"), "{md}");
+    let v = r.to_json();
+    assert_eq!(v["scaling"]["rows"][1]["workers"], 2);
+    assert_eq!(v["scaling"]["rows"][1]["speed_up"]["tokio-mt"], 1.5);
+    assert_eq!(v["scaling"]["rows"][1]["ratios"]["corio-mt/tokio-mt"], 0.25);
+    assert_eq!(v["scaling"]["rows"][0]["speed_up"]["smol-mt"], Value::Null);
+}
+
+#[test]
+fn failed_scaling_runs_are_failures() {
+    let mut r = scaling_report();
+    let row = &mut r.scaling.as_mut().unwrap().rows[1];
+    row.result.series[1] = Series {
+        runtime: "tokio-mt".into(),
+        error: Some("timed out after 300 s".into()),
+        ..Series::default()
+    };
+    assert_eq!(r.failed_runs(), ["spawn on tokio-mt (workers=2)"]);
+    assert!(r
+        .to_markdown()
+        .contains("- spawn on tokio-mt (workers=2): timed out after 300 s"));
 }
