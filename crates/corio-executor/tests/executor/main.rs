@@ -12,6 +12,7 @@ mod debug_hooks;
 mod detach;
 mod harness;
 mod introspection;
+mod multi;
 mod ordering;
 mod panic;
 mod reentrancy;
