@@ -342,6 +342,11 @@ impl Executor {
         }
         self.scheduler.close_slot(self.scheduler.owner_slot());
         self.scheduler.close_send_tasks();
+        // The driver may hold what refers back to the scheduler (timers whose
+        // wakers are tasks): dropped here, outside the lock, it cannot keep
+        // the scheduler alive.
+        let driver = self.scheduler.driver.lock().take();
+        drop(driver);
         self.closing.set(false);
     }
 

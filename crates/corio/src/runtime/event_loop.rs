@@ -8,11 +8,12 @@
 use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::Poll;
 
 use corio_executor::{
-    Builder as TaskBuilder, LocalExecutor, SlowPoll, TaskError, UnretrievedPanic,
+    Builder as TaskBuilder, Executor, LocalExecutor, SlowPoll, Spawner, TaskError, TaskInfo,
+    UnretrievedPanic,
 };
 use corio_reactor::Reactor;
 use corio_timer::{Clock, Timers};
@@ -44,9 +45,21 @@ const CLOSE_ITERATIONS: usize = 1_000;
 /// assert!(event_loop.is_closed());
 /// ```
 pub struct EventLoop {
-    executor: LocalExecutor,
-    driver: Driver,
+    engine: Engine,
     handle: LoopHandle,
+}
+
+/// What runs the loop's tasks.
+enum Engine {
+    /// `workers(1)`: asyncio's deterministic single thread; the loop's own
+    /// thread parks in the driver.
+    Local {
+        executor: LocalExecutor,
+        driver: Driver,
+    },
+    /// `workers(n > 1)`: the work-stealing executor; its idle workers take
+    /// turns sleeping in the driver (see docs/multithread.md).
+    Multi(Executor),
 }
 
 impl EventLoop {
@@ -62,76 +75,50 @@ impl EventLoop {
                 format!("corio: could not create the event loop's reactor: {e}"),
             )
         })?);
-        let executor = {
-            let reactor = reactor.clone();
-            LocalExecutor::with_unpark(move || {
-                if let Err(error) = reactor.notify() {
-                    tracing::error!(target: "corio", "waking the event loop failed: {error}");
-                }
-            })
-        };
-        if config.debug {
-            let report = |poll: &SlowPoll| {
-                let name = poll.name.as_deref().unwrap_or("<unnamed>");
-                tracing::warn!(
-                    target: "corio",
-                    task_id = poll.id.as_u64(),
-                    task_name = name,
-                    spawned_at = %poll.location,
-                    duration_ms = poll.duration.as_secs_f64() * 1e3,
-                    "slow task poll: task {} '{}' spawned at {} blocked the event loop for {:?}",
-                    poll.id,
-                    name,
-                    poll.location,
-                    poll.duration
-                );
-            };
-            executor.set_slow_poll_hook(config.slow_poll_threshold, report);
-            executor.set_unretrieved_panic_hook(|panic: &UnretrievedPanic| {
-                let name = panic.name.as_deref().unwrap_or("<unnamed>");
-                let message = panic
-                    .message
-                    .as_deref()
-                    .unwrap_or("<non-string panic payload>");
-                tracing::warn!(
-                    target: "corio",
-                    task_id = panic.id.as_u64(),
-                    task_name = name,
-                    spawned_at = %panic.location,
-                    "task panic never retrieved: task {} '{}' spawned at {} panicked: {}",
-                    panic.id,
-                    name,
-                    panic.location,
-                    message
-                );
-            });
-        }
         let timers = Timers::new(if config.manual_clock {
             Clock::manual()
         } else {
             Clock::real()
         });
+        let timer_handle = timers.handle();
+        // A timer armed while the driver sleeps towards a later deadline
+        // must wake it to recompute: from another thread than a single
+        // loop's own, and from anywhere under workers (the driver may be
+        // asleep on another worker).
+        let own_thread = Arc::new(OnceLock::<Spawner>::new());
         {
-            // Task ages (`corio::debug`) are measured on the loop's clock,
-            // so they follow virtual time under a manual clock.
-            let clock = timers.clock().clone();
-            executor.set_clock(move || std::time::Duration::from_nanos(clock.now().as_nanos()));
-        }
-        {
-            // A timer armed from another thread may be earlier than the
-            // deadline the loop sleeps towards: wake it to recompute.
             let reactor = reactor.clone();
-            let spawner = executor.spawner();
+            let own_thread = own_thread.clone();
             timers.set_unpark(Arc::new(move || {
-                if !spawner.is_executor_thread() {
+                let on_loop_thread = own_thread
+                    .get()
+                    .is_some_and(|spawner| spawner.is_executor_thread());
+                if !on_loop_thread {
                     let _ = reactor.notify();
                 }
             }));
         }
-        let shared = Arc::new(LoopShared {
-            spawner: executor.spawner(),
-            timers: timers.handle(),
+        let driver = Driver {
+            timers,
             reactor: reactor.clone(),
+        };
+        let handle_cell = Arc::new(OnceLock::new());
+        let engine = if config.workers > 1 {
+            Engine::Multi(multi_executor(config, driver, handle_cell.clone())?)
+        } else {
+            Engine::Local {
+                executor: local_executor(config, &reactor),
+                driver,
+            }
+        };
+        let spawner = engine.spawner();
+        if let Engine::Local { .. } = engine {
+            let _ = own_thread.set(spawner.clone());
+        }
+        let shared = Arc::new(LoopShared {
+            spawner,
+            timers: timer_handle,
+            reactor,
             blocking: BlockingPool::new(DEFAULT_MAX_THREADS, DEFAULT_KEEP_ALIVE),
             running: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -142,11 +129,9 @@ impl EventLoop {
             task_groups: Default::default(),
             signal_handlers: Mutex::new(Vec::new()),
         });
-        Ok(EventLoop {
-            executor,
-            driver: Driver { timers, reactor },
-            handle: LoopHandle { shared },
-        })
+        let handle = LoopHandle { shared };
+        let _ = handle_cell.set(handle.clone());
+        Ok(EventLoop { engine, handle })
     }
 
     /// Runs `future` to completion on this thread, with every task of the
@@ -175,10 +160,11 @@ impl EventLoop {
         let _entered = context::enter(&self.handle, nested_message);
         let _running = RunningFlag::set(&self.handle.shared.running);
         let builder = TaskBuilder::new().location(std::panic::Location::caller());
-        match self
-            .executor
-            .block_on_with(builder, future, &mut self.driver)
-        {
+        let result = match &mut self.engine {
+            Engine::Local { executor, driver } => executor.block_on_with(builder, future, driver),
+            Engine::Multi(executor) => executor.block_on_with(builder, future),
+        };
+        match result {
             Ok(value) => value,
             Err(TaskError::Panicked { payload, .. }) => std::panic::resume_unwind(payload),
             Err(error) => panic!("the event loop's main future was cancelled ({error})"),
@@ -236,18 +222,27 @@ impl EventLoop {
             // is set aside meanwhile, not a reason to panic.
             let _entered = context::enter_replacing(&self.handle);
             if self.handle.shared.debug {
-                report_pending_tasks(&self.executor);
+                report_pending_tasks(self.engine.spawner().tasks().unwrap_or_default());
             }
             for handler in std::mem::take(&mut *self.handle.shared.signal_handlers.lock()) {
                 handler.remove();
             }
-            self.executor.cancel_all();
-            let mut iterations = 0;
-            while !self.executor.is_idle() && iterations < CLOSE_ITERATIONS {
-                self.executor.run_once();
-                iterations += 1;
+            match &self.engine {
+                Engine::Local { executor, .. } => {
+                    executor.cancel_all();
+                    let mut iterations = 0;
+                    while !executor.is_idle() && iterations < CLOSE_ITERATIONS {
+                        executor.run_once();
+                        iterations += 1;
+                    }
+                    executor.close();
+                }
+                Engine::Multi(executor) => {
+                    executor.cancel_all();
+                    wind_down(executor);
+                    executor.close();
+                }
             }
-            self.executor.close();
         }
         self.handle.shared.closed.store(true, Ordering::Release);
         self.handle.shared.blocking.shutdown(None);
@@ -267,15 +262,16 @@ impl std::fmt::Debug for EventLoop {
         f.debug_struct("EventLoop")
             .field("running", &self.is_running())
             .field("closed", &self.is_closed())
-            .field("tasks", &self.executor.task_count())
+            .field("workers", &self.engine.spawner().workers())
+            .field("tasks", &self.engine.task_count())
             .finish()
     }
 }
 
 /// Debug mode: asyncio's "Task was destroyed but it is pending!", for every
 /// task the loop is about to cancel at close.
-fn report_pending_tasks(executor: &LocalExecutor) {
-    for info in executor.tasks() {
+fn report_pending_tasks(tasks: Vec<TaskInfo>) {
+    for info in tasks {
         let name = info.name().unwrap_or("<unnamed>");
         tracing::warn!(
             target: "corio",
@@ -304,4 +300,155 @@ impl Drop for RunningFlag<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
     }
+}
+
+/// Under workers: gives the cancelled tasks' cleanup (and the tasks their
+/// `Drop`s spawn) time to run on the workers and, for local tasks of this
+/// thread, here; at most `CLOSE_ITERATIONS` rounds, then `close` drops
+/// whatever is left.
+fn wind_down(executor: &Executor) {
+    let mut left = executor.task_count();
+    for _ in 0..CLOSE_ITERATIONS {
+        if left == 0 {
+            return;
+        }
+        // One turn for the local tasks pinned to this thread.
+        let _ = executor.block_on_with(TaskBuilder::new().hidden(true), yield_once());
+        let now = executor.task_count();
+        if now == left {
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+        left = now;
+    }
+}
+
+/// Pending once (waking itself), then ready.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+impl Engine {
+    fn spawner(&self) -> Spawner {
+        match self {
+            Engine::Local { executor, .. } => executor.spawner(),
+            Engine::Multi(executor) => executor.spawner(),
+        }
+    }
+
+    fn task_count(&self) -> usize {
+        match self {
+            Engine::Local { executor, .. } => executor.task_count(),
+            Engine::Multi(executor) => executor.task_count(),
+        }
+    }
+}
+
+/// The single-threaded loop's executor: cross-thread wakes notify the
+/// reactor the loop sleeps in; debug mode's hooks.
+fn local_executor(config: &Config, reactor: &Arc<Reactor>) -> LocalExecutor {
+    let executor = {
+        let reactor = reactor.clone();
+        LocalExecutor::with_unpark(move || {
+            if let Err(error) = reactor.notify() {
+                tracing::error!(target: "corio", "waking the event loop failed: {error}");
+            }
+        })
+    };
+    if config.debug {
+        executor.set_slow_poll_hook(config.slow_poll_threshold, report_slow_poll);
+        executor.set_unretrieved_panic_hook(report_unretrieved_panic);
+    }
+    executor
+}
+
+/// The work-stealing executor of `workers(n > 1)`: its idle workers take
+/// turns sleeping in `driver`; each worker thread runs with this loop as its
+/// running loop (`handle`, set once the loop is built, before any worker
+/// starts: they start in the first `run`).
+fn multi_executor(
+    config: &Config,
+    driver: Driver,
+    handle: Arc<OnceLock<LoopHandle>>,
+) -> io::Result<Executor> {
+    if config.manual_clock {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "corio: manual_clock() runs on one thread: use it with workers(1) (the default)",
+        ));
+    }
+    let reactor = driver.reactor.clone();
+    let mut builder = Executor::builder()
+        .workers(config.workers)
+        .thread_name("corio-worker")
+        .driver(driver, move || {
+            if let Err(error) = reactor.notify() {
+                tracing::error!(target: "corio", "waking the event loop failed: {error}");
+            }
+        })
+        .wrap_worker(move |_, run_loop| {
+            let _entered = handle
+                .get()
+                .map(|handle| context::enter(handle, "a corio worker thread runs one loop"));
+            run_loop();
+        });
+    if config.debug {
+        builder = builder.slow_poll_hook(config.slow_poll_threshold, report_slow_poll);
+    }
+    let executor = builder.build()?;
+    if config.debug {
+        executor.set_unretrieved_panic_hook(report_unretrieved_panic);
+    }
+    Ok(executor)
+}
+
+/// Debug mode: a task poll blocked its thread too long.
+fn report_slow_poll(poll: &SlowPoll) {
+    let name = poll.name.as_deref().unwrap_or("<unnamed>");
+    let thread = match poll.worker {
+        Some(worker) => format!("worker {worker}"),
+        None => "the event loop".to_owned(),
+    };
+    tracing::warn!(
+        target: "corio",
+        task_id = poll.id.as_u64(),
+        task_name = name,
+        spawned_at = %poll.location,
+        worker = poll.worker,
+        duration_ms = poll.duration.as_secs_f64() * 1e3,
+        "slow task poll: task {} '{}' spawned at {} blocked {} for {:?}",
+        poll.id,
+        name,
+        poll.location,
+        thread,
+        poll.duration
+    );
+}
+
+/// Debug mode: a task panicked and nobody retrieved its result.
+fn report_unretrieved_panic(panic: &UnretrievedPanic) {
+    let name = panic.name.as_deref().unwrap_or("<unnamed>");
+    let message = panic
+        .message
+        .as_deref()
+        .unwrap_or("<non-string panic payload>");
+    tracing::warn!(
+        target: "corio",
+        task_id = panic.id.as_u64(),
+        task_name = name,
+        spawned_at = %panic.location,
+        "task panic never retrieved: task {} '{}' spawned at {} panicked: {}",
+        panic.id,
+        name,
+        panic.location,
+        message
+    );
 }

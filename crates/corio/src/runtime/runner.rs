@@ -144,10 +144,28 @@ pub(crate) struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            workers: 1,
+            workers: workers_from_env(),
             debug: std::env::var_os("CORIO_DEBUG").is_some_and(|v| v == "1"),
             slow_poll_threshold: Duration::from_millis(100),
             manual_clock: false,
+        }
+    }
+}
+
+/// The default worker count: `CORIO_WORKERS=N` when set to a number, else 1.
+/// A value that is not a number is reported and ignored.
+fn workers_from_env() -> usize {
+    let Some(value) = std::env::var_os("CORIO_WORKERS") else {
+        return 1;
+    };
+    match value.to_str().and_then(|value| value.trim().parse::<usize>().ok()) {
+        Some(workers) => workers,
+        None => {
+            tracing::warn!(
+                target: "corio",
+                "CORIO_WORKERS={value:?} is not a number of worker threads; using 1"
+            );
+            1
         }
     }
 }
@@ -157,8 +175,13 @@ impl Default for Config {
 /// ```
 /// let runner = corio::Runner::builder().debug(true).build().unwrap();
 /// assert!(runner.handle().is_debug());
-/// let error = corio::Runner::builder().workers(4).build().unwrap_err();
-/// assert!(error.to_string().contains("not built yet"));
+/// let mut runner = corio::Runner::builder().workers(2).build().unwrap();
+/// let worker_thread = runner.run(async {
+///     corio::create_task(async { std::thread::current().name().map(str::to_owned) })
+///         .await
+///         .unwrap()
+/// });
+/// assert!(worker_thread.unwrap().starts_with("corio-worker"));
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
@@ -171,11 +194,20 @@ impl Builder {
         Builder::default()
     }
 
-    /// The number of worker threads: 1 (the default) is asyncio's single
-    /// thread. More workers need the work-stealing scheduler, which is not
-    /// built yet: `build` then returns an error.
+    /// The number of worker threads. 1 (the default, unless `CORIO_WORKERS`
+    /// says otherwise) is asyncio's deterministic single-threaded loop. With
+    /// `n > 1`, `Send` tasks (`create_task`) run on a work-stealing pool of
+    /// `n` worker threads, local tasks on the thread that created them, and
+    /// the main future on the thread that calls `run`: see
+    /// docs/multithread.md for what holds there.
     pub fn workers(mut self, n: usize) -> Builder {
         self.config.workers = n;
+        self
+    }
+
+    /// One worker per available core (`std::thread::available_parallelism`).
+    pub fn workers_auto(mut self) -> Builder {
+        self.config.workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         self
     }
 
@@ -225,22 +257,26 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// `workers(0)`, `workers(n > 1)` (not built yet), or an OS error
-    /// creating the loop's poller.
+    /// `InvalidInput` for `workers(0)` or more than
+    /// [`MAX_WORKERS`](corio_executor::MAX_WORKERS) (1024) workers;
+    /// `Unsupported` for `manual_clock()` with more than one worker; or an
+    /// OS error creating the loop's poller.
     pub fn build(self) -> io::Result<Runner> {
         match self.config.workers {
             0 => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "corio: Builder::workers(0) is invalid: a loop needs at least one thread (use 1)",
             )),
-            1 => Ok(Runner { event_loop: EventLoop::with_config(&self.config)? }),
-            n => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
+            n if n > corio_executor::MAX_WORKERS => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
                 format!(
-                    "corio: Builder::workers({n}) needs the multi-threaded work-stealing scheduler, \
-                     which is not built yet; use workers(1) (the default)"
+                    "corio: Builder::workers({n}) is too many: at most {} worker threads",
+                    corio_executor::MAX_WORKERS
                 ),
             )),
+            _ => Ok(Runner {
+                event_loop: EventLoop::with_config(&self.config)?,
+            }),
         }
     }
 }
