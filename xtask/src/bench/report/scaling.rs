@@ -108,6 +108,12 @@ impl Report {
             "- *speed-up*: the runtime's median ns/op at the fewest workers divided by its \
              median at this count; above 1.0: faster with more workers, below: slower.\n",
         );
+        out.push_str(
+            "- workers=1: corio-mt is `Builder::workers(1)`, corio's single-threaded loop; \
+             tokio-mt is the multi_thread runtime with one worker thread beside the calling \
+             thread (which runs the main future); smol-mt is the `Executor` run by the \
+             calling thread alone.\n",
+        );
         out
     }
 
