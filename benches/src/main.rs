@@ -11,11 +11,21 @@
 //! The workload first runs at a tenth of its size as a warm-up, then once at
 //! full size, timed with `Instant` inside the runtime (runtime construction
 //! excluded). The result is one line; with `--json` it is a JSON object such
-//! as `{"workload":"spawn","runtime":"corio","size":1000000,"ops":1000000,
-//! "elapsed_ns":123400000,"ns_per_op":123.4,"peak_rss_kib":123456}`, where
-//! `peak_rss_kib` is the process's `VmHWM`, read after the run (`null` where
-//! `/proc` is unavailable). `cargo xtask bench` runs this binary once per
-//! sample, so that each sample has a fresh process and its own peak RSS.
+//! as `{"workload":"spawn","runtime":"corio","workers":null,"size":1000000,
+//! "ops":1000000,"elapsed_ns":123400000,"clock":"wall","ns_per_op":123.4,
+//! "peak_rss_kib":123456}`, where `workers` is the thread count of an `-mt`
+//! runtime (`null` for the single-threaded ones) and `peak_rss_kib` is the
+//! process's `VmHWM`, read after the run (`null` where `/proc` is
+//! unavailable). `cargo xtask bench` runs this binary once per sample, so
+//! that each sample has a fresh process and its own peak RSS.
+//!
+//! A runtime that cannot be built exits after one line on stderr, not a
+//! panic: with status 3 and `corio-benches: RUNTIME is unavailable: WHY`
+//! where the runtime says it is not supported here
+//! (`io::ErrorKind::Unsupported`, as corio-mt did before corio had a
+//! multi-threaded scheduler), which `cargo xtask bench` reports as
+//! unavailable rather than failed; with status 1 for any other error (too
+//! many `--workers`, say).
 //!
 //! `--serve hyper` runs an HTTP/1 hello-world server instead (see
 //! [`serve`]) until the process is killed, printing `listening on
@@ -334,14 +344,19 @@ fn runtime_for(name: &str, workers: Option<usize>) -> Result<(Runtime, usize), (
         ));
     }
     let workers = workers.unwrap_or(DEFAULT_WORKERS);
-    runtime.check(workers).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::Unsupported {
-            (UNAVAILABLE, format!("{runtime} is unavailable: {e}"))
-        } else {
-            (1, format!("{runtime} with {workers} workers: {e}"))
-        }
-    })?;
+    runtime
+        .check(workers)
+        .map_err(|e| build_error(runtime, workers, &e))?;
     Ok((runtime, workers))
+}
+
+/// The exit status and line for `runtime` failing to build with `workers`.
+fn build_error(runtime: Runtime, workers: usize, error: &std::io::Error) -> (u8, String) {
+    if error.kind() == std::io::ErrorKind::Unsupported {
+        (UNAVAILABLE, format!("{runtime} is unavailable: {error}"))
+    } else {
+        (1, format!("{runtime} with {workers} workers: {error}"))
+    }
 }
 
 fn main() -> ExitCode {
@@ -473,19 +488,20 @@ mod tests {
     }
 
     #[test]
-    fn an_unbuildable_runtime_is_unavailable_not_a_crash() {
-        // corio-mt either builds, or reports Unsupported as one line.
-        match runtime_for("corio-mt", Some(2)) {
-            Ok(found) => assert_eq!(found, (Runtime::CorioMt, 2)),
-            Err((status, message)) => {
-                assert_eq!(status, UNAVAILABLE, "{message}");
-                assert!(
-                    message.starts_with("corio-mt is unavailable: "),
-                    "{message}"
-                );
-                assert!(!message.contains('\n'), "{message}");
-            }
-        }
+    fn a_runtime_that_cannot_be_built_is_one_line_not_a_crash() {
+        assert_eq!(runtime_for("corio-mt", Some(2)), Ok((Runtime::CorioMt, 2)));
+        let (status, message) = runtime_for("corio-mt", Some(100_000)).unwrap_err();
+        assert_eq!(status, 1, "{message}");
+        assert!(
+            message.starts_with("corio-mt with 100000 workers: "),
+            "{message}"
+        );
+        assert!(!message.contains('\n'), "{message}");
+        let unsupported = std::io::Error::new(std::io::ErrorKind::Unsupported, "not here");
+        assert_eq!(
+            build_error(Runtime::CorioMt, 2, &unsupported),
+            (UNAVAILABLE, "corio-mt is unavailable: not here".to_owned())
+        );
     }
 
     #[test]

@@ -122,9 +122,8 @@ impl Runtime {
     }
 
     /// Builds this runtime once (and drops it) to find out whether it can
-    /// be built with `workers` threads: the error if not. Only corio's
-    /// multi-threaded runtime can fail here, while its scheduler is not
-    /// built (`io::ErrorKind::Unsupported`).
+    /// be built with `workers` threads: the error if not (corio-mt refuses
+    /// more than its bound of workers, for one).
     pub(crate) fn check(self, workers: usize) -> std::io::Result<()> {
         match self {
             Runtime::CorioMt => corio_runner(workers).map(drop),

@@ -187,10 +187,6 @@ mod tests {
             Runtime::CorioMt,
             Runtime::TokioMt,
         ] {
-            if runtime == Runtime::CorioMt && runtime.check(2).is_err() {
-                // Until corio's multi-threaded runtime is built.
-                continue;
-            }
             let response = one_request(runtime);
             assert!(
                 response.starts_with("HTTP/1.1 200 OK\r\n"),

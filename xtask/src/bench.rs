@@ -12,9 +12,10 @@
 //! and smol-local) and the multi-threaded one, "multi-threaded
 //! (workers=N)" (the workloads the binary marks `multi_threaded` on
 //! corio-mt, tokio-mt and smol-mt, each with `--workers N`, default 2). A
-//! runtime the binary says it cannot build here (exit status 3: corio-mt
-//! while corio's multi-threaded scheduler is not built) is reported as
-//! *unavailable* with the binary's one-line reason, and is not a failure.
+//! runtime the binary says it cannot build here (exit status 3: it is not
+//! supported on this system, as corio-mt was before corio had a
+//! multi-threaded scheduler) is reported as *unavailable* with the binary's
+//! one-line reason, and is not a failure.
 //!
 //! The results go to the terminal as tables, and to `<target>/bench/`:
 //! `report.md` (the same tables, with notes), `report.svg` and

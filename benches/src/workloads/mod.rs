@@ -119,15 +119,10 @@ mod tests {
     use super::*;
 
     /// Every workload runs on every runtime at a small size and reports a
-    /// positive operation count (the multi-threaded ones with 2 workers;
-    /// corio-mt only once corio can build it).
+    /// positive operation count (the multi-threaded ones with 2 workers).
     #[test]
     fn every_workload_runs_on_every_runtime() {
         for runtime in Runtime::ALL {
-            if runtime == Runtime::CorioMt && runtime.check(2).is_err() {
-                // Until corio's multi-threaded runtime is built.
-                continue;
-            }
             for workload in ALL {
                 let m = workload.run(runtime, 2, 2_000);
                 assert!(m.ops > 0, "{} on {runtime} reported no ops", workload.name);

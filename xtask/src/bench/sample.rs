@@ -15,8 +15,8 @@ use super::report::{Sample, Series, WorkloadResult};
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The exit status with which `corio-benches` says that the runtime cannot
-/// be built here (corio-mt while corio has no multi-threaded scheduler),
-/// after one line on stderr saying why.
+/// be built here (it is not supported on this system), after one line on
+/// stderr saying why.
 const UNAVAILABLE: i32 = 3;
 
 /// The prefix of `corio-benches`' own error lines on stderr.
