@@ -4,14 +4,82 @@
 //! so `RUSTFLAGS="--cfg loom"` lets loom explore every interleaving of wake,
 //! poll, cancel and join, and check every access to the awaiter slot and the
 //! stage against the happens-before order the state word establishes (see
-//! `tests/loom.rs`). Nothing else in the crate names `std::sync::atomic` or
+//! `tests/loom.rs`). The multi-threaded executor's idle-worker bookkeeping
+//! (`multi/idle.rs`: its counts, its sleeper list, each slot's parker and the
+//! thread it parks; and the scheduler's `closed` flag, driver lock and
+//! worker marking) takes its atomics, fence, [`Mutex`] and [`thread`] park
+//! from here too, so the loom models of `multi/idle/` explore the real sleep
+//! and wake protocol. Nothing else in the crate names `std::sync::atomic` or
 //! `std::cell::UnsafeCell` for state that loom should model.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
+
+/// Thread handles, the current thread and parking: std's, or loom's (whose
+/// `park` the model checker sees, and reports a deadlock when every thread
+/// of a model sleeps).
+pub(crate) mod thread {
+    #[cfg(loom)]
+    pub(crate) use loom::thread::{current, park, Thread};
+    #[cfg(not(loom))]
+    pub(crate) use std::thread::{current, park, Thread};
+}
+
+/// A mutex with one API in both builds: `parking_lot`'s (a byte, no
+/// poisoning, fast when uncontended) normally, loom's under `--cfg loom`.
+#[derive(Debug, Default)]
+pub(crate) struct Mutex<T> {
+    #[cfg(not(loom))]
+    inner: parking_lot::Mutex<T>,
+    #[cfg(loom)]
+    inner: loom::sync::Mutex<T>,
+}
+
+/// The guard of [`Mutex`].
+#[cfg(not(loom))]
+pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+/// The guard of [`Mutex`].
+#[cfg(loom)]
+pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+impl<T> Mutex<T> {
+    pub(crate) fn new(value: T) -> Mutex<T> {
+        Mutex {
+            #[cfg(not(loom))]
+            inner: parking_lot::Mutex::new(value),
+            #[cfg(loom)]
+            inner: loom::sync::Mutex::new(value),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        #[cfg(not(loom))]
+        {
+            self.inner.lock()
+        }
+        #[cfg(loom)]
+        {
+            self.inner.lock().unwrap()
+        }
+    }
+
+    /// The guard, unless another thread holds the lock.
+    #[inline]
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        #[cfg(not(loom))]
+        {
+            self.inner.try_lock()
+        }
+        #[cfg(loom)]
+        {
+            self.inner.try_lock().ok()
+        }
+    }
+}
 
 /// Under loom, loom's checked cell: every access goes through `with` or
 /// `with_mut`, and loom reports one that is not ordered after a conflicting

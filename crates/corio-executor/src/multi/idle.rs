@@ -18,13 +18,16 @@
 //! `PARKED_THREAD`, `PARKED_DRIVER`) makes a wake sent before the sleep
 //! begins stick; a thread asleep in the driver is woken through the
 //! driver's unpark callback, one asleep on its own through `Thread::unpark`.
+//! Its sleeper resets the state with a swap, never a store (see
+//! `Parker::consume`).
+//!
+//! Loom models of this protocol, driving the real worker loop, are in
+//! `idle/loom_models/` (`cfg(all(test, loom))`, run by `cargo xtask loom`).
 
-use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use std::thread::Thread;
 
-use parking_lot::Mutex;
-
+use crate::loom::thread::Thread;
+use crate::loom::{fence, AtomicU8, AtomicUsize, Mutex, Ordering};
 use crate::park::Park;
 use crate::raw::MultiScheduler;
 
@@ -50,8 +53,7 @@ impl Idle {
     #[inline]
     pub(crate) fn notify_one(&self, scheduler: &MultiScheduler) {
         fence(Ordering::SeqCst);
-        if self.searching.load(Ordering::SeqCst) != 0 || self.sleeping.load(Ordering::SeqCst) == 0
-        {
+        if self.searching.load(Ordering::SeqCst) != 0 || self.sleeping.load(Ordering::SeqCst) == 0 {
             return;
         }
         self.wake_one(scheduler);
@@ -178,12 +180,12 @@ impl Parker {
             .compare_exchange(EMPTY, PARKED_THREAD, Ordering::SeqCst, Ordering::SeqCst)
             .is_err()
         {
-            // NOTIFIED: consume the wake.
-            self.state.store(EMPTY, Ordering::SeqCst);
+            // NOTIFIED: consume the wake (a swap: see `consume`).
+            self.consume();
             return;
         }
         loop {
-            std::thread::park();
+            crate::loom::thread::park();
             if self
                 .state
                 .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
@@ -203,10 +205,32 @@ impl Parker {
             .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
             .is_err()
         {
-            self.state.store(EMPTY, Ordering::SeqCst);
+            self.consume();
             return;
         }
         driver.park(None);
-        self.state.store(EMPTY, Ordering::SeqCst);
+        // Left the driver (woken, an event, a timer): back to EMPTY, taking
+        // any wake that arrived meanwhile.
+        self.consume();
+    }
+
+    /// Resets the state to EMPTY, consuming a pending wake, with a swap.
+    ///
+    /// A plain store would read nothing: a second `unpark` that arrived
+    /// after the wake this thread woke for (it found the state NOTIFIED and
+    /// so unparked no one, e.g. `begin_close` after a `notify_one`) would be
+    /// erased *and* its sender's writes (the `closed` flag, a pinned
+    /// Runnable) need not be visible to this thread's next look, so it could
+    /// park again with nobody left to wake it. The swap reads the latest
+    /// state: it either takes that wake, and with it everything its sender
+    /// wrote before, or comes before it, and the wake then finds this slot
+    /// EMPTY and sticks. (Found by the loom model
+    /// `driver::a_foreign_spawn_while_one_worker_sleeps_in_the_driver_...`.)
+    #[inline]
+    fn consume(&self) {
+        self.state.swap(EMPTY, Ordering::SeqCst);
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_models;

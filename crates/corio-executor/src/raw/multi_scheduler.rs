@@ -25,7 +25,6 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use concurrent_queue::{ConcurrentQueue, PushError};
@@ -34,13 +33,18 @@ use parking_lot::Mutex;
 use super::local_scheduler::current_thread;
 use super::task_list::TaskList;
 use super::{AbortHandle, Builder, Header, Runnable, Task};
+use crate::loom::{AtomicBool, Ordering};
 use crate::multi::{Idle, Parker};
 use crate::park::Park;
 use crate::{teardown, Schedule, TaskInfo, UnretrievedPanic};
 
 /// How many Runnables a worker's local queue holds before it spills half of
 /// them into the injector.
+#[cfg(not(loom))]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+/// Under loom, two: the models overflow it with three tasks.
+#[cfg(loom)]
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 2;
 
 /// How many shards the registry of `Send` tasks has (a power of two).
 const SHARDS: usize = 16;
@@ -48,10 +52,19 @@ const SHARDS: usize = 16;
 /// What `set_unretrieved_panic_hook` stores.
 type UnretrievedPanicHook = Box<dyn Fn(&UnretrievedPanic) + Send + Sync>;
 
+#[cfg(not(loom))]
 thread_local! {
     /// The scheduler (its address) and slot this thread is a worker of, set
     /// by [`MultiScheduler::enter_worker`] for the worker loop's lifetime.
     static WORKER: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+// Under loom every modelled thread runs on one OS thread: the marking must
+// be loom's per-model-thread local, or a foreign thread of a model would
+// take itself for the worker (`multi/idle/` models).
+#[cfg(loom)]
+loom::thread_local! {
+    static WORKER: Cell<(usize, usize)> = Cell::new((0, 0));
 }
 
 /// One worker's (or the owner thread's) queues and parker.
@@ -77,7 +90,7 @@ pub(crate) struct MultiScheduler {
     pub(crate) idle: Idle,
     /// The driver an idle worker sleeps in (IO and timers), if any: held by
     /// at most one worker at a time.
-    pub(crate) driver: Mutex<Option<Box<dyn Park + Send>>>,
+    pub(crate) driver: crate::loom::Mutex<Option<Box<dyn Park + Send>>>,
     /// Wakes whoever sleeps in the driver.
     pub(crate) unpark_driver: Box<dyn Fn() + Send + Sync>,
     shards: Box<[Mutex<TaskList>]>,
@@ -117,7 +130,7 @@ impl MultiScheduler {
             slots,
             workers,
             idle: Idle::new(workers),
-            driver: Mutex::new(driver),
+            driver: crate::loom::Mutex::new(driver),
             unpark_driver,
             shards: (0..SHARDS).map(|_| Mutex::new(TaskList::new())).collect(),
             closed: AtomicBool::new(false),
@@ -126,7 +139,7 @@ impl MultiScheduler {
         });
         scheduler.slots[workers]
             .parker
-            .set_thread(std::thread::current());
+            .set_thread(crate::loom::thread::current());
         scheduler
     }
 
@@ -158,10 +171,11 @@ impl MultiScheduler {
 
     /// Marks the calling thread as worker `slot` until the guard drops.
     pub(crate) fn enter_worker(&self, slot: usize) -> WorkerGuard {
-        let previous = WORKER.with(|worker| {
-            worker.replace((self as *const MultiScheduler as usize, slot))
-        });
-        self.slots[slot].parker.set_thread(std::thread::current());
+        let previous =
+            WORKER.with(|worker| worker.replace((self as *const MultiScheduler as usize, slot)));
+        self.slots[slot]
+            .parker
+            .set_thread(crate::loom::thread::current());
         WorkerGuard(previous)
     }
 
