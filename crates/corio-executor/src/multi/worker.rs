@@ -113,8 +113,28 @@ fn next_runnable(scheduler: &MultiScheduler, slot: usize, tick: usize) -> Option
     first
         .pop()
         .or_else(|_| second.pop())
-        .or_else(|_| scheduler.injector.pop())
         .ok()
+        .or_else(|| from_injector(scheduler, slot))
+}
+
+/// Takes a Runnable from the injector, and moves a fair share of what is
+/// left (up to 64) into this worker's queue, so that workers draining a
+/// busy injector contend on it once per batch rather than once per task.
+#[inline]
+fn from_injector(scheduler: &MultiScheduler, slot: usize) -> Option<Runnable> {
+    let first = scheduler.injector.pop().ok()?;
+    let share = (scheduler.injector.len() / scheduler.workers).min(64);
+    let own = &scheduler.slots[slot].queue;
+    for _ in 0..share {
+        let Ok(more) = scheduler.injector.pop() else {
+            break;
+        };
+        if let Err(full) = own.push(more) {
+            scheduler.push_injector(full.into_inner());
+            break;
+        }
+    }
+    Some(first)
 }
 
 /// Takes half of another worker's queue (the first to run, the rest into
@@ -142,7 +162,7 @@ fn steal(scheduler: &MultiScheduler, slot: usize, tick: usize) -> Option<Runnabl
         }
         return Some(first);
     }
-    scheduler.injector.pop().ok()
+    from_injector(scheduler, slot)
 }
 
 /// Between ticks: fires due timers and polls IO without blocking, if no

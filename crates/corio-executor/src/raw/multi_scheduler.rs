@@ -322,17 +322,11 @@ impl MultiScheduler {
         }
     }
 
-    /// The local queue is full: half of it, and `runnable`, move to the
-    /// injector, where idle workers find them.
+    /// The local queue is full: `runnable` goes to the injector, where
+    /// idle workers find it (moving half the queue there as well cost more
+    /// than it balanced: every moved Runnable is popped and pushed again).
     #[cold]
-    fn spill(&self, slot: usize, runnable: Runnable) {
-        let queue = &self.slots[slot].queue;
-        for _ in 0..LOCAL_QUEUE_CAPACITY / 2 {
-            let Ok(moved) = queue.pop() else { break };
-            if let Err(rejected) = self.injector.push(moved) {
-                teardown::drop_rejected(rejected.into_inner());
-            }
-        }
+    fn spill(&self, _slot: usize, runnable: Runnable) {
         self.push_injector(runnable);
     }
 

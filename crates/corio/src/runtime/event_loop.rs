@@ -107,7 +107,7 @@ impl EventLoop {
             Engine::Multi(multi_executor(config, driver, handle_cell.clone())?)
         } else {
             Engine::Local {
-                executor: local_executor(config, &reactor),
+                executor: local_executor(config, &reactor, driver.timers.clock().clone()),
                 driver,
             }
         };
@@ -354,7 +354,7 @@ impl Engine {
 
 /// The single-threaded loop's executor: cross-thread wakes notify the
 /// reactor the loop sleeps in; debug mode's hooks.
-fn local_executor(config: &Config, reactor: &Arc<Reactor>) -> LocalExecutor {
+fn local_executor(config: &Config, reactor: &Arc<Reactor>, clock: Clock) -> LocalExecutor {
     let executor = {
         let reactor = reactor.clone();
         LocalExecutor::with_unpark(move || {
@@ -367,6 +367,9 @@ fn local_executor(config: &Config, reactor: &Arc<Reactor>) -> LocalExecutor {
         executor.set_slow_poll_hook(config.slow_poll_threshold, report_slow_poll);
         executor.set_unretrieved_panic_hook(report_unretrieved_panic);
     }
+    // Task ages (`corio::debug`) are measured on the loop's clock, so they
+    // follow virtual time under a manual clock.
+    executor.set_clock(move || std::time::Duration::from_nanos(clock.now().as_nanos()));
     executor
 }
 
@@ -386,6 +389,7 @@ fn multi_executor(
         ));
     }
     let reactor = driver.reactor.clone();
+    let dispatch = tracing::dispatcher::get_default(|dispatch| dispatch.clone());
     let mut builder = Executor::builder()
         .workers(config.workers)
         .thread_name("corio-worker")
@@ -398,7 +402,9 @@ fn multi_executor(
             let _entered = handle
                 .get()
                 .map(|handle| context::enter(handle, "a corio worker thread runs one loop"));
-            run_loop();
+            // Events and spans of tasks on the workers go where those of
+            // the thread that built the loop go (its default subscriber).
+            tracing::dispatcher::with_default(&dispatch, run_loop);
         });
     if config.debug {
         builder = builder.slow_poll_hook(config.slow_poll_threshold, report_slow_poll);

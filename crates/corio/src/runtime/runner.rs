@@ -135,7 +135,12 @@ impl Default for Runner {
 /// The settings a loop is built with.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
+    /// The worker count, once resolved by `Builder::build` (chosen with
+    /// `workers`, else `CORIO_WORKERS`, else 1).
     pub(crate) workers: usize,
+    /// Whether the program chose the worker count (`workers`,
+    /// `workers_auto`): `CORIO_WORKERS` then does not apply.
+    pub(crate) workers_chosen: bool,
     pub(crate) debug: bool,
     pub(crate) slow_poll_threshold: Duration,
     pub(crate) manual_clock: bool,
@@ -144,7 +149,8 @@ pub(crate) struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            workers: workers_from_env(),
+            workers: 1,
+            workers_chosen: false,
             debug: std::env::var_os("CORIO_DEBUG").is_some_and(|v| v == "1"),
             slow_poll_threshold: Duration::from_millis(100),
             manual_clock: false,
@@ -152,7 +158,8 @@ impl Default for Config {
     }
 }
 
-/// The default worker count: `CORIO_WORKERS=N` when set to a number, else 1.
+/// The default worker count: `CORIO_WORKERS=N` when set to a number, else 1
+/// (read by every `build` that did not choose a count).
 /// A value that is not a number is reported and ignored.
 fn workers_from_env() -> usize {
     let Some(value) = std::env::var_os("CORIO_WORKERS") else {
@@ -202,12 +209,14 @@ impl Builder {
     /// docs/multithread.md for what holds there.
     pub fn workers(mut self, n: usize) -> Builder {
         self.config.workers = n;
+        self.config.workers_chosen = true;
         self
     }
 
     /// One worker per available core (`std::thread::available_parallelism`).
     pub fn workers_auto(mut self) -> Builder {
         self.config.workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.config.workers_chosen = true;
         self
     }
 
@@ -261,7 +270,12 @@ impl Builder {
     /// [`MAX_WORKERS`](corio_executor::MAX_WORKERS) (1024) workers;
     /// `Unsupported` for `manual_clock()` with more than one worker; or an
     /// OS error creating the loop's poller.
-    pub fn build(self) -> io::Result<Runner> {
+    pub fn build(mut self) -> io::Result<Runner> {
+        if !self.config.workers_chosen && !self.config.manual_clock {
+            // The program did not choose: `CORIO_WORKERS` may. (Virtual
+            // time is single-threaded: a manual clock keeps one thread.)
+            self.config.workers = workers_from_env();
+        }
         match self.config.workers {
             0 => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

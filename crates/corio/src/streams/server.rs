@@ -79,13 +79,19 @@ impl Shared {
     }
 }
 
-/// Sets `accept_stopped` when the accept loop's future is dropped, however
-/// that happens.
-struct AcceptStopped(Arc<Shared>);
+/// Owns the listener; when the accept loop's future is dropped, however
+/// that happens, closes it (a Unix server's socket file goes with it) and
+/// *then* sets `accept_stopped`: under workers a task waiting in
+/// `wait_closed` on another thread runs as soon as the event is set.
+struct AcceptStopped<L> {
+    listener: Option<L>,
+    shared: Arc<Shared>,
+}
 
-impl Drop for AcceptStopped {
+impl<L> Drop for AcceptStopped<L> {
     fn drop(&mut self) {
-        self.0.accept_stopped.set();
+        drop(self.listener.take());
+        self.shared.accept_stopped.set();
     }
 }
 
@@ -161,8 +167,11 @@ impl Server {
         // The guard travels into the task as an argument, so it is dropped
         // (and `accept_stopped` set) even if the task is cancelled before
         // its first poll.
-        let stopped = AcceptStopped(shared.clone());
-        let task = crate::create_task(accept_loop(listener, handler, shared.clone(), stopped));
+        let stopped = AcceptStopped {
+            listener: Some(listener),
+            shared: shared.clone(),
+        };
+        let task = crate::create_task(accept_loop(handler, shared.clone(), stopped));
         *shared.accept_task.lock() = Some(task);
         Server {
             shared,
@@ -255,16 +264,16 @@ impl fmt::Debug for Server {
     }
 }
 
-async fn accept_loop<L, H, Fut>(
-    listener: L,
-    handler: H,
-    shared: Arc<Shared>,
-    _stopped: AcceptStopped,
-) where
+async fn accept_loop<L, H, Fut>(handler: H, shared: Arc<Shared>, stopped: AcceptStopped<L>)
+where
     L: Listen,
     H: Fn(StreamReader, StreamWriter) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let listener = stopped
+        .listener
+        .as_ref()
+        .expect("the listener lives until the accept loop is dropped");
     loop {
         match listener.accept_streams().await {
             Ok((reader, writer)) => {

@@ -26,6 +26,7 @@ mod nesting;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -94,6 +95,12 @@ struct Group<E> {
     /// Where failures go that this group's scope cannot return.
     enclosing: Option<Enclosing>,
     state: Mutex<State<E>>,
+    /// Set once the group is cancelled by `cancel()` or by the scope's
+    /// drop: a child's next poll then never comes, also when a worker picks
+    /// it up before its cancellation arrives (under workers). (A failing
+    /// child cancels its siblings one iteration later, as asyncio does: the
+    /// children that are ready in that iteration still run.)
+    cancelling: AtomicBool,
 }
 
 struct State<E> {
@@ -133,6 +140,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         let group = TaskGroup {
             inner: Arc::new(Group {
                 spawner: handle.shared.spawner.clone(),
+                cancelling: AtomicBool::new(false),
                 owner: corio_executor::current_task_id(),
                 enclosing: Enclosing::current(),
                 state: Mutex::new(State {
@@ -253,6 +261,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         }
         state.cancelled = true;
         let started = state.start_cancelling();
+        self.inner.cancelling.store(true, Ordering::Release);
         drop(state);
         self.inner.finish_cancelling(started, false);
     }
@@ -349,13 +358,38 @@ impl<E> Group<E> {
             // Outside the lock: each drop runs user code, which may add
             // children (they show up in the next pass).
             for child in pass.drain(..) {
-                if !self.spawner.cancel_now(&child) {
+                if !self.spawner.cancel_now(&child) && !self.await_drop_elsewhere(&child) {
                     not_dropped.push(child.id());
                 }
             }
         }
     }
 }
+
+impl<E> Group<E> {
+    /// Under workers, a child `cancel_now` could not drop is usually being
+    /// polled on another worker right now: that worker drops its future as
+    /// soon as the poll returns (it is cancelled). Waits for that, at most
+    /// [`DROP_ELSEWHERE_WAIT`], so that the scope's drop still returns with
+    /// every child gone. Returns whether the child is gone. On one thread
+    /// there is no one else to wait for: returns false at once.
+    fn await_drop_elsewhere(&self, child: &AbortHandle) -> bool {
+        if self.spawner.workers() == 1 {
+            return false;
+        }
+        let deadline = std::time::Instant::now() + DROP_ELSEWHERE_WAIT;
+        while !child.is_done() {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+        true
+    }
+}
+
+/// How long a scope's drop waits for a child being polled on another worker.
+const DROP_ELSEWHERE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl<E: Send + 'static> Adopt for Group<E> {
     /// A scope nested in this group was dropped with failures: one failure
@@ -411,6 +445,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.project();
+        if this.guard.group.cancelling.load(Ordering::Acquire) {
+            // Its cancellation is queued (the group cancels every child):
+            // the executor drops this future without another poll of it.
+            return Poll::Pending;
+        }
         let group = nesting::address(&this.guard.group);
         let polled = nesting::polling(group, || {
             catch_unwind(AssertUnwindSafe(|| this.future.poll(cx)))
@@ -492,6 +531,7 @@ pin_project! {
                     return;
                 }
                 state.cancelling = true;
+                group.cancelling.store(true, Ordering::Release);
             }
             group.drop_children();
             let error = {

@@ -33,7 +33,12 @@ pub(crate) fn with_scoped_subscriber<S, R>(subscriber: S, f: impl FnOnce() -> R)
 where
     S: tracing::Subscriber + Send + Sync + 'static,
 {
+    keep_a_second_dispatcher();
+    tracing::subscriber::with_default(subscriber, f)
+}
+
+/// See [`with_scoped_subscriber`]: call before installing a scoped subscriber.
+pub(crate) fn keep_a_second_dispatcher() {
     static IDLE: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
     IDLE.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-    tracing::subscriber::with_default(subscriber, f)
 }

@@ -25,3 +25,4 @@ mod time;
 mod to_thread;
 mod virtual_time;
 mod wait;
+mod workers;
