@@ -88,3 +88,8 @@ pub struct CrateReadmeDoctests;
 #[doc = include_str!("../../../docs/taskgroup.md")]
 #[cfg(doctest)]
 pub struct TaskGroupGuideDoctests;
+
+/// The worker-threads guide's examples (docs/multithread.md), compiled and run as doctests.
+#[doc = include_str!("../../../docs/multithread.md")]
+#[cfg(doctest)]
+pub struct MultithreadGuideDoctests;
