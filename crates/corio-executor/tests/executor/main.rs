@@ -13,6 +13,7 @@ mod detach;
 mod harness;
 mod introspection;
 mod multi;
+mod multi_stress;
 mod ordering;
 mod panic;
 mod reentrancy;
