@@ -128,6 +128,7 @@ impl EventLoop {
             stop_waker: Mutex::new(None),
             task_groups: Default::default(),
             signal_handlers: Mutex::new(Vec::new()),
+            callbacks: Default::default(),
         });
         let handle = LoopHandle { shared };
         let _ = handle_cell.set(handle.clone());

@@ -40,6 +40,62 @@ pub(crate) struct LoopShared {
     pub(crate) task_groups: crate::debug::GroupRegistry,
     /// `add_signal_handler`'s handlers, one per signal.
     pub(crate) signal_handlers: Mutex<Vec<SignalHandler>>,
+    /// Under workers: the FIFO queue of `call_soon` callbacks.
+    pub(crate) callbacks: CallbackQueue,
+}
+
+/// A `call_soon` callback waiting in the [`CallbackQueue`].
+struct QueuedCallback {
+    run: Box<dyn FnOnce() + Send>,
+    location: &'static Location<'static>,
+    cancelled: Arc<AtomicBool>,
+}
+
+/// Under workers, `call_soon` callbacks wait here and one hidden task at a
+/// time runs them, oldest first: FIFO across every thread that schedules.
+#[derive(Default)]
+pub(crate) struct CallbackQueue {
+    queue: Mutex<std::collections::VecDeque<QueuedCallback>>,
+    /// A drain task is scheduled or running.
+    draining: AtomicBool,
+}
+
+impl CallbackQueue {
+    fn push(&self, callback: QueuedCallback, handle: &LoopHandle, debug: Option<Duration>) {
+        self.queue.lock().push_back(callback);
+        if !self.draining.swap(true, Ordering::AcqRel) {
+            let shared = handle.shared.clone();
+            let builder = TaskBuilder::new().hidden(true);
+            drop(
+                handle
+                    .shared
+                    .spawner
+                    .spawn_with(builder, async move { shared.callbacks.drain(debug).await }),
+            );
+        }
+    }
+
+    /// Runs the queued callbacks in order, yielding between batches, until
+    /// the queue is empty (and stays so once `draining` is released).
+    async fn drain(&self, debug: Option<Duration>) {
+        loop {
+            let batch: Vec<QueuedCallback> = self.queue.lock().drain(..).collect();
+            for callback in batch {
+                if !callback.cancelled.load(Ordering::Acquire) {
+                    run_callback(callback.run, callback.location, debug);
+                }
+            }
+            if self.queue.lock().is_empty() {
+                self.draining.store(false, Ordering::Release);
+                // A push between the check and the release saw `draining`
+                // set and spawned nothing: take the job back if so.
+                if self.queue.lock().is_empty() || self.draining.swap(true, Ordering::AcqRel) {
+                    return;
+                }
+            }
+            crate::yield_now().await;
+        }
+    }
 }
 
 /// A handle to an event loop: schedule callbacks and tasks on it, read its
@@ -96,8 +152,24 @@ impl LoopHandle {
         f: impl FnOnce() + Send + 'static,
         location: &'static Location<'static>,
     ) -> CallbackHandle {
-        let sleep = when.map(|when| Sleep::new(&self.shared.timers, when));
         let debug = self.shared.debug.then_some(self.shared.slow_callback);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        if when.is_none() && self.shared.spawner.workers() > 1 {
+            // Under workers, tasks run in parallel: `call_soon` callbacks
+            // go through one FIFO queue instead, so they run in the order
+            // they were scheduled (api.md 1a).
+            let callback = QueuedCallback {
+                run: Box::new(f),
+                location,
+                cancelled: cancelled.clone(),
+            };
+            self.shared.callbacks.push(callback, self, debug);
+            return CallbackHandle {
+                task: None,
+                cancelled,
+            };
+        }
+        let sleep = when.map(|when| Sleep::new(&self.shared.timers, when));
         let body = async move {
             if let Some(sleep) = sleep {
                 sleep.await;
@@ -106,8 +178,8 @@ impl LoopHandle {
         };
         let builder = TaskBuilder::new().hidden(true).location(location);
         CallbackHandle {
-            task: self.shared.spawner.spawn_with(builder, body),
-            cancelled: AtomicBool::new(false),
+            task: Some(self.shared.spawner.spawn_with(builder, body)),
+            cancelled,
         }
     }
 
@@ -211,15 +283,19 @@ pub(crate) fn run_callback(
 /// A scheduled callback (asyncio's `Handle`/`TimerHandle`): cancel it before
 /// it runs. Dropping it does not cancel the callback.
 pub struct CallbackHandle {
-    task: Task<()>,
-    cancelled: AtomicBool,
+    /// The task that runs it; `None` for a `call_soon` callback under
+    /// workers, which waits in the loop's callback queue instead.
+    task: Option<Task<()>>,
+    cancelled: Arc<AtomicBool>,
 }
 
 impl CallbackHandle {
     /// Cancels the callback; if it has not run yet, it never will.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
-        self.task.cancel();
+        if let Some(task) = &self.task {
+            task.cancel();
+        }
     }
 
     /// Whether [`cancel`](Self::cancel) was called.
@@ -232,7 +308,7 @@ impl std::fmt::Debug for CallbackHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallbackHandle")
             .field("cancelled", &self.is_cancelled())
-            .field("done", &self.task.is_done())
+            .field("done", &self.task.as_ref().map(Task::is_done))
             .finish()
     }
 }

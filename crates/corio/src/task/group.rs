@@ -297,6 +297,11 @@ impl<E: Send + 'static> Group<E> {
         }
         state.failures.push(failure);
         let started = state.start_cancelling();
+        if !from_child {
+            // The body failed: no child gets another poll (a failing
+            // child's siblings get one more iteration, see `cancelling`).
+            self.cancelling.store(true, Ordering::Release);
+        }
         drop(state);
         self.finish_cancelling(started, from_child);
     }
