@@ -16,7 +16,8 @@ use std::sync::Arc;
 /// An async runtime that workloads are measured on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Runtime {
-    /// corio's single-threaded event loop, entered with `corio::run`.
+    /// corio's single-threaded event loop (`Runner::builder().workers(1)`,
+    /// what `corio::run` runs unless `CORIO_WORKERS` says otherwise).
     Corio,
     /// tokio's current-thread runtime (`Builder::new_current_thread`).
     TokioCt,
@@ -79,7 +80,7 @@ impl Runtime {
     /// A one-line description for `--list`.
     pub(crate) fn description(self) -> &'static str {
         match self {
-            Runtime::Corio => "corio::run: corio's single-threaded event loop",
+            Runtime::Corio => "corio's single-threaded event loop (as corio::run; workers(1))",
             Runtime::TokioCt => "tokio current_thread runtime (Builder::new_current_thread)",
             Runtime::SmolLocal => "smol::LocalExecutor driven by smol::block_on(ex.run(fut))",
             Runtime::CorioMt => {
@@ -144,25 +145,26 @@ fn corio_runner(workers: usize) -> std::io::Result<corio::Runner> {
     corio::Runner::builder().workers(workers).build()
 }
 
-/// Runs `main` on corio: `corio::run` for [`Threads::Local`], a runner with
-/// `n` workers for [`Threads::Workers`] (the main future on this thread).
+/// Runs `main` on corio: on a runner built with `workers(1)` for
+/// [`Threads::Local`] (the single-threaded loop `corio::run` uses, chosen
+/// explicitly so that a `CORIO_WORKERS` in the environment cannot make it
+/// multi-threaded) or `workers(n)` for [`Threads::Workers`]; the main
+/// future runs on this thread. The runner is closed after `main`.
 ///
 /// # Panics
 ///
-/// If the multi-threaded runner cannot be built (`main.rs` calls
-/// [`Runtime::check`] first, so a benchmark run reports that as an error
-/// line instead), or with `main`'s panic.
+/// If the runner cannot be built (`main.rs` calls [`Runtime::check`]
+/// first, so a benchmark run reports that as an error line instead), or
+/// with `main`'s panic.
 pub(crate) fn corio<F: Future>(threads: Threads, main: F) -> F::Output {
-    match threads {
-        Threads::Local => corio::run(main),
-        Threads::Workers(n) => {
-            let mut runner =
-                corio_runner(n).unwrap_or_else(|e| panic!("corio-mt with {n} workers: {e}"));
-            let output = runner.run(main);
-            runner.close();
-            output
-        }
-    }
+    let n = match threads {
+        Threads::Local => 1,
+        Threads::Workers(n) => n,
+    };
+    let mut runner = corio_runner(n).unwrap_or_else(|e| panic!("corio with {n} workers: {e}"));
+    let output = runner.run(main);
+    runner.close();
+    output
 }
 
 /// Builds a tokio runtime of the flavour `threads`.
@@ -305,6 +307,17 @@ mod tests {
                 .any(|n| n.as_deref().is_some_and(|n| n.starts_with("smol-mt-"))),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn corio_local_runs_tasks_on_the_calling_thread() {
+        let me = std::thread::current().id();
+        let ran_on = corio(Threads::Local, async {
+            corio::create_task(async { std::thread::current().id() })
+                .await
+                .unwrap()
+        });
+        assert_eq!(ran_on, me);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! accepted connection, `TCP_NODELAY` on each accepted socket, and the
 //! runtime's own timer handed to hyper. Only the runtime differs:
 //!
-//! - `corio` / `corio-mt`: `corio::run` (or a runner with `--workers N`),
+//! - `corio` / `corio-mt`: a corio runner with `workers(1)` (or `--workers N`),
 //!   `corio::net::TcpListener`, each connection in `corio::create_task`, IO
 //!   through `corio::hyper::HyperIo`, timers from `corio::hyper::CorioTimer`
 //!   (as in `crates/corio/examples/hyper_server.rs`);
