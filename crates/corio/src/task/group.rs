@@ -106,6 +106,11 @@ struct Group<E> {
 struct State<E> {
     /// Children whose future is alive.
     children: Children,
+    /// Under workers: children whose future is gone but whose task may not
+    /// be marked done yet (the worker that dropped the future marks it a
+    /// moment later). `scope` waits for them before it returns, so that
+    /// every child's `try_result()` is there once it has.
+    finishing: Vec<AbortHandle>,
     /// Children created and not yet dropped (may exceed `children.len()`
     /// briefly, between spawning and registering a handle).
     active: usize,
@@ -145,6 +150,7 @@ impl<E: Send + 'static> TaskGroup<E> {
                 enclosing: Enclosing::current(),
                 state: Mutex::new(State {
                     children: Children::default(),
+                    finishing: Vec::new(),
                     active: 0,
                     failures: Vec::new(),
                     cancelling: false,
@@ -393,6 +399,17 @@ impl<E> Group<E> {
     }
 }
 
+/// Under workers: waits (briefly: the worker marks each done right after
+/// dropping its future) until every child in `finishing` is marked done.
+fn await_marked_done(finishing: Vec<AbortHandle>) {
+    let deadline = std::time::Instant::now() + DROP_ELSEWHERE_WAIT;
+    for child in &finishing {
+        while !child.is_done() && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+    }
+}
+
 /// How long a scope's drop waits for a child being polled on another worker.
 const DROP_ELSEWHERE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -480,8 +497,22 @@ where
 
 impl<E> Drop for ChildGuard<E> {
     fn drop(&mut self) {
+        let multi = self.group.spawner.workers() > 1;
+        let mut done = Vec::new();
         let mut state = self.group.state.lock();
-        state.children.remove(self.key);
+        let handle = state.children.remove(self.key);
+        if let (true, Some(handle)) = (multi, handle) {
+            state.finishing.push(handle);
+            if state.finishing.len() >= 64 {
+                // Bounded: the ones already marked done leave (and are
+                // dropped below, outside the lock).
+                let (finished, waiting) = std::mem::take(&mut state.finishing)
+                    .into_iter()
+                    .partition(AbortHandle::is_done);
+                state.finishing = waiting;
+                done = finished;
+            }
+        }
         state.active -= 1;
         let waker = if state.active == 0 {
             state.scope_waker.take()
@@ -489,6 +520,7 @@ impl<E> Drop for ChildGuard<E> {
             None
         };
         drop(state);
+        drop(done);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -618,7 +650,9 @@ where
             state.finished = true;
             let failures = std::mem::take(&mut state.failures);
             let cancelled = state.cancelled;
+            let finishing = std::mem::take(&mut state.finishing);
             drop(state);
+            await_marked_done(finishing);
             return if failures.is_empty() && !cancelled {
                 Poll::Ready(Ok(this
                     .output

@@ -43,15 +43,17 @@ impl Children {
         }
     }
 
-    /// Forgets the child under `key` (its future was dropped).
-    pub(crate) fn remove(&mut self, key: ChildKey) {
+    /// Forgets the child under `key` (its future was dropped); returns its
+    /// handle, if it was filled in.
+    pub(crate) fn remove(&mut self, key: ChildKey) -> Option<AbortHandle> {
         if self
             .slots
             .get(key.index)
             .is_some_and(|(seq, _)| *seq == key.seq)
         {
-            self.slots.remove(key.index);
+            return self.slots.remove(key.index).1;
         }
+        None
     }
 
     /// The handles of the live children, in slot order.
