@@ -27,10 +27,11 @@
 //!
 //! After the workloads comes the hyper load benchmark (module [`load`]):
 //! `corio-benches --serve hyper` on corio and on tokio's current-thread
-//! runtime, each loaded by `wrk` on loopback, in a table of its own. It is
-//! skipped, with a message saying how to install wrk, when wrk is not on
-//! `PATH` (with `--install-tools`, as root, xtask runs `apt-get install -y
-//! wrk` first).
+//! runtime, each loaded by `wrk` on loopback, in a table of its own, then
+//! (not with `--quick`) the same on corio-mt and tokio-mt with `--workers
+//! N`. It is skipped, with a message saying how to install wrk, when wrk is
+//! not on `PATH` (with `--install-tools`, as root, xtask runs `apt-get
+//! install -y wrk` first).
 //!
 //! `--scaling` runs something else instead: [`SCALING_WORKLOADS`] on the
 //! multi-threaded runtimes at each of [`SCALING_WORKERS`] workers, in a
@@ -245,21 +246,36 @@ pub(crate) fn run(args: Args) -> Result<()> {
             workers,
         ));
     }
-    let multi = (!mt_results.is_empty()).then(|| MultiThreaded {
-        workers: options.workers,
-        runtimes: catalog.mt_runtimes.clone(),
-        workloads: mt_results,
-    });
-    let hyper = hyper.then(|| match load::find_tool(options.install_tools) {
-        Ok(wrk) => {
-            let samples = options.explicit_samples.unwrap_or(load::SAMPLES);
-            load::run(&exe, &wrk, options.quick, samples)
-        }
-        Err(why) => {
+    let wrk = hyper.then(|| {
+        load::find_tool(options.install_tools).inspect_err(|why| {
             eprintln!("bench: skipping the hyper load benchmark: {why}");
-            load::LoadResult::Skipped(why)
-        }
+        })
     });
+    let load_samples = options.explicit_samples.unwrap_or(load::SAMPLES);
+    let hyper = wrk.as_ref().map(|wrk| match wrk {
+        Ok(wrk) => load::run(&exe, wrk, options.quick, load_samples, load::SERVED, None),
+        Err(why) => load::LoadResult::Skipped(why.clone()),
+    });
+    // The multi-threaded servers, where there is a wrk (the single-threaded
+    // section says so where there is none); not in --quick runs, which
+    // have a few -mt rows only.
+    let mt_hyper = wrk
+        .and_then(Result::ok)
+        .filter(|_| !options.quick)
+        .map(|wrk| {
+            let workers = Some(options.workers);
+            load::run(&exe, &wrk, false, load_samples, load::SERVED_MT, workers)
+        });
+    let multi = if mt_results.is_empty() && mt_hyper.is_none() {
+        None
+    } else {
+        Some(MultiThreaded {
+            workers: options.workers,
+            runtimes: catalog.mt_runtimes.clone(),
+            workloads: mt_results,
+            hyper: mt_hyper,
+        })
+    };
     let report = Report {
         quick: options.quick,
         samples,

@@ -6,7 +6,9 @@
 //! run `wrk -t1 -c64 -d5s --latency` against it (`-d2s` with `--quick`),
 //! parse Requests/sec and the p50/p99 latencies, then kill the server and
 //! wait for it. Runtimes are interleaved within each round, as the other
-//! workloads are. Runtimes that have no server (smol) are left out.
+//! workloads are. Runtimes that have no server (smol) are left out. The
+//! single-threaded servers ([`SERVED`]) and the multi-threaded ones
+//! ([`SERVED_MT`], with `--workers N`) are two runs of their own.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -17,8 +19,12 @@ use crate::Result;
 /// The load generator.
 pub(crate) const TOOL: &str = "wrk";
 
-/// The runtimes that `corio-benches --serve hyper` runs on.
+/// The single-threaded runtimes that `corio-benches --serve hyper` runs on.
 pub(crate) const SERVED: &[&str] = &["corio", "tokio-ct"];
+
+/// The multi-threaded runtimes that `corio-benches --serve hyper` runs on
+/// (with `--workers N`).
+pub(crate) const SERVED_MT: &[&str] = &["corio-mt", "tokio-mt"];
 
 /// wrk's threads: one, so that wrk leaves the server as much of the
 /// machine as it can.
@@ -135,11 +141,19 @@ fn is_root() -> bool {
     })
 }
 
-/// Takes `samples` rounds, one wrk run per served runtime per round,
-/// rotating which runtime goes first.
-pub(crate) fn run(exe: &Path, wrk: &Path, quick: bool, samples: usize) -> LoadResult {
+/// Takes `samples` rounds, one wrk run per runtime in `served` per round,
+/// rotating which runtime goes first; `workers` goes to the servers as
+/// `--workers` (for the multi-threaded ones).
+pub(crate) fn run(
+    exe: &Path,
+    wrk: &Path,
+    quick: bool,
+    samples: usize,
+    served: &[&str],
+    workers: Option<u64>,
+) -> LoadResult {
     let duration_s = if quick { QUICK_DURATION_S } else { DURATION_S };
-    let mut series: Vec<LoadSeries> = SERVED
+    let mut series: Vec<LoadSeries> = served
         .iter()
         .map(|r| LoadSeries {
             runtime: (*r).to_owned(),
@@ -153,7 +167,7 @@ pub(crate) fn run(exe: &Path, wrk: &Path, quick: bool, samples: usize) -> LoadRe
             if s.error.is_some() {
                 continue;
             }
-            match run_once(exe, wrk, &s.runtime, duration_s) {
+            match run_once(exe, wrk, &s.runtime, workers, duration_s) {
                 Ok(sample) => {
                     eprintln!(
                         "bench: hyper      round {}/{samples}  {:<12} {:>10.0} req/s  p50 {:.3} ms  p99 {:.3} ms",
@@ -186,10 +200,21 @@ impl Drop for Server {
     }
 }
 
-/// Starts the server on `runtime`, loads it with wrk once, stops it.
-fn run_once(exe: &Path, wrk: &Path, runtime: &str, duration_s: u32) -> Result<LoadSample> {
-    let child = Command::new(exe)
-        .args(["--serve", "hyper", "--runtime", runtime, "--port", "0"])
+/// Starts the server on `runtime` (with `--workers`, if given), loads it
+/// with wrk once, stops it.
+fn run_once(
+    exe: &Path,
+    wrk: &Path,
+    runtime: &str,
+    workers: Option<u64>,
+    duration_s: u32,
+) -> Result<LoadSample> {
+    let mut cmd = Command::new(exe);
+    cmd.args(["--serve", "hyper", "--runtime", runtime, "--port", "0"]);
+    if let Some(n) = workers {
+        cmd.arg("--workers").arg(n.to_string());
+    }
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

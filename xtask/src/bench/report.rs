@@ -11,10 +11,12 @@
 //! This file holds the data and its statistics; each rendering has its own
 //! file under `report/`: `table.rs` (the tables both text renderings
 //! share), `text.rs` (plain text and markdown), `json.rs`, `svg.rs`, and
-//! `scaling.rs` (all of the scaling table's).
+//! two that render one part in every way: `hyper.rs` (the load benchmark,
+//! for either table's runtimes) and `scaling.rs`.
 
 use super::load::{LoadResult, LoadSeries};
 
+mod hyper;
 mod json;
 mod scaling;
 mod svg;
@@ -173,6 +175,9 @@ pub(crate) struct MultiThreaded {
     pub(crate) runtimes: Vec<String>,
     /// One entry per workload, in run order.
     pub(crate) workloads: Vec<WorkloadResult>,
+    /// The hyper load benchmark on the multi-threaded servers, if
+    /// `--filter` selected it (not in `--quick` runs).
+    pub(crate) hyper: Option<LoadResult>,
 }
 
 /// One row of the scaling table: a workload at one worker count.
@@ -221,6 +226,10 @@ pub(crate) struct Section<'a> {
     pub(crate) runtimes: &'a [String],
     /// One entry per workload, in run order.
     pub(crate) workloads: &'a [WorkloadResult],
+    /// The hyper load benchmark on these runtimes, if selected.
+    pub(crate) hyper: Option<&'a LoadResult>,
+    /// The multi-threaded runtimes' `--workers` (`None`: single-threaded).
+    pub(crate) workers: Option<u64>,
 }
 
 impl<'a> Section<'a> {
@@ -298,6 +307,8 @@ impl Report {
             subject: SUBJECT,
             runtimes: &self.runtimes,
             workloads: &self.workloads,
+            hyper: self.hyper.as_ref(),
+            workers: None,
         }
     }
 
@@ -307,7 +318,18 @@ impl Report {
             subject: MT_SUBJECT,
             runtimes: &m.runtimes,
             workloads: &m.workloads,
+            hyper: m.hyper.as_ref(),
+            workers: Some(m.workers),
         })
+    }
+
+    /// `- hyper on R: error` for each runtime whose server runs failed,
+    /// single- and multi-threaded.
+    pub(crate) fn hyper_failures(&self) -> Vec<String> {
+        std::iter::once(self.single())
+            .chain(self.multi_section())
+            .flat_map(|section| section.hyper_failures())
+            .collect()
     }
 
     /// The single-threaded runtimes other than [`SUBJECT`] (the hyper

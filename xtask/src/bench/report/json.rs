@@ -1,10 +1,10 @@
 //! A [`Report`] as JSON, raw samples included: both workload tables, the
-//! scaling rows (built in `scaling.rs` from [`workload_json`]) and hyper.
+//! scaling rows (built in `scaling.rs` from [`workload_json`]) and hyper
+//! (built in `hyper.rs`).
 
 use serde_json::{json, Value};
 
-use super::super::load::{self, LoadResult};
-use super::{load_ratio, Report, Section, Stats, WorkloadResult, MT_SUBJECT, SUBJECT};
+use super::{Report, Section, Stats, WorkloadResult, MT_SUBJECT, SUBJECT};
 
 /// Statistics as JSON: `{median, min, max}`, or `null`.
 fn stats(s: Option<Stats>) -> Value {
@@ -43,6 +43,8 @@ pub(super) fn workload_json(w: &WorkloadResult, subject: &str, runtimes: &[Strin
         subject,
         runtimes,
         workloads: std::slice::from_ref(w),
+        hyper: None,
+        workers: None,
     };
     let ratios: serde_json::Map<String, Value> = section
         .baselines()
@@ -66,11 +68,13 @@ impl Report {
                 .iter()
                 .map(|w| workload_json(w, MT_SUBJECT, &m.runtimes))
                 .collect();
+            let hyper = self.multi_section().map_or(Value::Null, |s| s.hyper_json());
             json!({
                 "workers": m.workers,
                 "subject": MT_SUBJECT,
                 "runtimes": m.runtimes,
                 "workloads": workloads,
+                "hyper": hyper,
             })
         });
         json!({
@@ -81,61 +85,7 @@ impl Report {
             "workloads": workloads,
             "multi_threaded": multi,
             "scaling": self.scaling_json(),
-            "hyper": self.hyper_json(),
+            "hyper": self.single().hyper_json(),
         })
-    }
-
-    /// The hyper load benchmark as JSON: `null` if not selected,
-    /// `{"skipped": why}` if it could not run.
-    fn hyper_json(&self) -> Value {
-        match &self.hyper {
-            None => Value::Null,
-            Some(LoadResult::Skipped(why)) => json!({ "skipped": why }),
-            Some(LoadResult::Ran { duration_s, series }) => {
-                let results: Vec<Value> = series
-                    .iter()
-                    .map(|s| {
-                        let samples: Vec<Value> = s
-                            .samples
-                            .iter()
-                            .map(|x| {
-                                json!({
-                                    "requests_per_sec": x.requests_per_sec,
-                                    "p50_ms": x.p50_ms,
-                                    "p99_ms": x.p99_ms,
-                                    "errors": x.errors,
-                                })
-                            })
-                            .collect();
-                        json!({
-                            "runtime": s.runtime,
-                            "requests_per_sec": stats(s.requests_per_sec()),
-                            "p50_ms": stats(s.p50_ms()),
-                            "p99_ms": stats(s.p99_ms()),
-                            "samples": samples,
-                            "error": s.error,
-                        })
-                    })
-                    .collect();
-                let ratios: serde_json::Map<String, Value> = series
-                    .iter()
-                    .filter(|s| s.runtime != SUBJECT)
-                    .map(|s| {
-                        (
-                            format!("{SUBJECT}/{}", s.runtime),
-                            json!(load_ratio(series, SUBJECT, &s.runtime)),
-                        )
-                    })
-                    .collect();
-                json!({
-                    "tool": load::TOOL,
-                    "threads": load::THREADS,
-                    "connections": load::CONNECTIONS,
-                    "duration_s": duration_s,
-                    "results": results,
-                    "ratios": ratios,
-                })
-            }
-        }
     }
 }

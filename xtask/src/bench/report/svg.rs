@@ -4,10 +4,11 @@
 //! (`report-mt.svg`).
 
 use super::super::chart;
-use super::{cpus, load_ratio, LoadResult, Report, Section, SUBJECT};
+use super::{cpus, Report, Section, SUBJECT};
 
 impl Section<'_> {
-    /// A chart row per workload: the subject's ratio to each baseline.
+    /// A chart row per workload: the subject's ratio to each baseline;
+    /// then hyper's time per request, if it ran.
     fn chart_rows(&self) -> Vec<chart::Row> {
         let baselines = self.baselines();
         self.workloads
@@ -16,6 +17,7 @@ impl Section<'_> {
                 label: w.label(),
                 ratios: baselines.iter().map(|b| w.ratio(self.subject, b)).collect(),
             })
+            .chain(self.hyper_chart_row())
             .collect()
     }
 }
@@ -25,22 +27,7 @@ impl Report {
     /// workload, then hyper's time per request (the inverse of its req/s
     /// ratio, so that left of 1.0 means corio is better there too).
     pub(crate) fn chart_rows(&self) -> Vec<chart::Row> {
-        let baselines = self.baselines();
-        let mut rows = self.single().chart_rows();
-        if let Some(LoadResult::Ran { series, .. }) = &self.hyper {
-            rows.push(chart::Row {
-                label: "hyper (time/request)".to_owned(),
-                ratios: baselines
-                    .iter()
-                    .map(|b| {
-                        load_ratio(series, SUBJECT, b)
-                            .filter(|r| *r > 0.0)
-                            .map(|r| 1.0 / r)
-                    })
-                    .collect(),
-            });
-        }
-        rows
+        self.single().chart_rows()
     }
 
     /// The SVG bar chart of [`chart_rows`](Report::chart_rows).

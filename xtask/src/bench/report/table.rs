@@ -1,11 +1,10 @@
-//! The tables of a [`Report`]: a [`Section`] of workloads (one row each;
-//! the single- and the multi-threaded table) and the hyper load benchmark,
-//! and how a table renders as aligned text or markdown.
+//! The workload tables of a report: a [`Section`] of workloads, one row
+//! each (the single- and the multi-threaded table), and how any table
+//! renders as aligned text or markdown.
 
 use std::fmt::Write as _;
 
-use super::super::load::{self, LoadResult};
-use super::{load_ratio, Report, Section, Series, SUBJECT};
+use super::{Section, Series};
 
 /// A rendered table: a header row and body rows of equal length.
 pub(super) struct Table {
@@ -109,59 +108,5 @@ impl Section<'_> {
             })
             .collect();
         Table { header, rows }
-    }
-}
-
-impl Report {
-    /// The hyper load benchmark as a table (one row), if it ran: median
-    /// req/s per runtime, corio's ratios, median p99 latency; `-` for a
-    /// runtime that has no server.
-    pub(super) fn hyper_table(&self) -> Option<Table> {
-        let Some(LoadResult::Ran { duration_s, series }) = &self.hyper else {
-            return None;
-        };
-        let baselines = self.baselines();
-        let mut header = vec!["server".to_owned(), "load".to_owned()];
-        header.extend(self.runtimes.iter().map(|r| format!("{r} req/s")));
-        header.extend(baselines.iter().map(|b| format!("{SUBJECT}/{b}")));
-        header.extend(self.runtimes.iter().map(|r| format!("{r} p99 ms")));
-        let mut row = vec![
-            "hello-world".to_owned(),
-            format!(
-                "-t{} -c{} -d{duration_s}s",
-                load::THREADS,
-                load::CONNECTIONS
-            ),
-        ];
-        let find = |rt: &str| series.iter().find(|s| s.runtime == rt);
-        for rt in &self.runtimes {
-            row.push(match find(rt) {
-                Some(s) => match s.requests_per_sec() {
-                    Some(st) => format!("{:.0} ±{:.1}%", st.median, st.spread_pct()),
-                    None if s.error.is_some() => "failed".to_owned(),
-                    None => "n/a".to_owned(),
-                },
-                None => "-".to_owned(),
-            });
-        }
-        for b in &baselines {
-            row.push(match find(b) {
-                Some(_) => load_ratio(series, SUBJECT, b)
-                    .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}")),
-                None => "-".to_owned(),
-            });
-        }
-        for rt in &self.runtimes {
-            row.push(match find(rt) {
-                Some(s) => s
-                    .p99_ms()
-                    .map_or_else(|| "n/a".to_owned(), |st| format!("{:.3}", st.median)),
-                None => "-".to_owned(),
-            });
-        }
-        Some(Table {
-            header,
-            rows: vec![row],
-        })
     }
 }

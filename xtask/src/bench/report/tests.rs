@@ -269,6 +269,7 @@ fn mt_report() -> Report {
                     ],
                 },
             ],
+            hyper: None,
         }),
         ..report()
     }
@@ -413,4 +414,67 @@ fn failed_scaling_runs_are_failures() {
     assert!(r
         .to_markdown()
         .contains("- spawn on tokio-mt (workers=2): timed out after 300 s"));
+}
+
+/// `mt_report` with the hyper benchmark on the multi-threaded servers.
+fn mt_hyper_report() -> Report {
+    let mut r = mt_report();
+    r.multi.as_mut().unwrap().hyper = Some(LoadResult::Ran {
+        duration_s: 5,
+        series: vec![
+            load_series("corio-mt", &[150_000.0, 150_000.0, 150_000.0]),
+            load_series("tokio-mt", &[100_000.0, 100_000.0, 100_000.0]),
+        ],
+    });
+    r
+}
+
+#[test]
+fn mt_hyper_has_its_own_table() {
+    let r = mt_hyper_report();
+    let text = r.to_text();
+    let at = text.find("hyper hello-world (wrk), workers=2\n").expect(&text);
+    let lines: Vec<&str> = text[at..].lines().collect();
+    for column in ["corio-mt req/s", "corio-mt/tokio-mt", "smol-mt p99 ms"] {
+        assert!(lines[1].contains(column), "{column} missing: {text}");
+    }
+    for cell in ["150000 ±0.0%", "1.50", " -"] {
+        assert!(lines[2].contains(cell), "{cell} missing: {text}");
+    }
+    assert!(text.contains("corio-mt serves more"), "{text}");
+    let md = r.to_markdown();
+    assert!(md.contains("## hyper hello-world (wrk), workers=2"), "{md}");
+    assert!(md.contains("--runtime R --workers 2 --port 0"), "{md}");
+    assert!(md.contains("the server's 2 worker(s)"), "{md}");
+    let v = r.to_json();
+    assert_eq!(v["multi_threaded"]["hyper"]["ratios"]["corio-mt/tokio-mt"], 1.5);
+    assert_eq!(v["multi_threaded"]["hyper"]["workers"], 2);
+    assert_eq!(v["hyper"], Value::Null);
+    let svg = r.to_mt_svg().unwrap().unwrap();
+    assert!(svg.contains("hyper (time/request)"), "{svg}");
+    assert!(!r.to_svg().unwrap().contains("hyper (time/request)"));
+}
+
+#[test]
+fn mt_hyper_alone_has_no_empty_workload_table() {
+    let mut r = mt_hyper_report();
+    r.workloads.clear();
+    r.multi.as_mut().unwrap().workloads.clear();
+    let text = r.to_text();
+    assert!(!text.contains("multi-threaded (workers=2)"), "{text}");
+    assert!(text.starts_with("hyper hello-world (wrk), workers=2\n"), "{text}");
+    let md = r.to_markdown();
+    assert!(!md.contains("## multi-threaded"), "{md}");
+    assert!(md.contains("## hyper hello-world (wrk), workers=2"), "{md}");
+    if let Some(LoadResult::Ran { series, .. }) = &mut r.multi.as_mut().unwrap().hyper {
+        series[0].error = Some("the server exited during the run".into());
+    }
+    assert_eq!(
+        r.hyper_failures(),
+        ["- hyper on corio-mt: the server exited during the run"]
+    );
+    assert_eq!(
+        r.failed_runs(),
+        ["hyper on corio-mt: the server exited during the run"]
+    );
 }

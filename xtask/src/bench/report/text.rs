@@ -4,8 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::load::{self, LoadResult};
-use super::{cpus, Report, Section, WorkloadResult, HYPER_TITLE, SUBJECT};
+use super::{cpus, Report, Section, WorkloadResult};
 
 /// The title of the multi-threaded table.
 pub(super) fn multi_title(workers: u64) -> String {
@@ -53,63 +52,16 @@ impl Section<'_> {
 }
 
 impl Report {
-    /// The footnotes of the hyper table, as markdown list items.
-    fn hyper_notes(&self) -> String {
-        let mut out = String::new();
-        let Some(LoadResult::Ran { duration_s, series }) = &self.hyper else {
-            return out;
-        };
-        let samples = series.iter().map(|s| s.samples.len()).max().unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "- `cargo xtask bench{}`: {samples} sample(s) per runtime; each starts \
-             `corio-benches --serve hyper --runtime R --port 0` (hyper HTTP/1, keep-alive, \
-             `Hello, World!`) and loads it for {duration_s} s with `wrk -t{} -c{} \
-             -d{duration_s}s --latency` on loopback; runtimes interleaved within each round.",
-            if self.quick { " --quick" } else { "" },
-            load::THREADS,
-            load::CONNECTIONS
-        );
-        out.push_str(
-            "- *req/s*: median of wrk's Requests/sec over the samples; ± is half the min–max \
-             range, as a percentage of the median.\n",
-        );
-        let _ = writeln!(
-            out,
-            "- *{SUBJECT}/X*: ratio of median req/s; **above** 1.0 means {SUBJECT} serves more \
-             requests per second (the inverse sense of the ns/op ratios)."
-        );
-        out.push_str("- *p99 ms*: median over the samples of wrk's 99th-percentile latency.\n");
-        out.push_str(
-            "- `-`: no server on that runtime (the issue compares corio with tokio's \
-             current_thread runtime only).\n",
-        );
-        let _ = writeln!(
-            out,
-            "- wrk's one thread and the single-threaded server run on the same machine and \
-             share its {} CPU(s).",
-            cpus()
-        );
-        for s in series.iter().filter(|s| s.errors() > 0) {
-            let _ = writeln!(
-                out,
-                "- on {}: wrk counted {} socket errors and non-2xx/3xx responses.",
-                s.runtime,
-                s.errors()
-            );
-        }
-        out
-    }
-
     /// The tables as aligned plain text: the workloads (single-threaded,
-    /// multi-threaded), the scaling table, then the hyper load benchmark;
-    /// a line per runtime that could not be built.
+    /// multi-threaded), the scaling table, a line per runtime that could
+    /// not be built, then the hyper load benchmark (single-, then
+    /// multi-threaded).
     pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         if !self.workloads.is_empty() {
             out.push_str(&self.single().table().to_text());
         }
-        if let (Some(multi), Some(section)) = (&self.multi, self.multi_section()) {
+        if let (Some(multi), Some(section)) = (self.multi_table(), self.multi_section()) {
             if !out.is_empty() {
                 out.push('\n');
             }
@@ -126,31 +78,20 @@ impl Report {
         for (runtime, why, _) in self.unavailable() {
             let _ = writeln!(out, "({runtime} not run: {why})");
         }
-        match &self.hyper {
-            None => {}
-            Some(LoadResult::Skipped(why)) => {
-                if !out.is_empty() {
-                    out.push('\n');
-                }
-                let _ = writeln!(out, "{HYPER_TITLE}: skipped: {why}");
+        for section in std::iter::once(self.single()).chain(self.multi_section()) {
+            let hyper = section.hyper_text();
+            if !hyper.is_empty() && !out.is_empty() {
+                out.push('\n');
             }
-            Some(LoadResult::Ran { .. }) => {
-                if !out.is_empty() {
-                    out.push('\n');
-                }
-                let _ = writeln!(out, "{HYPER_TITLE}");
-                if let Some(table) = self.hyper_table() {
-                    out.push_str(&table.to_text());
-                }
-                let _ = writeln!(
-                    out,
-                    "(median req/s; {SUBJECT}/X above 1.0: {SUBJECT} serves more; wrk and the \
-                     server share {} CPU(s))",
-                    cpus()
-                );
-            }
+            out.push_str(&hyper);
         }
         out
+    }
+
+    /// The multi-threaded table, if it has rows (a `--filter hyper` run
+    /// has only its hyper benchmark).
+    fn multi_table(&self) -> Option<&super::MultiThreaded> {
+        self.multi.as_ref().filter(|m| !m.workloads.is_empty())
     }
 
     /// The workload tables that ran: the single-threaded one (if it has
@@ -178,7 +119,7 @@ impl Report {
             out.push('\n');
             out.push_str(&single.notes("report.svg"));
         }
-        if let (Some(multi), Some(section)) = (&self.multi, self.multi_section()) {
+        if let (Some(multi), Some(section)) = (self.multi_table(), self.multi_section()) {
             if !out.ends_with("\n\n") {
                 out.push('\n');
             }
@@ -204,22 +145,12 @@ impl Report {
             out.push('\n');
             out.push_str(&self.scaling_notes());
         }
-        if self.hyper.is_some() && !out.ends_with("\n\n") {
-            out.push('\n');
-        }
-        match &self.hyper {
-            None => {}
-            Some(LoadResult::Skipped(why)) => {
-                let _ = writeln!(out, "## {HYPER_TITLE}\n\nSkipped: {why}.");
-            }
-            Some(LoadResult::Ran { .. }) => {
-                let _ = writeln!(out, "## {HYPER_TITLE}\n");
-                if let Some(table) = self.hyper_table() {
-                    out.push_str(&table.to_markdown());
-                }
+        for section in std::iter::once(self.single()).chain(self.multi_section()) {
+            let hyper = section.hyper_markdown(self.quick);
+            if !hyper.is_empty() && !out.ends_with("\n\n") {
                 out.push('\n');
-                out.push_str(&self.hyper_notes());
             }
+            out.push_str(&hyper);
         }
         let mut failures: Vec<String> = self
             .sections()
@@ -253,16 +184,5 @@ impl Report {
             }
         }
         out
-    }
-
-    /// `- hyper on R: error` for each runtime whose server runs failed.
-    pub(crate) fn hyper_failures(&self) -> Vec<String> {
-        match &self.hyper {
-            Some(LoadResult::Ran { series, .. }) => series
-                .iter()
-                .filter_map(|s| Some(format!("- hyper on {}: {}", s.runtime, s.error.as_ref()?)))
-                .collect(),
-            _ => Vec::new(),
-        }
     }
 }
