@@ -59,6 +59,11 @@ pub(crate) fn run_worker(
                 run(runnable, slot, slow_poll);
             }
             None => {
+                // Still counted as searching while it spins: work queued
+                // meanwhile wakes nobody else, this worker takes it.
+                if spin_for_work(scheduler, slot) {
+                    continue;
+                }
                 scheduler.idle.end_search();
                 sleep(scheduler, slot);
                 // Awake again: counted as searching (see `Idle::wake_up`).
@@ -173,6 +178,29 @@ fn maintenance(scheduler: &MultiScheduler) {
             driver.park(Some(Duration::ZERO));
         }
     }
+}
+
+/// How many rounds a worker that ran out of work keeps looking before it
+/// goes to sleep (each round a few dozen spin hints): a wake-up costs two
+/// context switches, and work often arrives within microseconds.
+#[cfg(not(loom))]
+const SPIN_ROUNDS: u32 = 32;
+/// Under loom the models explore sleeping, not spinning.
+#[cfg(loom)]
+const SPIN_ROUNDS: u32 = 0;
+
+/// Looks for work for a few microseconds before sleeping; whether some
+/// showed up.
+fn spin_for_work(scheduler: &MultiScheduler, slot: usize) -> bool {
+    for _ in 0..SPIN_ROUNDS {
+        for _ in 0..32 {
+            std::hint::spin_loop();
+        }
+        if scheduler.has_work_for(slot) || scheduler.is_closed() {
+            return true;
+        }
+    }
+    false
 }
 
 /// Sleeps until woken (see `idle.rs`), unless work shows up meanwhile.
