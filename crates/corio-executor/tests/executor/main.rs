@@ -14,6 +14,7 @@ mod harness;
 mod introspection;
 mod multi;
 mod multi_stress;
+mod multi_stress_kit;
 mod ordering;
 mod panic;
 mod reentrancy;

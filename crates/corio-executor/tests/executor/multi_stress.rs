@@ -8,16 +8,16 @@
 //! output is dropped exactly once) and the round ends within a bound (a
 //! watchdog aborts with the counts on a hang: a lost wake-up). 20 rounds.
 
-use std::collections::BinaryHeap;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use corio_executor::{AbortHandle, Builder, Executor, Spawner, Task};
 
 use crate::common::{yield_now, Counter, Token, WakerSlot};
+use crate::multi_stress_kit::{Rng, Timer, Watchdog};
 
 const WORKERS: usize = 8;
 
@@ -38,98 +38,6 @@ const FOREIGN_WAKERS: usize = 2;
 const RING: usize = 1024;
 /// Hops of the relay that ends each round (see [`relay`]).
 const RELAY_HOPS: usize = 2_000;
-
-/// xorshift64*: a cheap, seeded, reproducible stream of choices.
-#[derive(Clone, Copy)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// A timer on a thread of its own: releases each slot at its deadline.
-#[derive(Default)]
-struct Timer {
-    due: Mutex<BinaryHeap<Due>>,
-    changed: Condvar,
-    stop: AtomicBool,
-    fired: AtomicUsize,
-}
-
-struct Due {
-    deadline: Instant,
-    slot: WakerSlot,
-}
-
-impl PartialEq for Due {
-    fn eq(&self, other: &Due) -> bool {
-        self.deadline == other.deadline
-    }
-}
-impl Eq for Due {}
-impl PartialOrd for Due {
-    fn partial_cmp(&self, other: &Due) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Due {
-    /// The earliest deadline is the heap's greatest.
-    fn cmp(&self, other: &Due) -> std::cmp::Ordering {
-        other.deadline.cmp(&self.deadline)
-    }
-}
-
-impl Timer {
-    /// Sleeps `duration`: released by the timer thread, a foreign thread.
-    async fn sleep(&self, duration: Duration) {
-        let slot = WakerSlot::new();
-        self.due.lock().unwrap().push(Due {
-            deadline: Instant::now() + duration,
-            slot: slot.clone(),
-        });
-        self.changed.notify_one();
-        slot.wait().await;
-    }
-
-    /// The timer thread: until stopped and empty.
-    fn run(&self) {
-        let mut due = self.due.lock().unwrap();
-        loop {
-            let now = Instant::now();
-            let mut fire = Vec::new();
-            while due.peek().is_some_and(|next| next.deadline <= now) {
-                fire.push(due.pop().unwrap().slot);
-            }
-            if !fire.is_empty() {
-                drop(due);
-                self.fired.fetch_add(fire.len(), Ordering::Relaxed);
-                fire.iter().for_each(WakerSlot::release);
-                due = self.due.lock().unwrap();
-                continue;
-            }
-            if due.is_empty() && self.stop.load(Ordering::SeqCst) {
-                return;
-            }
-            let wait = due.peek().map_or(Duration::from_millis(5), |next| {
-                next.deadline.saturating_duration_since(now)
-            });
-            due = self.changed.wait_timeout(due, wait).unwrap().0;
-        }
-    }
-}
 
 /// What every task and helper thread of a round shares.
 struct Ctx {
@@ -404,7 +312,20 @@ fn round(number: usize, tasks: usize, foreign_tasks: usize) -> Outcome {
         relayed: AtomicUsize::new(0),
         stop_helpers: AtomicBool::new(false),
     });
-    let watchdog = Watchdog::start(number, ctx.clone());
+    let watchdog = {
+        let ctx = ctx.clone();
+        Watchdog::start(move || {
+            format!(
+                "round {number}: spawned {}, ended {}, sources done {}, handles waiting {}, \
+                 relay hops {} of {RELAY_HOPS}",
+                ctx.spawned.load(Ordering::SeqCst),
+                ended(&ctx),
+                ctx.sources_done.load(Ordering::SeqCst),
+                ctx.handles.lock().map_or(0, |h| h.len()),
+                ctx.relayed.load(Ordering::SeqCst),
+            )
+        })
+    };
 
     let timer = {
         let ctx = ctx.clone();
@@ -557,50 +478,6 @@ fn round(number: usize, tasks: usize, foreign_tasks: usize) -> Outcome {
 
 fn ended(ctx: &Ctx) -> usize {
     ctx.ended_done.load(Ordering::SeqCst) + ctx.ended_early.load(Ordering::SeqCst)
-}
-
-/// Aborts the process, with the round's counts, if a round hangs (a lost
-/// wake-up leaves tasks queued and every worker asleep, forever).
-struct Watchdog {
-    done: Arc<(Mutex<bool>, Condvar)>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Watchdog {
-    fn start(number: usize, ctx: Arc<Ctx>) -> Watchdog {
-        let limit = if std::env::var_os("CORIO_UNDER_VALGRIND").is_some() {
-            Duration::from_secs(1_200)
-        } else {
-            Duration::from_secs(60)
-        };
-        let done = Arc::new((Mutex::new(false), Condvar::new()));
-        let seen = done.clone();
-        let thread = std::thread::spawn(move || {
-            let (lock, changed) = &*seen;
-            let (finished, _) = changed
-                .wait_timeout_while(lock.lock().unwrap(), limit, |done| !*done)
-                .unwrap();
-            if !*finished {
-                eprintln!(
-                    "multi_stress: round {number} hung for {limit:?}: spawned {}, ended {}, \
-                     sources done {}, handles waiting {}, relay hops {} of {RELAY_HOPS}",
-                    ctx.spawned.load(Ordering::SeqCst),
-                    ended(&ctx),
-                    ctx.sources_done.load(Ordering::SeqCst),
-                    ctx.handles.lock().map_or(0, |h| h.len()),
-                    ctx.relayed.load(Ordering::SeqCst),
-                );
-                std::process::abort();
-            }
-        });
-        Watchdog { done, thread }
-    }
-
-    fn stop(self) {
-        *self.done.0.lock().unwrap() = true;
-        self.done.1.notify_one();
-        self.thread.join().unwrap();
-    }
 }
 
 #[test]

@@ -6,8 +6,9 @@
 //! and concurrent-queue's loom build.
 //!
 //! - `park.rs`: a Runnable queued by a foreign thread, or by a worker, while
-//!   the last worker goes to sleep is run; a wake racing `begin_close` never
-//!   leaves a worker parked.
+//!   the last worker goes to sleep is run; so is a local task pinned to a
+//!   sleeping worker and woken from a foreign thread; a wake racing
+//!   `begin_close` never leaves a worker parked.
 //! - `driver.rs`: the driver hand-off: one worker asleep in the driver, one
 //!   on its thread, work arrives (an IO event, a foreign spawn); everything
 //!   queued runs and every worker exits at close.

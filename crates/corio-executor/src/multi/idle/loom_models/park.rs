@@ -115,3 +115,66 @@ fn close_while_the_last_worker_goes_to_sleep_stops_it() {
         pool.close();
     });
 }
+
+/// The same race as the previous model with one more preemption (the owner
+/// waits without a loop of its own, which keeps the model small).
+#[test]
+fn a_spawn_on_a_worker_while_the_other_goes_to_sleep_is_run_two_preemptions() {
+    model(|| {
+        let tally = Tally::waited_for(1);
+        let mut pool = Pool::new(2);
+        let scheduler = pool.scheduler.clone();
+        let body = tally.task();
+        let parent = pool.spawn(async move { drop(scheduler.spawn(Builder::new(), body)) });
+        pool.start(0);
+        pool.start(1);
+        tally.wait();
+        drop(parent);
+        pool.close();
+        assert_eq!(tally.dropped(), 1);
+    });
+}
+
+/// A local task pinned to the only worker gives its waker to a foreign
+/// thread, which wakes it (straight into the worker's pinned queue and the
+/// worker's parker, not through the idle list) while the worker goes to
+/// sleep: the worker wakes and polls it.
+#[test]
+fn a_foreign_wake_of_a_local_task_reaches_its_sleeping_worker() {
+    model(|| {
+        let tally = Tally::waited_for(1);
+        let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+        let shared = slot.clone();
+        let foreign = loom::thread::spawn(move || loop {
+            if let Some(waker) = shared.lock().unwrap().take() {
+                waker.wake();
+                return;
+            }
+            loom::thread::park();
+        });
+        let mut pool = Pool::new(1);
+        let scheduler = pool.scheduler.clone();
+        let waker_to = foreign.thread().clone();
+        let mut body = Box::pin(tally.task());
+        let parent = pool.spawn(async move {
+            let mut waited = false;
+            let local = std::future::poll_fn(move |cx| {
+                if !waited {
+                    waited = true;
+                    *slot.lock().unwrap() = Some(cx.waker().clone());
+                    waker_to.unpark();
+                    return Poll::Pending;
+                }
+                body.as_mut().poll(cx)
+            });
+            // Pinned to this worker, detached.
+            drop(scheduler.spawn_local(Builder::new(), local));
+        });
+        pool.start(0);
+        tally.wait();
+        foreign.join().unwrap();
+        drop(parent);
+        pool.close();
+        assert_eq!(tally.dropped(), 1);
+    });
+}
