@@ -14,7 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::local::{poll_span, run_timed, task_spans_enabled, SlowPoll};
+use crate::raw::multi_scheduler::{polling, take_lifo};
 use crate::raw::{MultiScheduler, Runnable};
+
+/// How many times in a row a worker runs its LIFO slot before it looks at
+/// its queue (tokio's bound too).
+const MAX_LIFO_POLLS: u32 = 3;
 use crate::MAINTENANCE_INTERVAL;
 
 /// The slow-poll hook workers report to.
@@ -33,11 +38,23 @@ pub(crate) fn run_worker(
     let _worker = scheduler.enter_worker(slot);
     let mut tick: usize = slot;
     let mut searching = false;
+    let mut lifo_polls = 0;
     while !scheduler.is_closed() {
         tick = tick.wrapping_add(1);
         if tick % MAINTENANCE_INTERVAL == 0 {
             maintenance(scheduler);
         }
+        // The LIFO slot first, a few times in a row at most: two tasks that
+        // keep waking each other must not starve the queue.
+        if let Some(runnable) = take_lifo() {
+            if lifo_polls < MAX_LIFO_POLLS {
+                lifo_polls += 1;
+                run(runnable, slot, slow_poll);
+                continue;
+            }
+            scheduler.schedule_send(runnable);
+        }
+        lifo_polls = 0;
         let mut next = next_runnable(scheduler, slot, tick);
         if next.is_none() {
             if !searching {
@@ -74,12 +91,20 @@ pub(crate) fn run_worker(
     if searching {
         scheduler.idle.end_search();
     }
+    // Closing: a task left in the LIFO slot is dropped with the others.
+    drop(take_lifo());
     scheduler.close_slot(slot);
 }
 
 /// Polls one Runnable, in its span and timed when debug tooling asks.
 #[inline]
 pub(crate) fn run(runnable: Runnable, slot: usize, slow_poll: Option<&SlowPollReport>) {
+    // The task's address, only ever compared (a self-wake goes to the back).
+    let task = runnable.header() as *const crate::raw::Header as usize;
+    polling(task, || run_in_span(runnable, slot, slow_poll))
+}
+
+fn run_in_span(runnable: Runnable, slot: usize, slow_poll: Option<&SlowPollReport>) {
     match (slow_poll, task_spans_enabled()) {
         (None, false) => {
             runnable.run();

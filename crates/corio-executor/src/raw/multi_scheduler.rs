@@ -57,6 +57,14 @@ thread_local! {
     /// The scheduler (its address) and slot this thread is a worker of, set
     /// by [`MultiScheduler::enter_worker`] for the worker loop's lifetime.
     static WORKER: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    /// The worker's LIFO slot: the task its current poll woke last, run
+    /// next (message passing stays on one core, cache-hot). Only the
+    /// worker's own thread reaches it; never stolen.
+    static LIFO: Cell<Option<Runnable>> = const { Cell::new(None) };
+    /// The header address of the task this worker is polling (0: none): a
+    /// task that wakes itself (a yield) goes to the back of the queue, not
+    /// into the LIFO slot.
+    static POLLING: Cell<usize> = const { Cell::new(0) };
 }
 
 // Under loom every modelled thread runs on one OS thread: the marking must
@@ -65,6 +73,24 @@ thread_local! {
 #[cfg(loom)]
 loom::thread_local! {
     static WORKER: Cell<(usize, usize)> = Cell::new((0, 0));
+    static LIFO: Cell<Option<Runnable>> = Cell::new(None);
+    static POLLING: Cell<usize> = Cell::new(0);
+}
+
+/// Takes the calling worker's LIFO slot.
+#[inline]
+pub(crate) fn take_lifo() -> Option<Runnable> {
+    LIFO.with(Cell::take)
+}
+
+/// Runs `poll` with `task` (a header address) marked as the one this
+/// worker polls.
+#[inline]
+pub(crate) fn polling<R>(task: usize, poll: impl FnOnce() -> R) -> R {
+    POLLING.with(|polling| polling.set(task));
+    let result = poll();
+    POLLING.with(|polling| polling.set(0));
+    result
 }
 
 /// One worker's (or the owner thread's) queues and parker.
@@ -506,9 +532,21 @@ impl MultiScheduler {
 }
 
 impl Schedule for Arc<MultiScheduler> {
+    /// A wake. On one of this executor's workers, a task woken by another
+    /// task's poll goes to the LIFO slot (the one it displaces to the back
+    /// of the local queue); a task that woke itself, to the back.
     #[inline]
     fn schedule(&self, runnable: Runnable) {
-        self.schedule_send(runnable);
+        let Some(slot) = self.worker_slot() else {
+            return self.push_injector(runnable);
+        };
+        let own = runnable.header() as *const Header as usize;
+        if POLLING.with(Cell::get) == own {
+            return self.push_local(slot, runnable);
+        }
+        if let Some(displaced) = LIFO.with(|lifo| lifo.replace(Some(runnable))) {
+            self.push_local(slot, displaced);
+        }
     }
 
     #[inline]
