@@ -25,6 +25,7 @@ usage: cargo xtask <command> [options]
 
 commands:
   bench [--quick] [--filter SUBSTR] [--samples K] [--json [PATH]] [--install-tools]
+        [--workers N] [--scaling]
         build corio-benches in release mode and run every workload on every
         runtime (corio, tokio-ct, smol-local) as separate processes, K times
         each (default 5; --quick: 3 samples at a tenth of the size), runtimes
@@ -41,6 +42,12 @@ commands:
         `apt-get install -y wrk` first.
         --filter runs only the workloads whose name contains SUBSTR (the
         load benchmark's name is `hyper`: --filter hyper runs only it).
+        A second table compares the multi-threaded runtimes (corio-mt:
+        Runner::builder().workers(N), tokio-mt, smol-mt on N threads; N from
+        --workers, default 2) on the workloads that matter there, with its
+        chart in <target>/bench/report-mt.svg. --scaling instead runs spawn
+        and tcp-echo on the three at 1, 2, 4 and 8 workers and writes
+        <target>/bench/scaling.md.
   tidy  check the workspace's structure: dependency direction between the
         corio crates, tokio/smol only as dev-dependencies, a README.md and
         `[lints] workspace = true` in every crate under crates/, a module
