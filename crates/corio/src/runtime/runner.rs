@@ -165,7 +165,10 @@ fn workers_from_env() -> usize {
     let Some(value) = std::env::var_os("CORIO_WORKERS") else {
         return 1;
     };
-    match value.to_str().and_then(|value| value.trim().parse::<usize>().ok()) {
+    match value
+        .to_str()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+    {
         Some(workers) => workers,
         None => {
             tracing::warn!(

@@ -37,7 +37,10 @@ fn tasks_run_on_the_workers_and_the_main_future_on_the_calling_thread() {
         }
         names
     });
-    assert!(names.iter().all(|name| name.starts_with("corio-worker-")), "{names:?}");
+    assert!(
+        names.iter().all(|name| name.starts_with("corio-worker-")),
+        "{names:?}"
+    );
 }
 
 #[test]
