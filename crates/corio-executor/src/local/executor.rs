@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use super::hooks::{poll_span, run_timed, task_spans_enabled, SlowPollHook};
 use super::{SlowPoll, UnretrievedPanic};
-use crate::Spawner;
 use crate::park::Park;
 use crate::raw::{Builder, LocalScheduler, OwnerState, Task};
+use crate::Spawner;
 use crate::{TaskError, TaskInfo};
 
 /// How many polls may run between two maintenance turns (`park(Some(ZERO))`)
