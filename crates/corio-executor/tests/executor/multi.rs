@@ -64,7 +64,11 @@ fn work_spawned_by_one_task_spreads_over_the_workers() {
     });
     ex.block_on(root).unwrap();
     drop(ex);
-    assert_eq!(threads.lock().unwrap().len(), 2, "one worker ran everything");
+    assert_eq!(
+        threads.lock().unwrap().len(),
+        2,
+        "one worker ran everything"
+    );
 }
 
 #[test]
