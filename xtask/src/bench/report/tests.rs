@@ -433,7 +433,9 @@ fn mt_hyper_report() -> Report {
 fn mt_hyper_has_its_own_table() {
     let r = mt_hyper_report();
     let text = r.to_text();
-    let at = text.find("hyper hello-world (wrk), workers=2\n").expect(&text);
+    let at = text
+        .find("hyper hello-world (wrk), workers=2\n")
+        .expect(&text);
     let lines: Vec<&str> = text[at..].lines().collect();
     for column in ["corio-mt req/s", "corio-mt/tokio-mt", "smol-mt p99 ms"] {
         assert!(lines[1].contains(column), "{column} missing: {text}");
@@ -447,7 +449,10 @@ fn mt_hyper_has_its_own_table() {
     assert!(md.contains("--runtime R --workers 2 --port 0"), "{md}");
     assert!(md.contains("the server's 2 worker(s)"), "{md}");
     let v = r.to_json();
-    assert_eq!(v["multi_threaded"]["hyper"]["ratios"]["corio-mt/tokio-mt"], 1.5);
+    assert_eq!(
+        v["multi_threaded"]["hyper"]["ratios"]["corio-mt/tokio-mt"],
+        1.5
+    );
     assert_eq!(v["multi_threaded"]["hyper"]["workers"], 2);
     assert_eq!(v["hyper"], Value::Null);
     let svg = r.to_mt_svg().unwrap().unwrap();
@@ -462,7 +467,10 @@ fn mt_hyper_alone_has_no_empty_workload_table() {
     r.multi.as_mut().unwrap().workloads.clear();
     let text = r.to_text();
     assert!(!text.contains("multi-threaded (workers=2)"), "{text}");
-    assert!(text.starts_with("hyper hello-world (wrk), workers=2\n"), "{text}");
+    assert!(
+        text.starts_with("hyper hello-world (wrk), workers=2\n"),
+        "{text}"
+    );
     let md = r.to_markdown();
     assert!(!md.contains("## multi-threaded"), "{md}");
     assert!(md.contains("## hyper hello-world (wrk), workers=2"), "{md}");
