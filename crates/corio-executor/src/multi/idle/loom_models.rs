@@ -13,8 +13,9 @@
 //!   on its thread, work arrives (an IO event, a foreign spawn); everything
 //!   queued runs and every worker exits at close.
 //! - `queue.rs`: a worker's local queue: push and pop against a concurrent
-//!   steal of half of it, overflow into the injector, two stealers; every
-//!   Runnable runs exactly once and every future is dropped exactly once.
+//!   steal of half of it, overflow into the injector, two stealers, a worker
+//!   blocked in a poll whose queue must be stolen; every Runnable runs
+//!   exactly once and every future is dropped exactly once.
 //!
 //! A model that loses a wake-up ends with every thread parked, which loom
 //! reports as a deadlock. The models here are a kit over the crate's own
@@ -24,6 +25,10 @@
 //!
 //! Run with (or `cargo xtask loom`):
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p corio-executor --lib multi::`
+//! The models with two or three worker loops cap themselves at one
+//! preemption (seconds each); `CORIO_LOOM_DEEP=1` runs them at two
+//! (minutes: `queue::a_worker_blocked_in_a_poll_has_its_queue_stolen` then
+//! also catches a worker that stops passing the search on).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -49,10 +54,18 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 
 /// [`model`] with at most `bound` preemptions (or `LOOM_MAX_PREEMPTIONS`,
 /// if lower): for the models with two worker loops, whose every extra
-/// preemption multiplies the interleavings by hundreds.
+/// preemption multiplies the interleavings by hundreds. `CORIO_LOOM_DEEP=1`
+/// lifts the cap (`LOOM_MAX_PREEMPTIONS`, else 2, for every model): minutes
+/// rather than seconds, for a change to the idle protocol.
 fn model_bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(builder.preemption_bound.map_or(bound, |env| env.min(bound)));
+    let deep = std::env::var_os("CORIO_LOOM_DEEP").is_some_and(|v| v == "1");
+    builder.preemption_bound = Some(match (builder.preemption_bound, deep) {
+        (Some(env), true) => env,
+        (None, true) => 2,
+        (Some(env), false) => env.min(bound),
+        (None, false) => bound,
+    });
     let iterations = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = iterations.clone();
     let started = std::time::Instant::now();
