@@ -91,9 +91,19 @@ pub(crate) fn run_worker(
     if searching {
         scheduler.idle.end_search();
     }
-    // Closing: a task left in the LIFO slot is dropped with the others.
-    drop(take_lifo());
+    // Closing: a task left in the LIFO slot, or woken into it by a `Drop`
+    // that `close_slot` runs (a local task's), goes back to the queues,
+    // whose Runnables `close` drops on its own thread. Left in the slot, it
+    // would be dropped by the thread-local's destructor as the thread
+    // exits, outside the worker's context (`tests/executor/multi_close.rs`).
+    let requeue = || {
+        while let Some(runnable) = take_lifo() {
+            scheduler.schedule_send(runnable);
+        }
+    };
+    requeue();
     scheduler.close_slot(slot);
+    requeue();
 }
 
 /// Polls one Runnable, in its span and timed when debug tooling asks.

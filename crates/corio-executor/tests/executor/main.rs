@@ -13,6 +13,8 @@ mod detach;
 mod harness;
 mod introspection;
 mod multi;
+mod multi_blocked;
+mod multi_close;
 mod multi_stress;
 mod multi_stress_kit;
 mod ordering;
