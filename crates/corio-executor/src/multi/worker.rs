@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::local::{poll_span, run_timed, task_spans_enabled, SlowPoll};
-use crate::raw::multi_scheduler::{polling, take_lifo};
+use crate::raw::multi_scheduler::{has_lifo, polling, take_lifo};
 use crate::raw::{MultiScheduler, Runnable};
 
 /// How many times in a row a worker runs its LIFO slot before it looks at
@@ -257,10 +257,12 @@ fn sleep(scheduler: &MultiScheduler, slot: usize) {
         parker.park_thread();
     }
     scheduler.idle.wake_up(slot);
-    if in_driver && scheduler.has_work_for(slot) {
-        // The driver is free again and work is queued: wake a sleeper, which
-        // either helps or takes the driver, so that IO and timers are
-        // driven even if this worker's next poll blocks.
+    if in_driver && (has_lifo() || scheduler.has_work_for(slot)) {
+        // The driver is free again and work is queued (the driver's wakes on
+        // this thread went to the LIFO slot, which no other worker sees):
+        // wake a sleeper, which either helps or takes the driver, so that IO
+        // and timers are driven even if this worker's next poll blocks
+        // (`tests/executor/multi_blocked.rs`).
         scheduler.idle.hand_off(scheduler);
     }
 }

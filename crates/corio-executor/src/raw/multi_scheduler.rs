@@ -87,6 +87,17 @@ pub(crate) fn take_lifo() -> Option<Runnable> {
     LIFO.with(Cell::take)
 }
 
+/// Whether the calling worker's LIFO slot holds a task (the driver woke
+/// one on this thread: see `worker::sleep`).
+pub(crate) fn has_lifo() -> bool {
+    LIFO.with(|lifo| {
+        let task = lifo.take();
+        let some = task.is_some();
+        lifo.set(task);
+        some
+    })
+}
+
 /// Runs `poll` with `task` (a header address) marked as the one this
 /// worker polls.
 #[inline]
