@@ -49,6 +49,9 @@ pub(crate) fn run_worker(
         if let Some(runnable) = take_lifo() {
             if lifo_polls < MAX_LIFO_POLLS {
                 lifo_polls += 1;
+                // Filled in the driver, this worker may still count as
+                // searching: it stops before the poll (which may block).
+                found_work(scheduler, slot, &mut searching);
                 run(runnable, slot, slow_poll);
                 continue;
             }
@@ -65,14 +68,7 @@ pub(crate) fn run_worker(
         }
         match next {
             Some(runnable) => {
-                if searching {
-                    searching = false;
-                    // The last searcher found work: if more is waiting, the
-                    // search passes to a sleeper.
-                    if scheduler.idle.end_search() && scheduler.has_work_for(slot) {
-                        scheduler.idle.notify_one(scheduler);
-                    }
-                }
+                found_work(scheduler, slot, &mut searching);
                 run(runnable, slot, slow_poll);
             }
             None => {
@@ -104,6 +100,19 @@ pub(crate) fn run_worker(
     requeue();
     scheduler.close_slot(slot);
     requeue();
+}
+
+/// A searching worker found work: it stops searching before it runs it (a
+/// worker counted as searching holds every other wake back). The last
+/// searcher passes the search to a sleeper if more work is waiting.
+#[inline]
+fn found_work(scheduler: &MultiScheduler, slot: usize, searching: &mut bool) {
+    if *searching {
+        *searching = false;
+        if scheduler.idle.end_search() && scheduler.has_work_for(slot) {
+            scheduler.idle.notify_one(scheduler);
+        }
+    }
 }
 
 /// Polls one Runnable, in its span and timed when debug tooling asks.

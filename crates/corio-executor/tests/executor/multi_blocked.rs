@@ -192,3 +192,52 @@ fn a_worker_that_leaves_the_driver_and_blocks_hands_the_driver_on() {
         assert!(delivered, "nobody drove IO while a worker was blocked");
     }
 }
+
+/// As above, but the blocked task waits for a task a foreign thread spawns
+/// once the other worker is back asleep (in the driver): the spawn must
+/// wake it. (The worker that left the driver must not still count as
+/// searching while it runs, or every wake is held back for it.)
+#[test]
+fn a_worker_that_leaves_the_driver_and_blocks_lets_foreign_spawns_wake_the_others() {
+    let limit = if std::env::var_os("CORIO_UNDER_VALGRIND").is_some() {
+        Duration::from_secs(60)
+    } else {
+        Duration::from_secs(5)
+    };
+    for _ in 0..10 {
+        let reactor = Arc::new(Reactor::default());
+        let unpark = reactor.clone();
+        let ex = Executor::builder()
+            .workers(2)
+            .driver(Driver(reactor.clone()), move || unpark.unpark())
+            .build()
+            .unwrap();
+        let spawned_ran = Arc::new(AtomicBool::new(false));
+        let blocking = Arc::new(AtomicBool::new(false));
+        let (source, ran, started) = (reactor.clone(), spawned_ran.clone(), blocking.clone());
+        let blocker = ex.spawn(async move {
+            source.event(0).await;
+            started.store(true, Ordering::SeqCst);
+            block_until(&ran, limit)
+        });
+        ex.start().unwrap();
+        while !reactor.registered(0) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(10)); // both workers asleep
+        reactor.fire(0);
+        assert!(block_until(&blocking, limit), "the event was not delivered");
+        std::thread::sleep(Duration::from_millis(10)); // the other back asleep
+        let spawner = ex.spawner();
+        let ran = spawned_ran.clone();
+        let foreign = std::thread::spawn(move || {
+            drop(spawner.spawn(async move { ran.store(true, Ordering::SeqCst) }));
+        });
+        foreign.join().unwrap();
+        let ran_meanwhile = ex.block_on(blocker).unwrap();
+        assert!(
+            ran_meanwhile,
+            "a foreign spawn waited for the blocked worker"
+        );
+    }
+}
