@@ -42,6 +42,7 @@ impl Spawner {
 
     /// Spawns a `Send` task.
     #[track_caller]
+    #[inline]
     pub fn spawn<F>(&self, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,
@@ -53,6 +54,7 @@ impl Spawner {
     /// Spawns a `Send` task with options. On a multi-threaded executor it
     /// may run on any worker.
     #[track_caller]
+    #[inline]
     pub fn spawn_with<F>(&self, builder: Builder, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,
@@ -72,6 +74,7 @@ impl Spawner {
     ///
     /// If called from any other thread.
     #[track_caller]
+    #[inline]
     pub fn spawn_local_with<F>(&self, builder: Builder, future: F) -> Task<F::Output>
     where
         F: Future + 'static,
@@ -103,6 +106,7 @@ impl Spawner {
     /// returning (so its `Drop` has run). Otherwise the future is dropped at
     /// the next scheduling point, as with [`AbortHandle::cancel`]. Returns
     /// whether the future was dropped here.
+    #[inline]
     pub fn cancel_now(&self, task: &AbortHandle) -> bool {
         match &self.core {
             Core::Local(scheduler) => scheduler.cancel_now(task),
@@ -113,6 +117,7 @@ impl Spawner {
     /// Whether the calling thread runs this executor's tasks: the
     /// `LocalExecutor`'s thread, or one of an `Executor`'s workers or the
     /// thread that created it.
+    #[inline]
     pub fn is_executor_thread(&self) -> bool {
         match &self.core {
             Core::Local(scheduler) => scheduler.is_owner(),
@@ -122,6 +127,7 @@ impl Spawner {
 
     /// The index of the worker thread calling this, on a multi-threaded
     /// executor; `None` elsewhere.
+    #[inline]
     pub fn current_worker(&self) -> Option<usize> {
         match &self.core {
             Core::Local(_) => None,
@@ -130,6 +136,7 @@ impl Spawner {
     }
 
     /// How many worker threads run the executor's tasks (1 for a `LocalExecutor`).
+    #[inline]
     pub fn workers(&self) -> usize {
         match &self.core {
             Core::Local(_) => 1,
@@ -138,6 +145,7 @@ impl Spawner {
     }
 
     /// Whether the executor has been closed.
+    #[inline]
     pub fn is_closed(&self) -> bool {
         match &self.core {
             Core::Local(scheduler) => scheduler.is_closed(),

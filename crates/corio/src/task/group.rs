@@ -103,6 +103,8 @@ struct Group<E> {
     /// child cancels its siblings one iteration later, as asyncio does: the
     /// children that are ready in that iteration still run.)
     cancelling: AtomicBool,
+    /// The loop has worker threads (asked once: the hot paths branch on it).
+    multi: bool,
 }
 
 struct State<E> {
@@ -148,6 +150,7 @@ impl<E: Send + 'static> TaskGroup<E> {
             inner: Arc::new(Group {
                 spawner: handle.shared.spawner.clone(),
                 cancelling: AtomicBool::new(false),
+                multi: handle.shared.spawner.workers() > 1,
                 owner: corio_executor::current_task_id(),
                 enclosing: Enclosing::current(),
                 state: Mutex::new(State {
@@ -397,7 +400,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.project();
-        if this.guard.group.cancelling.load(Ordering::Acquire) {
+        let group = &this.guard.group;
+        if group.multi && group.cancelling.load(Ordering::Acquire) {
             // Its cancellation is queued (the group cancels every child):
             // the executor drops this future without another poll of it.
             return Poll::Pending;
@@ -427,22 +431,12 @@ where
 
 impl<E> Drop for ChildGuard<E> {
     fn drop(&mut self) {
-        let multi = self.group.spawner.workers() > 1;
-        let mut done = Vec::new();
         let mut state = self.group.state.lock();
         let handle = state.children.remove(self.key);
-        if let (true, Some(handle)) = (multi, handle) {
-            state.finishing.push(handle);
-            if state.finishing.len() >= 64 {
-                // Bounded: the ones already marked done leave (and are
-                // dropped below, outside the lock).
-                let (finished, waiting) = std::mem::take(&mut state.finishing)
-                    .into_iter()
-                    .partition(AbortHandle::is_done);
-                state.finishing = waiting;
-                done = finished;
-            }
-        }
+        let done = match handle {
+            Some(handle) if self.group.multi => Some(state.note_finishing(handle)),
+            _ => None,
+        };
         state.active -= 1;
         let waker = if state.active == 0 {
             state.scope_waker.take()
@@ -454,6 +448,25 @@ impl<E> Drop for ChildGuard<E> {
         if let Some(waker) = waker {
             waker.wake();
         }
+    }
+}
+
+impl<E> State<E> {
+    /// Under workers: keeps the handle of a child whose future is gone
+    /// until its task is marked done (see `finishing`). Returns the handles
+    /// of children already marked done, for the caller to drop outside the
+    /// lock; bounded, so a long-lived group does not keep finished tasks.
+    #[cold]
+    fn note_finishing(&mut self, handle: AbortHandle) -> Vec<AbortHandle> {
+        self.finishing.push(handle);
+        if self.finishing.len() < 64 {
+            return Vec::new();
+        }
+        let (finished, waiting) = std::mem::take(&mut self.finishing)
+            .into_iter()
+            .partition(AbortHandle::is_done);
+        self.finishing = waiting;
+        finished
     }
 }
 

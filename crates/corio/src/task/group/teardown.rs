@@ -51,7 +51,7 @@ impl<E> Group<E> {
     /// every child gone. Returns whether the child is gone. On one thread
     /// there is no one else to wait for: returns false at once.
     fn await_drop_elsewhere(&self, child: &AbortHandle) -> bool {
-        if self.spawner.workers() == 1 {
+        if !self.multi {
             return false;
         }
         let deadline = std::time::Instant::now() + DROP_ELSEWHERE_WAIT;
