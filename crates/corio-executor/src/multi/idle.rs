@@ -28,6 +28,8 @@ use std::sync::OnceLock;
 
 use crate::loom::thread::Thread;
 use crate::loom::{fence, AtomicU8, AtomicUsize, Mutex, Ordering};
+use std::time::Duration;
+
 use crate::park::Park;
 use crate::raw::MultiScheduler;
 
@@ -196,10 +198,35 @@ impl Parker {
         }
     }
 
+    /// Sleeps on the thread until [`unpark`](Self::unpark) or `timeout`
+    /// (the watch of the LIFO slots, on an executor without a driver).
+    pub(crate) fn park_thread_timeout(&self, timeout: Duration) {
+        #[cfg(loom)]
+        {
+            // The models never set a watch (`worker::WATCH_LIFO`).
+            let _ = timeout;
+            self.park_thread();
+        }
+        #[cfg(not(loom))]
+        {
+            if self
+                .state
+                .compare_exchange(EMPTY, PARKED_THREAD, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+            {
+                self.consume();
+                return;
+            }
+            std::thread::park_timeout(timeout);
+            // Woken, timed out or spurious: back to EMPTY, taking any wake.
+            self.consume();
+        }
+    }
+
     /// Sleeps in the driver (which the caller holds) until an event, a
-    /// timer, or [`unpark`](Self::unpark) (returns at once if a wake is
-    /// pending).
-    pub(crate) fn park_driver(&self, driver: &mut dyn Park) {
+    /// timer, [`unpark`](Self::unpark) or `timeout` (returns at once if a
+    /// wake is pending).
+    pub(crate) fn park_driver(&self, driver: &mut dyn Park, timeout: Option<Duration>) {
         if self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -208,7 +235,7 @@ impl Parker {
             self.consume();
             return;
         }
-        driver.park(None);
+        driver.park(timeout);
         // Left the driver (woken, an event, a timer): back to EMPTY, taking
         // any wake that arrived meanwhile.
         self.consume();

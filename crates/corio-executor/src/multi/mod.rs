@@ -19,3 +19,4 @@ mod worker;
 
 pub use executor::{Executor, ExecutorBuilder, MAX_WORKERS};
 pub(crate) use idle::{Idle, Parker};
+pub(crate) use worker::WATCH_LIFO;

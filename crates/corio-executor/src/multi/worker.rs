@@ -13,8 +13,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::loom::Ordering;
+
 use crate::local::{poll_span, run_timed, task_spans_enabled, SlowPoll};
-use crate::raw::multi_scheduler::{has_lifo, polling, take_lifo};
+use crate::raw::multi_scheduler::polling;
 use crate::raw::{MultiScheduler, Runnable};
 
 /// How many times in a row a worker runs its LIFO slot before it looks at
@@ -46,12 +48,13 @@ pub(crate) fn run_worker(
         }
         // The LIFO slot first, a few times in a row at most: two tasks that
         // keep waking each other must not starve the queue.
-        if let Some(runnable) = take_lifo() {
+        if let Some(runnable) = scheduler.take_lifo(slot) {
             if lifo_polls < MAX_LIFO_POLLS {
                 lifo_polls += 1;
                 // Filled in the driver, this worker may still count as
                 // searching: it stops before the poll (which may block).
                 found_work(scheduler, slot, &mut searching);
+                scheduler.count_poll(slot);
                 run(runnable, slot, slow_poll);
                 continue;
             }
@@ -69,6 +72,7 @@ pub(crate) fn run_worker(
         match next {
             Some(runnable) => {
                 found_work(scheduler, slot, &mut searching);
+                scheduler.count_poll(slot);
                 run(runnable, slot, slow_poll);
             }
             None => {
@@ -93,7 +97,7 @@ pub(crate) fn run_worker(
     // would be dropped by the thread-local's destructor as the thread
     // exits, outside the worker's context (`tests/executor/multi_close.rs`).
     let requeue = || {
-        while let Some(runnable) = take_lifo() {
+        while let Some(runnable) = scheduler.take_lifo(slot) {
             scheduler.schedule_send(runnable);
         }
     };
@@ -247,6 +251,33 @@ fn spin_for_work(scheduler: &MultiScheduler, slot: usize) -> bool {
     false
 }
 
+/// How often the worker asleep in the driver looks at the busy workers'
+/// LIFO slots; a task is taken from one whose worker started no poll
+/// between two looks (so after one to two intervals).
+const LIFO_WATCH_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Under loom the models explore the wake-ups, not the watch's timeouts.
+pub(crate) const WATCH_LIFO: bool = !cfg!(loom);
+
+/// Called by the worker holding the driver: moves the task of a busy
+/// worker's LIFO slot to the injector if that worker has not started a poll
+/// since the last look (its current poll blocks), so another worker runs it.
+/// Go's scheduler steals `runnext` the same way, after a delay.
+fn rescue_lifo(scheduler: &MultiScheduler, watcher: usize) {
+    for (index, victim) in scheduler.slots[..scheduler.workers].iter().enumerate() {
+        if index == watcher || victim.lifo.is_empty() {
+            continue;
+        }
+        let polls = victim.polls.load(Ordering::Relaxed);
+        if victim.lifo_seen.swap(polls, Ordering::Relaxed) != polls {
+            continue; // first look, or it moved on since: look again later
+        }
+        if let Ok(stuck) = victim.lifo.pop() {
+            scheduler.push_injector(stuck);
+        }
+    }
+}
+
 /// Sleeps until woken (see `idle.rs`), unless work shows up meanwhile.
 fn sleep(scheduler: &MultiScheduler, slot: usize) {
     scheduler.idle.register_sleeper(slot);
@@ -256,17 +287,36 @@ fn sleep(scheduler: &MultiScheduler, slot: usize) {
     }
     let parker = &scheduler.slots[slot].parker;
     let mut in_driver = false;
+    let mut parked = false;
     if let Some(mut driver) = scheduler.driver.try_lock() {
-        if let Some(driver) = driver.as_mut() {
-            parker.park_driver(&mut **driver);
-            in_driver = true;
+        // The first to sleep holds the driver (or, without one, the watch).
+        // While another worker is busy, it wakes now and then to look for a
+        // task stuck in that worker's LIFO slot behind a poll that does not
+        // return.
+        scheduler.watcher.store(slot, Ordering::SeqCst);
+        let busy = scheduler.idle.sleeping() < scheduler.workers;
+        let watch = (busy && WATCH_LIFO).then_some(LIFO_WATCH_INTERVAL);
+        scheduler.watching.store(watch.is_some(), Ordering::SeqCst);
+        match (driver.as_mut(), watch) {
+            (Some(driver), _) => {
+                parker.park_driver(&mut **driver, watch);
+                in_driver = true;
+            }
+            (None, Some(interval)) => parker.park_thread_timeout(interval),
+            (None, None) => parker.park_thread(),
+        }
+        parked = true;
+        scheduler.watching.store(false, Ordering::SeqCst);
+        scheduler.watcher.store(usize::MAX, Ordering::SeqCst);
+        if watch.is_some() {
+            rescue_lifo(scheduler, slot);
         }
     }
-    if !in_driver {
+    if !parked {
         parker.park_thread();
     }
     scheduler.idle.wake_up(slot);
-    if in_driver && (has_lifo() || scheduler.has_work_for(slot)) {
+    if in_driver && (scheduler.has_lifo(slot) || scheduler.has_work_for(slot)) {
         // The driver is free again and work is queued (the driver's wakes on
         // this thread went to the LIFO slot, which no other worker sees):
         // wake a sleeper, which either helps or takes the driver, so that IO

@@ -36,7 +36,7 @@ use parking_lot::Mutex;
 use super::local_scheduler::current_thread;
 use super::task_list::TaskList;
 use super::{AbortHandle, Builder, Header, Runnable, Task};
-use crate::loom::{AtomicBool, Ordering};
+use crate::loom::{AtomicBool, AtomicUsize, Ordering};
 use crate::multi::{Idle, Parker};
 use crate::park::Park;
 use crate::{teardown, Schedule, UnretrievedPanic};
@@ -61,10 +61,6 @@ thread_local! {
     /// The scheduler (its address) and slot this thread is a worker of, set
     /// by [`MultiScheduler::enter_worker`] for the worker loop's lifetime.
     static WORKER: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
-    /// The worker's LIFO slot: the task its current poll woke last, run
-    /// next (message passing stays on one core, cache-hot). Only the
-    /// worker's own thread reaches it; never stolen.
-    static LIFO: Cell<Option<Runnable>> = const { Cell::new(None) };
     /// The header address of the task this worker is polling (0: none): a
     /// task that wakes itself (a yield) goes to the back of the queue, not
     /// into the LIFO slot.
@@ -77,25 +73,7 @@ thread_local! {
 #[cfg(loom)]
 loom::thread_local! {
     static WORKER: Cell<(usize, usize)> = Cell::new((0, 0));
-    static LIFO: Cell<Option<Runnable>> = Cell::new(None);
     static POLLING: Cell<usize> = Cell::new(0);
-}
-
-/// Takes the calling worker's LIFO slot.
-#[inline]
-pub(crate) fn take_lifo() -> Option<Runnable> {
-    LIFO.with(Cell::take)
-}
-
-/// Whether the calling worker's LIFO slot holds a task (the driver woke
-/// one on this thread: see `worker::sleep`).
-pub(crate) fn has_lifo() -> bool {
-    LIFO.with(|lifo| {
-        let task = lifo.take();
-        let some = task.is_some();
-        lifo.set(task);
-        some
-    })
 }
 
 /// Runs `poll` with `task` (a header address) marked as the one this
@@ -115,6 +93,17 @@ pub(crate) struct Slot {
     pub(crate) queue: ConcurrentQueue<Runnable>,
     /// Runnables of the local tasks pinned to this slot.
     pub(crate) pinned: ConcurrentQueue<Runnable>,
+    /// The worker's LIFO slot (capacity 1): the task its current poll woke
+    /// last, run next (message passing stays on one core, cache-hot). Only
+    /// the worker fills it; the worker asleep in the driver takes it if the
+    /// worker's poll has not returned for a while (`worker::rescue_lifo`).
+    pub(crate) lifo: ConcurrentQueue<Runnable>,
+    /// How many polls the worker has started: a LIFO task is stuck when
+    /// this has not moved between two looks.
+    pub(crate) polls: AtomicUsize,
+    /// The watcher's last look at `polls` while the LIFO slot was full
+    /// (touched only by the worker holding the driver).
+    pub(crate) lifo_seen: AtomicUsize,
     /// The local tasks pinned to this slot; touched on its thread (and
     /// listed under the lock from anywhere).
     pinned_tasks: Mutex<TaskList>,
@@ -136,6 +125,11 @@ pub(crate) struct MultiScheduler {
     pub(crate) unpark_driver: Box<dyn Fn() + Send + Sync>,
     shards: Box<[Mutex<TaskList>]>,
     closed: AtomicBool,
+    /// The slot of the worker asleep holding the driver lock (the LIFO
+    /// watch), `usize::MAX` if none; and whether it sleeps with the watch's
+    /// timeout (`worker::sleep`).
+    pub(crate) watcher: AtomicUsize,
+    pub(crate) watching: AtomicBool,
     /// The thread that created the executor: the owner slot's thread.
     owner: u64,
     on_unretrieved_panic: OnceLock<UnretrievedPanicHook>,
@@ -162,6 +156,9 @@ impl MultiScheduler {
                     1
                 }),
                 pinned: ConcurrentQueue::unbounded(),
+                lifo: ConcurrentQueue::bounded(1),
+                polls: AtomicUsize::new(0),
+                lifo_seen: AtomicUsize::new(usize::MAX),
                 pinned_tasks: Mutex::new(TaskList::new()),
                 parker: Parker::new(),
             })
@@ -175,6 +172,8 @@ impl MultiScheduler {
             unpark_driver,
             shards: (0..SHARDS).map(|_| Mutex::new(TaskList::new())).collect(),
             closed: AtomicBool::new(false),
+            watcher: AtomicUsize::new(usize::MAX),
+            watching: AtomicBool::new(false),
             owner: current_thread(),
             on_unretrieved_panic: OnceLock::new(),
         });
@@ -394,6 +393,41 @@ impl MultiScheduler {
         }
     }
 
+    /// A LIFO slot was filled: if the worker holding the watch sleeps
+    /// without its timeout (everyone was idle when it went to sleep), wake
+    /// it so it sleeps again with one, watching this worker's slot.
+    #[inline]
+    fn arm_watch(&self) {
+        if crate::multi::WATCH_LIFO && !self.watching.load(Ordering::SeqCst) {
+            let watcher = self.watcher.load(Ordering::SeqCst);
+            if watcher != usize::MAX {
+                self.unpark_slot(watcher);
+            }
+        }
+    }
+
+    /// Counts a poll worker `slot` starts (see `Slot::polls`).
+    #[inline]
+    pub(crate) fn count_poll(&self, slot: usize) {
+        let polls = &self.slots[slot].polls;
+        polls.store(
+            polls.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Takes worker `slot`'s LIFO slot.
+    #[inline]
+    pub(crate) fn take_lifo(&self, slot: usize) -> Option<Runnable> {
+        self.slots[slot].lifo.pop().ok()
+    }
+
+    /// Whether worker `slot`'s LIFO slot holds a task.
+    #[inline]
+    pub(crate) fn has_lifo(&self, slot: usize) -> bool {
+        !self.slots[slot].lifo.is_empty()
+    }
+
     /// Whether any queue holds work a sleeping worker should wake for (or
     /// the given slot's pinned queue does).
     pub(crate) fn has_work_for(&self, slot: usize) -> bool {
@@ -418,8 +452,20 @@ impl Schedule for Arc<MultiScheduler> {
         if POLLING.with(Cell::get) == own {
             return self.push_local(slot, runnable);
         }
-        if let Some(displaced) = LIFO.with(|lifo| lifo.replace(Some(runnable))) {
-            self.push_local(slot, displaced);
+        let lifo = &self.slots[slot].lifo;
+        match lifo.push(runnable) {
+            Ok(()) => self.arm_watch(),
+            Err(PushError::Full(runnable)) => {
+                // The newest goes in, the one it displaces to the back.
+                let displaced = lifo.pop().ok();
+                if let Err(full) = lifo.push(runnable) {
+                    self.push_local(slot, full.into_inner());
+                }
+                if let Some(displaced) = displaced {
+                    self.push_local(slot, displaced);
+                }
+            }
+            Err(PushError::Closed(runnable)) => teardown::drop_rejected(runnable),
         }
     }
 

@@ -3,10 +3,10 @@
 //! the blocked poll woke just before it blocked, and IO keeps being driven
 //! when the worker blocked right after leaving the driver.
 //!
-//! Known gap (ignored until fixed): such a task sits in the blocked worker's
-//! LIFO slot (commit 1f8c456), which no other worker can steal and which
-//! wakes no sleeping worker, so it waits for the blocking poll to return
-//! (tokio's LIFO slot has the same limit). Run with `--ignored`.
+//! Such a task sits in the blocked worker's LIFO slot: the worker holding
+//! the watch (the first to sleep, in the driver if there is one) takes it
+//! once the blocked worker has started no poll for a watch interval
+//! (`worker::rescue_lifo`); tokio's LIFO slot has no such rescue.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -31,7 +31,6 @@ fn block_until(flag: &AtomicBool, limit: Duration) -> bool {
 }
 
 #[test]
-#[ignore = "known gap: a task in a blocked worker's LIFO slot is neither stolen nor announced"]
 fn a_task_woken_by_a_poll_that_then_blocks_runs_on_another_worker() {
     let limit = if std::env::var_os("CORIO_UNDER_VALGRIND").is_some() {
         Duration::from_secs(60)

@@ -116,6 +116,7 @@ impl MultiScheduler {
         self.injector.close();
         for slot in self.slots.iter() {
             slot.queue.close();
+            slot.lifo.close();
         }
         teardown::drain_scope(|| loop {
             let task = self.shards.iter().find_map(|shard| shard.lock().pop());
@@ -125,6 +126,7 @@ impl MultiScheduler {
             }
             let queued = std::iter::once(&self.injector)
                 .chain(self.slots.iter().map(|slot| &slot.queue))
+                .chain(self.slots.iter().map(|slot| &slot.lifo))
                 .find_map(|queue| queue.pop().ok());
             if let Some(runnable) = queued {
                 drop(runnable);
