@@ -294,7 +294,7 @@ fn sleep(scheduler: &MultiScheduler, slot: usize) {
         // task stuck in that worker's LIFO slot behind a poll that does not
         // return.
         scheduler.watcher.store(slot, Ordering::SeqCst);
-        let busy = scheduler.idle.sleeping() < scheduler.workers;
+        let busy = !scheduler.everyone_idle();
         let watch = (busy && WATCH_LIFO).then_some(LIFO_WATCH_INTERVAL);
         scheduler.watching.store(watch.is_some(), Ordering::SeqCst);
         match (driver.as_mut(), watch) {
@@ -313,6 +313,7 @@ fn sleep(scheduler: &MultiScheduler, slot: usize) {
         }
     }
     if !parked {
+        scheduler.wake_watcher_if_everyone_idle();
         parker.park_thread();
     }
     scheduler.idle.wake_up(slot);
@@ -336,6 +337,8 @@ pub(crate) fn run_owner(
 ) {
     let slot = scheduler.owner_slot();
     let own = &scheduler.slots[slot];
+    scheduler.owner_idle.store(false, Ordering::SeqCst);
+    let _idle_again = OwnerIdleOnExit(scheduler);
     loop {
         let count = own.pinned.len().max(1);
         for _ in 0..count {
@@ -348,7 +351,20 @@ pub(crate) fn run_owner(
             return;
         }
         if own.pinned.is_empty() {
+            scheduler.owner_idle.store(true, Ordering::SeqCst);
+            scheduler.wake_watcher_if_everyone_idle();
             own.parker.park_thread();
+            scheduler.owner_idle.store(false, Ordering::SeqCst);
         }
+    }
+}
+
+/// Marks the owner thread idle when `block_on` returns or unwinds.
+struct OwnerIdleOnExit<'a>(&'a MultiScheduler);
+
+impl Drop for OwnerIdleOnExit<'_> {
+    fn drop(&mut self) {
+        self.0.owner_idle.store(true, Ordering::SeqCst);
+        self.0.wake_watcher_if_everyone_idle();
     }
 }

@@ -130,6 +130,8 @@ pub(crate) struct MultiScheduler {
     /// timeout (`worker::sleep`).
     pub(crate) watcher: AtomicUsize,
     pub(crate) watching: AtomicBool,
+    /// The owner thread is not polling (outside `block_on`, or asleep in it).
+    pub(crate) owner_idle: AtomicBool,
     /// The thread that created the executor: the owner slot's thread.
     owner: u64,
     on_unretrieved_panic: OnceLock<UnretrievedPanicHook>,
@@ -174,6 +176,7 @@ impl MultiScheduler {
             closed: AtomicBool::new(false),
             watcher: AtomicUsize::new(usize::MAX),
             watching: AtomicBool::new(false),
+            owner_idle: AtomicBool::new(true),
             owner: current_thread(),
             on_unretrieved_panic: OnceLock::new(),
         });
@@ -399,6 +402,26 @@ impl MultiScheduler {
     #[inline]
     fn arm_watch(&self) {
         if crate::multi::WATCH_LIFO && !self.watching.load(Ordering::SeqCst) {
+            let watcher = self.watcher.load(Ordering::SeqCst);
+            if watcher != usize::MAX {
+                self.unpark_slot(watcher);
+            }
+        }
+    }
+
+    /// Whether nothing runs: every worker is asleep (registered) and the
+    /// owner thread too. The driver may then wait without bound (and a
+    /// manual clock jump to the next timer).
+    pub(crate) fn everyone_idle(&self) -> bool {
+        self.idle.sleeping() == self.workers && self.owner_idle.load(Ordering::SeqCst)
+    }
+
+    /// Someone went idle: if that made everyone idle and the worker holding
+    /// the driver sleeps with the watch's timeout (it saw someone busy),
+    /// wake it to sleep again without one (under a manual clock: to move
+    /// time on now, not at its next timeout).
+    pub(crate) fn wake_watcher_if_everyone_idle(&self) {
+        if self.watching.load(Ordering::SeqCst) && self.everyone_idle() {
             let watcher = self.watcher.load(Ordering::SeqCst);
             if watcher != usize::MAX {
                 self.unpark_slot(watcher);

@@ -383,12 +383,6 @@ fn multi_executor(
     driver: Driver,
     handle: Arc<OnceLock<LoopHandle>>,
 ) -> io::Result<Executor> {
-    if config.manual_clock {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "corio: manual_clock() runs on one thread: use it with workers(1) (the default)",
-        ));
-    }
     let reactor = driver.reactor.clone();
     let dispatch = tracing::dispatcher::get_default(|dispatch| dispatch.clone());
     let mut builder = Executor::builder()

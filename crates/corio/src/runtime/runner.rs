@@ -246,6 +246,8 @@ impl Builder {
     /// and no IO is ready. [`corio::time::advance`](crate::time::advance)
     /// moves it by hand. A test that sleeps an hour, or times out after a
     /// day, finishes at once, with the same order of events on every run.
+    /// With `workers(n > 1)` time moves only when every worker (and the
+    /// thread in `run`) is idle; the order of events is then not fixed.
     ///
     /// ```
     /// use std::time::Duration;
@@ -270,8 +272,7 @@ impl Builder {
     /// # Errors
     ///
     /// `InvalidInput` for `workers(0)` or more than
-    /// [`MAX_WORKERS`](corio_executor::MAX_WORKERS) (1024) workers;
-    /// `Unsupported` for `manual_clock()` with more than one worker; or an
+    /// [`MAX_WORKERS`](corio_executor::MAX_WORKERS) (1024) workers, or an
     /// OS error creating the loop's poller.
     pub fn build(mut self) -> io::Result<Runner> {
         if !self.config.workers_chosen && !self.config.manual_clock {

@@ -244,13 +244,6 @@ fn builder_rejects_worker_counts_it_cannot_build() {
     let error = Runner::builder().workers(1025).build().unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
     assert!(error.to_string().contains("at most 1024"), "{error}");
-    let error = Runner::builder()
-        .workers(2)
-        .manual_clock()
-        .build()
-        .unwrap_err();
-    assert_eq!(error.kind(), std::io::ErrorKind::Unsupported);
-    assert!(error.to_string().contains("workers(1)"), "{error}");
     let error = Runner::builder().workers(0).build().unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
     let mut runner = Runner::builder().workers(1).debug(true).build().unwrap();

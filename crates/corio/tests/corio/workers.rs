@@ -273,3 +273,44 @@ fn capture_warnings() -> (Arc<Mutex<Vec<String>>>, tracing::dispatcher::DefaultG
     // workers, where the slow poll is reported.
     (lines, tracing::subscriber::set_default(subscriber))
 }
+
+#[test]
+fn virtual_time_moves_only_when_every_worker_is_idle() {
+    let mut runner = Runner::builder().workers(2).manual_clock().build().unwrap();
+    let started = Instant::now();
+    let woke_at = runner.run(async {
+        let origin = corio::time::now();
+        let sleepers: Vec<_> = (1..=50u64)
+            .map(|i| {
+                corio::create_task(async move {
+                    corio::sleep(Duration::from_secs(60 * i)).await;
+                    // CPU work on a worker: the clock must not move meanwhile.
+                    let before = corio::time::now();
+                    let mut x = i;
+                    for _ in 0..20_000 {
+                        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                    }
+                    assert_eq!(corio::time::now(), before, "time moved while a task ran");
+                    (i, before - origin)
+                })
+            })
+            .collect();
+        let mut woke_at = Vec::new();
+        for sleeper in sleepers {
+            woke_at.push(sleeper.await.unwrap());
+        }
+        woke_at
+    });
+    runner.close();
+    for (i, at) in woke_at {
+        assert_eq!(
+            at,
+            Duration::from_secs(60 * i),
+            "sleeper {i} woke at its deadline"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "50 hours took real time"
+    );
+}
