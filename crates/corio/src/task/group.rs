@@ -451,25 +451,6 @@ impl<E> Drop for ChildGuard<E> {
     }
 }
 
-impl<E> State<E> {
-    /// Under workers: keeps the handle of a child whose future is gone
-    /// until its task is marked done (see `finishing`). Returns the handles
-    /// of children already marked done, for the caller to drop outside the
-    /// lock; bounded, so a long-lived group does not keep finished tasks.
-    #[cold]
-    fn note_finishing(&mut self, handle: AbortHandle) -> Vec<AbortHandle> {
-        self.finishing.push(handle);
-        if self.finishing.len() < 64 {
-            return Vec::new();
-        }
-        let (finished, waiting) = std::mem::take(&mut self.finishing)
-            .into_iter()
-            .partition(AbortHandle::is_done);
-        self.finishing = waiting;
-        finished
-    }
-}
-
 /// The task being polled: a group's body and children always run in one.
 fn this_task() -> TaskInfo {
     corio_executor::current_task().expect("TaskGroup futures run inside corio tasks")

@@ -5,7 +5,7 @@
 
 use corio_executor::{AbortHandle, TaskId};
 
-use super::Group;
+use super::{Group, State};
 
 impl<E> Group<E> {
     /// Drops every child's future before returning (the scope's drop),
@@ -78,3 +78,22 @@ pub(super) fn await_marked_done(finishing: Vec<AbortHandle>) {
 
 /// How long a scope's drop waits for a child being polled on another worker.
 const DROP_ELSEWHERE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl<E> State<E> {
+    /// Under workers: keeps the handle of a child whose future is gone
+    /// until its task is marked done (see `finishing`). Returns the handles
+    /// of children already marked done, for the caller to drop outside the
+    /// lock; bounded, so a long-lived group does not keep finished tasks.
+    #[cold]
+    pub(super) fn note_finishing(&mut self, handle: AbortHandle) -> Vec<AbortHandle> {
+        self.finishing.push(handle);
+        if self.finishing.len() < 64 {
+            return Vec::new();
+        }
+        let (finished, waiting) = std::mem::take(&mut self.finishing)
+            .into_iter()
+            .partition(AbortHandle::is_done);
+        self.finishing = waiting;
+        finished
+    }
+}
