@@ -268,8 +268,8 @@ fn rescue_lifo(scheduler: &MultiScheduler, watcher: usize) {
         if index == watcher || victim.lifo.is_empty() {
             continue;
         }
-        let polls = victim.polls.load(Ordering::Relaxed);
-        if victim.lifo_seen.swap(polls, Ordering::Relaxed) != polls {
+        let polls = victim.watch.polls.load(Ordering::Relaxed);
+        if victim.watch.lifo_seen.swap(polls, Ordering::Relaxed) != polls {
             continue; // first look, or it moved on since: look again later
         }
         if let Ok(stuck) = victim.lifo.pop() {

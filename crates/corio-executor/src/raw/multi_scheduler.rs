@@ -98,17 +98,25 @@ pub(crate) struct Slot {
     /// the worker fills it; the worker asleep in the driver takes it if the
     /// worker's poll has not returned for a while (`worker::rescue_lifo`).
     pub(crate) lifo: ConcurrentQueue<Runnable>,
+    /// The worker's poll count and the watcher's last look at it, on a
+    /// cache line of their own: the worker writes it every poll.
+    pub(crate) watch: PollWatch,
+    /// The local tasks pinned to this slot; touched on its thread (and
+    /// listed under the lock from anywhere).
+    pinned_tasks: Mutex<TaskList>,
+    /// How this slot's thread sleeps and is woken.
+    pub(crate) parker: Parker,
+}
+
+/// A worker's poll count, for the LIFO watch (`worker::rescue_lifo`).
+#[repr(align(128))]
+pub(crate) struct PollWatch {
     /// How many polls the worker has started: a LIFO task is stuck when
     /// this has not moved between two looks.
     pub(crate) polls: AtomicUsize,
     /// The watcher's last look at `polls` while the LIFO slot was full
     /// (touched only by the worker holding the driver).
     pub(crate) lifo_seen: AtomicUsize,
-    /// The local tasks pinned to this slot; touched on its thread (and
-    /// listed under the lock from anywhere).
-    pinned_tasks: Mutex<TaskList>,
-    /// How this slot's thread sleeps and is woken.
-    pub(crate) parker: Parker,
 }
 
 /// The scheduler shared by an `Executor`, its spawners and its `Send` tasks.
@@ -159,8 +167,10 @@ impl MultiScheduler {
                 }),
                 pinned: ConcurrentQueue::unbounded(),
                 lifo: ConcurrentQueue::bounded(1),
-                polls: AtomicUsize::new(0),
-                lifo_seen: AtomicUsize::new(usize::MAX),
+                watch: PollWatch {
+                    polls: AtomicUsize::new(0),
+                    lifo_seen: AtomicUsize::new(usize::MAX),
+                },
                 pinned_tasks: Mutex::new(TaskList::new()),
                 parker: Parker::new(),
             })
@@ -432,7 +442,7 @@ impl MultiScheduler {
     /// Counts a poll worker `slot` starts (see `Slot::polls`).
     #[inline]
     pub(crate) fn count_poll(&self, slot: usize) {
-        let polls = &self.slots[slot].polls;
+        let polls = &self.slots[slot].watch.polls;
         polls.store(
             polls.load(Ordering::Relaxed).wrapping_add(1),
             Ordering::Relaxed,
@@ -442,7 +452,12 @@ impl MultiScheduler {
     /// Takes worker `slot`'s LIFO slot.
     #[inline]
     pub(crate) fn take_lifo(&self, slot: usize) -> Option<Runnable> {
-        self.slots[slot].lifo.pop().ok()
+        let lifo = &self.slots[slot].lifo;
+        // A load first: popping an empty slot is a (failing) CAS.
+        if lifo.is_empty() {
+            return None;
+        }
+        lifo.pop().ok()
     }
 
     /// Whether worker `slot`'s LIFO slot holds a task.
