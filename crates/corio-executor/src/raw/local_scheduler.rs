@@ -516,8 +516,9 @@ impl Drop for ResetOnDrop<'_> {
 }
 
 /// Drops `block_on`'s borrowing future, if it is still alive, when the
-/// scope ends.
-struct EndOfBorrow(AbortHandle);
+/// scope ends. Both executors' `block_on` use it, on the thread that polls
+/// the future's task.
+pub(super) struct EndOfBorrow(pub(super) AbortHandle);
 
 impl Drop for EndOfBorrow {
     fn drop(&mut self) {
@@ -527,9 +528,9 @@ impl Drop for EndOfBorrow {
         if header.is_completed() {
             return;
         }
-        // SAFETY: block_on runs on the owner thread (checked when it
-        // started), outside any poll of its own task (polls never unwind
-        // out of `run`), and we hold a reference.
+        // SAFETY: block_on runs on the thread that polls its task (the
+        // owner thread, checked when it started), outside any poll of it
+        // (polls never unwind out of `run`), and we hold a reference.
         let dropped = unsafe { super::runnable::drop_now(task) };
         if !dropped && !header.is_completed() {
             // Being polled or dropped further up this very stack: the future

@@ -33,7 +33,7 @@ use std::sync::{Arc, OnceLock};
 use concurrent_queue::{ConcurrentQueue, PushError};
 use parking_lot::Mutex;
 
-use super::local_scheduler::current_thread;
+use super::local_scheduler::{current_thread, EndOfBorrow};
 use super::task_list::TaskList;
 use super::{AbortHandle, Builder, Header, Runnable, Task};
 use crate::loom::{AtomicBool, AtomicUsize, Ordering};
@@ -564,28 +564,5 @@ impl Drop for WorkerGuard {
     fn drop(&mut self) {
         let previous = self.0;
         let _ = WORKER.try_with(|worker| worker.set(previous));
-    }
-}
-
-/// Drops `block_on`'s borrowing future, if it is still alive, when the
-/// scope ends.
-struct EndOfBorrow(AbortHandle);
-
-impl Drop for EndOfBorrow {
-    fn drop(&mut self) {
-        let ptr = self.0.as_ptr();
-        // SAFETY: the AbortHandle's reference keeps the header alive.
-        let header = unsafe { ptr.as_ref() };
-        if header.is_completed() {
-            return;
-        }
-        // SAFETY: on the owner thread (checked when block_on started), the
-        // task's slot; outside any poll of it (polls never unwind out of
-        // `run`); we hold a reference.
-        let dropped = unsafe { super::runnable::drop_now(ptr) };
-        if !dropped && !header.is_completed() {
-            eprintln!("corio-executor: block_on's future outlived its borrow; aborting");
-            std::process::abort();
-        }
     }
 }
