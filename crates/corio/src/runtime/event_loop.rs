@@ -242,6 +242,7 @@ impl EventLoop {
                     executor.cancel_all();
                     wind_down(executor);
                     executor.close();
+                    self.handle.shared.callbacks.clear();
                 }
             }
         }

@@ -73,6 +73,18 @@ impl CallbackQueue {
                     .spawn_with(builder, async move { shared.callbacks.drain(debug).await }),
             );
         }
+        if handle.shared.spawner.is_closed() {
+            // Closed: nothing will drain the queue; drop what is there, as
+            // a closed single-threaded loop drops a callback at once.
+            self.clear();
+        }
+    }
+
+    /// Drops the callbacks that never ran (the loop closes), outside the
+    /// lock: a callback may hold a `LoopHandle`, which holds this queue.
+    pub(crate) fn clear(&self) {
+        let left = std::mem::take(&mut *self.queue.lock());
+        drop(left);
     }
 
     /// Runs the queued callbacks in order, yielding between batches, until

@@ -217,6 +217,11 @@ impl Builder {
     }
 
     /// One worker per available core (`std::thread::available_parallelism`).
+    ///
+    /// ```
+    /// let mut runner = corio::Runner::builder().workers_auto().build().unwrap();
+    /// assert_eq!(runner.run(async { corio::create_task(async { 7 }).await.unwrap() }), 7);
+    /// ```
     pub fn workers_auto(mut self) -> Builder {
         self.config.workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         self.config.workers_chosen = true;

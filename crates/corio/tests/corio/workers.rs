@@ -314,3 +314,26 @@ fn virtual_time_moves_only_when_every_worker_is_idle() {
         "50 hours took real time"
     );
 }
+
+#[test]
+fn call_soon_after_close_drops_the_callback_at_once() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    struct Count(Arc<AtomicUsize>);
+    impl Drop for Count {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let mut runner = two_workers();
+    let handle = runner.handle();
+    runner.run(async {});
+    runner.close();
+    // Nothing will run it: it is dropped now, with the handle it holds (kept
+    // in the loop's callback queue, it would keep the loop alive forever).
+    let count = Count(dropped.clone());
+    let keep = handle.clone();
+    handle.call_soon(move || {
+        let _ = (&count, &keep);
+    });
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+}
