@@ -37,6 +37,47 @@ pub enum ReturnWhen {
 /// a task that finishes after `wait` returned may still wake the caller
 /// once, which is harmless.
 ///
+/// # Iterations
+///
+/// `wait` returns in the loop iteration asyncio's would. In asyncio a task
+/// that finishes in iteration *i* schedules its done-callbacks; `wait`'s
+/// callback runs in *i + 1* and resolves a waiter future, whose awaiter
+/// resumes in *i + 2*. So tasks that finish one iteration after the first
+/// one are `done` too: with `a` finishing at its first step and `b` one step
+/// later, `wait([b, a], FirstCompleted)` returns both done, in asyncio and
+/// here. When the condition already holds as `wait` is called (a task is
+/// done), `wait` returns two iterations later, as asyncio's does. A
+/// `timeout` that expires returns in the next iteration, as in asyncio.
+///
+/// # Tasks of different output types
+///
+/// `wait` takes one `Vec<Task<T>>`. To wait on tasks of different output
+/// types, give them one type where they are created, an enum of the
+/// outputs (asyncio needs no such step: its futures are untyped):
+///
+/// ```
+/// use corio::ReturnWhen;
+///
+/// enum Fetched {
+///     Count(u64),
+///     Name(String),
+/// }
+///
+/// corio::run(async {
+///     let tasks = vec![
+///         corio::create_task(async { Fetched::Count(3) }),
+///         corio::create_task(async { Fetched::Name("corio".into()) }),
+///     ];
+///     let (done, _) = corio::wait(tasks, ReturnWhen::AllCompleted, None).await;
+///     for task in done {
+///         match task.await.unwrap() {
+///             Fetched::Count(n) => assert_eq!(n, 3),
+///             Fetched::Name(name) => assert_eq!(name, "corio"),
+///         }
+///     }
+/// });
+/// ```
+///
 /// ```
 /// use std::time::Duration;
 /// use corio::ReturnWhen;
@@ -73,11 +114,30 @@ pub async fn wait<T>(
     let mut tasks = tasks;
     if !tasks.is_empty() {
         let mut watch = Watch::new(tasks.len());
-        let until = poll_fn(|cx| watch.poll(&mut tasks, when, cx));
-        match timeout {
+        let mut polls = 0_usize;
+        let mut met_on_first_poll = false;
+        let until = poll_fn(|cx| {
+            let met = watch.poll(&mut tasks, when, cx);
+            polls += 1;
+            met_on_first_poll = polls == 1 && met.is_ready();
+            met
+        });
+        let met = match timeout {
             // Elapsed or not, the split below tells which tasks are done.
-            Some(limit) => drop(crate::timeout(limit, until).await),
-            None => until.await,
+            Some(limit) => crate::timeout(limit, until).await.is_ok(),
+            None => {
+                until.await;
+                true
+            }
+        };
+        if met {
+            // asyncio's iteration count (see "Iterations" above): one more
+            // iteration for the waiter future, two when the condition held
+            // before `wait` was called (the done-callback is scheduled then).
+            super::yield_now().await;
+            if met_on_first_poll {
+                super::yield_now().await;
+            }
         }
     }
     tasks.into_iter().partition(Task::is_done)

@@ -209,3 +209,64 @@ fn all_completed_on_many_tasks_sees_each_completion() {
         }
     });
 }
+
+/// A task that finishes after `steps` yields.
+fn stepper(steps: usize, value: &'static str) -> Task<&'static str> {
+    corio::create_task(async move {
+        for _ in 0..steps {
+            corio::yield_now().await;
+        }
+        value
+    })
+}
+
+#[test]
+fn first_completed_resumes_in_asyncios_iteration() {
+    // The same matrix on CPython 3.13:
+    //
+    //   async def stepper(n, v):
+    //       for _ in range(n): await asyncio.sleep(0)
+    //       return v
+    //   async def t(nc, pre, c_first):
+    //       if c_first: c = asyncio.create_task(stepper(nc, 'c'))
+    //       a = asyncio.create_task(stepper(0, 'a'))
+    //       if pre: await asyncio.sleep(0)
+    //       if not c_first: c = asyncio.create_task(stepper(nc, 'c'))
+    //       d, p = await asyncio.wait([c, a], return_when=FIRST_COMPLETED)
+    //       return len(d)
+    //
+    // prints [[2, 2, 1, 1, 1], [2, 2, 1, 1, 1], [2, 2, 2, 1, 1], [2, 2, 2, 1, 1]]
+    // for c_first in (False, True), pre in (False, True), nc in 0..5.
+    // (A done task reaches `wait` through a done-callback and a waiter
+    // future: `wait` resumes two iterations after the first task ends.)
+    const ASYNCIO: [[usize; 5]; 4] = [
+        [2, 2, 1, 1, 1],
+        [2, 2, 1, 1, 1],
+        [2, 2, 2, 1, 1],
+        [2, 2, 2, 1, 1],
+    ];
+    corio::run(async {
+        let mut row = 0;
+        for c_first in [false, true] {
+            for pre in [false, true] {
+                let mut got = [0; 5];
+                for (nc, slot) in got.iter_mut().enumerate() {
+                    let mut c = c_first.then(|| stepper(nc, "c"));
+                    let a = stepper(0, "a");
+                    if pre {
+                        corio::yield_now().await;
+                    }
+                    let c = c.take().unwrap_or_else(|| stepper(nc, "c"));
+                    let (done, pending) =
+                        corio::wait(vec![c, a], ReturnWhen::FirstCompleted, None).await;
+                    *slot = done.len();
+                    for task in pending {
+                        task.await.unwrap();
+                    }
+                }
+                assert_eq!(got, ASYNCIO[row], "c_first={c_first} pre={pre}");
+                row += 1;
+            }
+        }
+    });
+}
