@@ -188,6 +188,35 @@ impl TimerHandle {
         deadline.as_nanos() <= self.shared.fired_now.load(Ordering::Acquire)
     }
 
+    /// Arms a bare timer: `waker` is woken when `deadline` fires, in
+    /// deadline order with every other timer (FIFO among equal deadlines),
+    /// without a future around it. For drivers that keep many callbacks
+    /// (an event loop's `call_later`). Returns `None`, arming nothing, if
+    /// the queue's time is already at or past `deadline`: the caller orders
+    /// such overdue timers itself. Disarm with
+    /// [`disarm_waker`](Self::disarm_waker).
+    ///
+    /// ```
+    /// use std::task::Waker;
+    /// use corio_timer::{Clock, Instant, Timers};
+    ///
+    /// let timers = Timers::new(Clock::manual());
+    /// let handle = timers.handle();
+    /// let key = handle.arm_waker(Instant::from_nanos(1_000), Waker::noop()).unwrap();
+    /// assert_eq!(timers.len(), 1);
+    /// handle.disarm_waker(key);
+    /// assert!(timers.is_empty());
+    /// ```
+    pub fn arm_waker(&self, deadline: Instant, waker: &Waker) -> Option<TimerKey> {
+        self.register(deadline, waker)
+    }
+
+    /// Disarms a timer armed by [`arm_waker`](Self::arm_waker), dropping its
+    /// waker (outside the lock). A no-op if it already fired.
+    pub fn disarm_waker(&self, key: TimerKey) {
+        self.cancel(key);
+    }
+
     /// Registers a timer, or returns `None` if the queue's time is already at
     /// or past `deadline` (then there is nothing to wait for).
     pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> Option<TimerKey> {

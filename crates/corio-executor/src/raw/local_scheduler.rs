@@ -251,8 +251,26 @@ impl LocalScheduler {
     #[inline(always)]
     fn schedule_runnable(&self, runnable: Runnable) {
         match self.owned() {
-            Some(owned) => self.push_owned(owned, runnable, true),
+            Some(owned) => {
+                // One FIFO across threads: a Runnable another thread queued
+                // before this one (a `call_soon_threadsafe`, a wake from a
+                // worker thread) goes first, as it would in asyncio's one
+                // ready deque. One atomic load when the injector is empty.
+                if !self.injector.is_empty() {
+                    self.drain_injector(owned);
+                }
+                self.push_owned(owned, runnable, true)
+            }
             None => self.push_remote(runnable),
+        }
+    }
+
+    /// Owner thread: moves every cross-thread Runnable into the run queue,
+    /// in the order they were queued.
+    #[inline(never)]
+    fn drain_injector(&self, owned: &OwnerState) {
+        while let Ok(runnable) = self.injector.pop() {
+            self.push_owned(owned, runnable, false);
         }
     }
 
@@ -318,9 +336,7 @@ impl LocalScheduler {
     pub(crate) fn begin_iteration(&self, owned: &OwnerState) -> usize {
         owned.now.set(None);
         owned.iterating.set(true);
-        while let Ok(runnable) = self.injector.pop() {
-            self.push_owned(owned, runnable, false);
-        }
+        self.drain_injector(owned);
         owned.queue.borrow().len()
     }
 

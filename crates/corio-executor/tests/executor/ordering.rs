@@ -194,7 +194,7 @@ fn a_wake_during_an_iteration_runs_in_the_next_one() {
 }
 
 #[test]
-fn remote_wakes_join_the_queue_at_the_start_of_the_next_iteration() {
+fn remote_wakes_keep_their_arrival_order_against_later_local_spawns() {
     let ex = LocalExecutor::new();
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let slot = WakerSlot::new();
@@ -215,9 +215,10 @@ fn remote_wakes_join_the_queue_at_the_start_of_the_next_iteration() {
         let log = log.clone();
         drop(ex.spawn(async move { log.lock().unwrap().push("local") }));
     }
-    // Local queue first (spawned before this iteration began), then the injector.
+    // One FIFO in arrival order (asyncio's one ready deque): the remote
+    // wake came first, so it runs first.
     assert_eq!(ex.run_once(), 2);
-    assert_eq!(*log.lock().unwrap(), ["local", "remote-woken"]);
+    assert_eq!(*log.lock().unwrap(), ["remote-woken", "local"]);
 }
 
 #[test]

@@ -13,10 +13,14 @@ use corio_executor::Park;
 use corio_reactor::Reactor;
 use corio_timer::{Instant, Timers};
 
+use super::timer_callbacks::TimerCallbacks;
+
 /// What the executor calls between iterations.
 pub(crate) struct Driver {
     pub(crate) timers: Timers,
     pub(crate) reactor: Arc<Reactor>,
+    /// `call_later`/`call_at` callbacks: overdue ones are released here.
+    pub(crate) timer_callbacks: Arc<TimerCallbacks>,
 }
 
 impl Driver {
@@ -27,6 +31,13 @@ impl Driver {
             return 0;
         }
         self.timers.fire(self.timers.clock().now())
+    }
+
+    /// Releases overdue timer callbacks, then fires due timers: overdue
+    /// deadlines are all earlier than the wheel's, so callbacks reach the
+    /// run queue in deadline order.
+    fn release_due(&self) -> usize {
+        self.timer_callbacks.release_overdue() + self.fire_due()
     }
 }
 
@@ -73,7 +84,7 @@ fn round_up_to_millisecond(wait: Duration) -> Duration {
 
 impl Park for Driver {
     fn park(&mut self, timeout: Option<Duration>) {
-        let fired = self.fire_due();
+        let fired = self.release_due();
         if fired == 0 && timeout.is_none() && self.timers.clock().is_manual() {
             self.park_virtual();
             return;

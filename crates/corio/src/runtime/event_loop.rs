@@ -23,6 +23,7 @@ use super::context;
 use super::driver::Driver;
 use super::handle::{LoopHandle, LoopShared};
 use super::runner::Config;
+use super::timer_callbacks::TimerCallbacks;
 use crate::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 
 /// How many iterations `close` gives cancelled tasks' cleanup before it drops
@@ -98,9 +99,11 @@ impl EventLoop {
                 }
             }));
         }
+        let timer_callbacks = Arc::new(TimerCallbacks::new(timer_handle.clone()));
         let driver = Driver {
             timers,
             reactor: reactor.clone(),
+            timer_callbacks: timer_callbacks.clone(),
         };
         let handle_cell = Arc::new(OnceLock::new());
         let engine = if config.workers > 1 {
@@ -129,6 +132,7 @@ impl EventLoop {
             task_groups: Default::default(),
             signal_handlers: Mutex::new(Vec::new()),
             callbacks: Default::default(),
+            timer_callbacks,
         });
         let handle = LoopHandle { shared };
         let _ = handle_cell.set(handle.clone());
@@ -246,6 +250,9 @@ impl EventLoop {
                 }
             }
         }
+        // Timer callbacks never released: their closures go now (a closure
+        // may hold a `LoopHandle`, which would keep this loop alive).
+        self.handle.shared.timer_callbacks.clear();
         self.handle.shared.closed.store(true, Ordering::Release);
         self.handle.shared.blocking.shutdown(None);
     }

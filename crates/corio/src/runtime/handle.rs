@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use corio_executor::{Builder as TaskBuilder, Spawner};
 use corio_reactor::Reactor;
-use corio_timer::{Instant, Sleep, TimerHandle};
+use corio_timer::{Instant, TimerHandle};
 use parking_lot::Mutex;
 
 use super::threadsafe::ThreadsafeTask;
+use super::timer_callbacks::{TimerCallbacks, TimerEntry};
 use crate::blocking::BlockingPool;
 use crate::signal::SignalHandler;
 use crate::Task;
@@ -42,6 +43,8 @@ pub(crate) struct LoopShared {
     pub(crate) signal_handlers: Mutex<Vec<SignalHandler>>,
     /// Under workers: the FIFO queue of `call_soon` callbacks.
     pub(crate) callbacks: CallbackQueue,
+    /// `call_later`/`call_at` callbacks waiting for their deadline.
+    pub(crate) timer_callbacks: Arc<TimerCallbacks>,
 }
 
 /// A `call_soon` callback waiting in the [`CallbackQueue`].
@@ -177,20 +180,33 @@ impl LoopHandle {
             };
             self.shared.callbacks.push(callback, self, debug);
             return CallbackHandle {
-                task: None,
+                pending: Pending::Queued,
                 cancelled,
             };
         }
-        let sleep = when.map(|when| Sleep::new(&self.shared.timers, when));
-        let body = async move {
-            if let Some(sleep) = sleep {
-                sleep.await;
+        let f: Box<dyn FnOnce() + Send> = Box::new(f);
+        if let Some(when) = when {
+            let (entry, overdue) = self.shared.timer_callbacks.schedule(
+                &self.shared,
+                when,
+                f,
+                location,
+                cancelled.clone(),
+            );
+            if overdue && !self.shared.spawner.is_executor_thread() {
+                // The driver releases overdue callbacks at its next park:
+                // wake it if it sleeps (on the loop's thread it runs soon).
+                let _ = self.shared.reactor.notify();
             }
-            run_callback(f, location, debug);
-        };
+            return CallbackHandle {
+                pending: Pending::Timer(entry),
+                cancelled,
+            };
+        }
+        let body = async move { run_callback(f, location, debug) };
         let builder = TaskBuilder::new().hidden(true).location(location);
         CallbackHandle {
-            task: Some(self.shared.spawner.spawn_with(builder, body)),
+            pending: Pending::Task(self.shared.spawner.spawn_with(builder, body)),
             cancelled,
         }
     }
@@ -295,18 +311,31 @@ pub(crate) fn run_callback(
 /// A scheduled callback (asyncio's `Handle`/`TimerHandle`): cancel it before
 /// it runs. Dropping it does not cancel the callback.
 pub struct CallbackHandle {
-    /// The task that runs it; `None` for a `call_soon` callback under
-    /// workers, which waits in the loop's callback queue instead.
-    task: Option<Task<()>>,
+    pending: Pending,
     cancelled: Arc<AtomicBool>,
 }
 
+/// Where a callback waits to run.
+enum Pending {
+    /// A `call_soon` callback: the hidden task that runs it.
+    Task(Task<()>),
+    /// A `call_soon` callback under workers, in the loop's callback queue.
+    Queued,
+    /// A `call_later`/`call_at` callback, in the timer wheel until due.
+    Timer(Arc<TimerEntry>),
+}
+
 impl CallbackHandle {
-    /// Cancels the callback; if it has not run yet, it never will.
+    /// Cancels the callback; if it has not run yet, it never will, and its
+    /// closure is dropped (at once for a timer callback).
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
-        if let Some(task) = &self.task {
-            task.cancel();
+        match &self.pending {
+            Pending::Task(task) => {
+                task.cancel();
+            }
+            Pending::Queued => {}
+            Pending::Timer(entry) => entry.cancel(),
         }
     }
 
@@ -318,9 +347,15 @@ impl CallbackHandle {
 
 impl std::fmt::Debug for CallbackHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.pending {
+            Pending::Task(task) if task.is_done() => "done",
+            Pending::Task(_) | Pending::Queued => "scheduled",
+            Pending::Timer(entry) if entry.is_released() => "released",
+            Pending::Timer(_) => "waiting for its deadline",
+        };
         f.debug_struct("CallbackHandle")
             .field("cancelled", &self.is_cancelled())
-            .field("done", &self.task.as_ref().map(Task::is_done))
+            .field("state", &state)
             .finish()
     }
 }

@@ -13,3 +13,4 @@ pub(crate) mod event_loop;
 pub(crate) mod handle;
 pub(crate) mod runner;
 pub(crate) mod threadsafe;
+pub(crate) mod timer_callbacks;

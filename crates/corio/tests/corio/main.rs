@@ -6,6 +6,7 @@
 //! `console.rs`, built only with their features.
 
 mod as_completed;
+mod callback_order;
 mod callbacks;
 #[path = "../common/mod.rs"]
 mod common;
