@@ -36,7 +36,14 @@
 //! | `asyncio.create_subprocess_shell(cmd)` | [`process::create_subprocess_shell`]`(cmd).await` |
 //!
 //! Scheduling is asyncio's, and deterministic: one FIFO queue holds ready
-//! tasks and callbacks; each iteration runs what was ready when it began.
+//! tasks and callbacks, in arrival order (a `call_soon_threadsafe` from
+//! another thread that came first runs first); each iteration runs what was
+//! ready when it began. Due `call_later`/`call_at` callbacks join the queue
+//! in deadline order, after what is already there, whenever the loop looks
+//! at its timers: each time it would wait for IO, and every 61 polls while
+//! it stays busy (asyncio looks every iteration; corio saves that clock read
+//! and `epoll_wait` on a busy loop, so a due timer may run up to 61 polls
+//! later than asyncio's would).
 //! Cancellation is Rust's: [`Task::cancel`] drops the future at the next
 //! scheduling point, so cleanup lives in `Drop`.
 #![forbid(unsafe_code)]
@@ -67,7 +74,9 @@ pub use task::{
     all_tasks, create_local_task, create_task, current_task, yield_now, Failure, NestedGroupError,
     Task, TaskError, TaskGroup, TaskGroupError, TaskId, TaskInfo,
 };
-pub use task::{as_completed, gather, shield, try_gather, wait, AsCompleted, ReturnWhen};
+pub use task::{
+    as_completed, gather, shield, try_gather, wait, AsCompleted, AsCompletedTimeout, ReturnWhen,
+};
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, Elapsed};
 pub use to_thread::to_thread;
 

@@ -21,6 +21,13 @@ use super::ready::Concurrent;
 /// only the future it belongs to. Dropping the `gather` future drops every
 /// future not yet finished. An empty input is ready at once with `[]`.
 ///
+/// Iterations: `gather` returns in the poll in which its last future
+/// finishes. asyncio's wraps each coroutine in a task, and the last task's
+/// done-callback resolves the outer future one iteration later, whose
+/// awaiter resumes one more iteration later. Code that counts iterations
+/// after a `gather` (rare) sees it return two iterations earlier than
+/// asyncio's; nothing else about the order changes.
+///
 /// ```
 /// use std::time::Duration;
 ///

@@ -19,7 +19,7 @@ mod yield_now;
 use std::future::Future;
 use std::panic::Location;
 
-pub use as_completed::{as_completed, AsCompleted};
+pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
 pub use builder::Builder;
 pub use corio_executor::{Task, TaskError, TaskId, TaskInfo, TaskState};
 pub use gather::{gather, try_gather};

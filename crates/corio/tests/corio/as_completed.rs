@@ -84,3 +84,47 @@ fn dropping_the_stream_drops_the_unfinished_futures() {
         assert!(dropped.load(Ordering::SeqCst));
     });
 }
+
+#[test]
+fn with_timeout_yields_outputs_then_one_elapsed_per_cut_off_future() {
+    let mut runner = corio::Runner::builder().manual_clock().build().unwrap();
+    runner.run(async {
+        let dropped = flag();
+        let guard = SetOnDrop(dropped.clone());
+        let slow = async move {
+            let _guard = guard;
+            after(60_000).await
+        };
+        let futs: Vec<Pin<Box<dyn std::future::Future<Output = u32>>>> = vec![
+            Box::pin(after(30)),
+            Box::pin(slow),
+            Box::pin(after(10)),
+            Box::pin(after(90_000)),
+        ];
+        let start = corio::time::now();
+        let mut stream = corio::as_completed(futs).with_timeout(Duration::from_secs(1));
+        assert_eq!(stream.len(), 4);
+        assert_eq!(stream.next().await, Some(Ok(10)));
+        assert_eq!(stream.next().await, Some(Ok(30)));
+        assert!(!dropped.load(Ordering::SeqCst));
+        assert!(stream.next().await.unwrap().is_err());
+        // The deadline, not the slow futures, ended the wait; they are gone.
+        assert_eq!(corio::time::now() - start, Duration::from_secs(1));
+        assert!(dropped.load(Ordering::SeqCst));
+        assert_eq!(stream.len(), 1);
+        assert!(stream.next().await.unwrap().is_err());
+        assert_eq!(stream.next().await, None);
+        assert!(stream.is_empty());
+    });
+}
+
+#[test]
+fn with_timeout_that_never_fires_is_the_plain_stream() {
+    corio::run(async {
+        let mut stream =
+            corio::as_completed([after(20), after(10)]).with_timeout(Duration::from_secs(60));
+        assert_eq!(stream.next().await, Some(Ok(10)));
+        assert_eq!(stream.next().await, Some(Ok(20)));
+        assert_eq!(stream.next().await, None);
+    });
+}
