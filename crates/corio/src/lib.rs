@@ -63,6 +63,7 @@ mod to_thread;
 
 pub use runtime::context::{get_running_loop, try_get_running_loop};
 pub use runtime::event_loop::EventLoop;
+pub use runtime::exception_handler::{default_exception_handler, LoopError, LoopErrorKind};
 pub use runtime::handle::{CallbackHandle, LoopHandle};
 pub use runtime::runner::{run, Builder, Runner};
 pub use runtime::threadsafe::ThreadsafeTask;

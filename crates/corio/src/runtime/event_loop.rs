@@ -13,7 +13,6 @@ use std::task::Poll;
 
 use corio_executor::{
     Builder as TaskBuilder, Executor, LocalExecutor, SlowPoll, Spawner, TaskError, TaskInfo,
-    UnretrievedPanic,
 };
 use corio_reactor::Reactor;
 use corio_timer::{Clock, Timers};
@@ -21,6 +20,7 @@ use parking_lot::Mutex;
 
 use super::context;
 use super::driver::Driver;
+use super::exception_handler::ExceptionHandler;
 use super::handle::{LoopHandle, LoopShared};
 use super::runner::Config;
 use super::timer_callbacks::TimerCallbacks;
@@ -106,11 +106,17 @@ impl EventLoop {
             timer_callbacks: timer_callbacks.clone(),
         };
         let handle_cell = Arc::new(OnceLock::new());
+        let errors = Arc::new(ExceptionHandler::new(config.debug));
         let engine = if config.workers > 1 {
-            Engine::Multi(multi_executor(config, driver, handle_cell.clone())?)
+            Engine::Multi(multi_executor(
+                config,
+                driver,
+                handle_cell.clone(),
+                &errors,
+            )?)
         } else {
             Engine::Local {
-                executor: local_executor(config, &reactor, driver.timers.clock().clone()),
+                executor: local_executor(config, &reactor, driver.timers.clock().clone(), &errors),
                 driver,
             }
         };
@@ -133,6 +139,7 @@ impl EventLoop {
             signal_handlers: Mutex::new(Vec::new()),
             callbacks: Default::default(),
             timer_callbacks,
+            errors,
         });
         let handle = LoopHandle { shared };
         let _ = handle_cell.set(handle.clone());
@@ -253,6 +260,8 @@ impl EventLoop {
         // Timer callbacks never released: their closures go now (a closure
         // may hold a `LoopHandle`, which would keep this loop alive).
         self.handle.shared.timer_callbacks.clear();
+        // The handler may hold a `LoopHandle` too.
+        self.handle.shared.errors.set(None);
         self.handle.shared.closed.store(true, Ordering::Release);
         self.handle.shared.blocking.shutdown(None);
     }
@@ -363,7 +372,12 @@ impl Engine {
 
 /// The single-threaded loop's executor: cross-thread wakes notify the
 /// reactor the loop sleeps in; debug mode's hooks.
-fn local_executor(config: &Config, reactor: &Arc<Reactor>, clock: Clock) -> LocalExecutor {
+fn local_executor(
+    config: &Config,
+    reactor: &Arc<Reactor>,
+    clock: Clock,
+    errors: &Arc<ExceptionHandler>,
+) -> LocalExecutor {
     let executor = {
         let reactor = reactor.clone();
         LocalExecutor::with_unpark(move || {
@@ -374,8 +388,9 @@ fn local_executor(config: &Config, reactor: &Arc<Reactor>, clock: Clock) -> Loca
     };
     if config.debug {
         executor.set_slow_poll_hook(config.slow_poll_threshold, report_slow_poll);
-        executor.set_unretrieved_panic_hook(report_unretrieved_panic);
     }
+    let errors = errors.clone();
+    executor.set_unretrieved_panic_hook(move |panic| errors.report_unretrieved_panic(panic));
     // Task ages (`corio::debug`) are measured on the loop's clock, so they
     // follow virtual time under a manual clock.
     executor.set_clock(move || std::time::Duration::from_nanos(clock.now().as_nanos()));
@@ -390,6 +405,7 @@ fn multi_executor(
     config: &Config,
     driver: Driver,
     handle: Arc<OnceLock<LoopHandle>>,
+    errors: &Arc<ExceptionHandler>,
 ) -> io::Result<Executor> {
     let reactor = driver.reactor.clone();
     let dispatch = tracing::dispatcher::get_default(|dispatch| dispatch.clone());
@@ -413,9 +429,8 @@ fn multi_executor(
         builder = builder.slow_poll_hook(config.slow_poll_threshold, report_slow_poll);
     }
     let executor = builder.build()?;
-    if config.debug {
-        executor.set_unretrieved_panic_hook(report_unretrieved_panic);
-    }
+    let errors = errors.clone();
+    executor.set_unretrieved_panic_hook(move |panic| errors.report_unretrieved_panic(panic));
     Ok(executor)
 }
 
@@ -439,25 +454,5 @@ fn report_slow_poll(poll: &SlowPoll) {
         poll.location,
         thread,
         poll.duration
-    );
-}
-
-/// Debug mode: a task panicked and nobody retrieved its result.
-fn report_unretrieved_panic(panic: &UnretrievedPanic) {
-    let name = panic.name.as_deref().unwrap_or("<unnamed>");
-    let message = panic
-        .message
-        .as_deref()
-        .unwrap_or("<non-string panic payload>");
-    tracing::warn!(
-        target: "corio",
-        task_id = panic.id.as_u64(),
-        task_name = name,
-        spawned_at = %panic.location,
-        "task panic never retrieved: task {} '{}' spawned at {} panicked: {}",
-        panic.id,
-        name,
-        panic.location,
-        message
     );
 }

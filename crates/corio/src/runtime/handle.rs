@@ -17,6 +17,7 @@ use corio_reactor::Reactor;
 use corio_timer::{Instant, TimerHandle};
 use parking_lot::Mutex;
 
+use super::exception_handler::{run_callback, CallbackReporting, ExceptionHandler, LoopError};
 use super::threadsafe::ThreadsafeTask;
 use super::timer_callbacks::{TimerCallbacks, TimerEntry};
 use crate::blocking::BlockingPool;
@@ -45,6 +46,18 @@ pub(crate) struct LoopShared {
     pub(crate) callbacks: CallbackQueue,
     /// `call_later`/`call_at` callbacks waiting for their deadline.
     pub(crate) timer_callbacks: Arc<TimerCallbacks>,
+    /// Where panics of callbacks and unretrieved task panics go.
+    pub(crate) errors: Arc<ExceptionHandler>,
+}
+
+impl LoopShared {
+    /// How this loop's callbacks are run and their failures reported.
+    pub(crate) fn callback_reporting(&self) -> CallbackReporting {
+        CallbackReporting {
+            slow: self.debug.then_some(self.slow_callback),
+            errors: self.errors.clone(),
+        }
+    }
 }
 
 /// A `call_soon` callback waiting in the [`CallbackQueue`].
@@ -64,17 +77,15 @@ pub(crate) struct CallbackQueue {
 }
 
 impl CallbackQueue {
-    fn push(&self, callback: QueuedCallback, handle: &LoopHandle, debug: Option<Duration>) {
+    fn push(&self, callback: QueuedCallback, handle: &LoopHandle) {
         self.queue.lock().push_back(callback);
         if !self.draining.swap(true, Ordering::AcqRel) {
             let shared = handle.shared.clone();
             let builder = TaskBuilder::new().hidden(true);
-            drop(
-                handle
-                    .shared
-                    .spawner
-                    .spawn_with(builder, async move { shared.callbacks.drain(debug).await }),
-            );
+            drop(handle.shared.spawner.spawn_with(builder, async move {
+                let reporting = shared.callback_reporting();
+                shared.callbacks.drain(reporting).await
+            }));
         }
         if handle.shared.spawner.is_closed() {
             // Closed: nothing will drain the queue; drop what is there, as
@@ -92,12 +103,12 @@ impl CallbackQueue {
 
     /// Runs the queued callbacks in order, yielding between batches, until
     /// the queue is empty (and stays so once `draining` is released).
-    async fn drain(&self, debug: Option<Duration>) {
+    async fn drain(&self, reporting: CallbackReporting) {
         loop {
             let batch: Vec<QueuedCallback> = self.queue.lock().drain(..).collect();
             for callback in batch {
                 if !callback.cancelled.load(Ordering::Acquire) {
-                    run_callback(callback.run, callback.location, debug);
+                    run_callback(callback.run, callback.location, &reporting);
                 }
             }
             if self.queue.lock().is_empty() {
@@ -167,7 +178,6 @@ impl LoopHandle {
         f: impl FnOnce() + Send + 'static,
         location: &'static Location<'static>,
     ) -> CallbackHandle {
-        let debug = self.shared.debug.then_some(self.shared.slow_callback);
         let cancelled = Arc::new(AtomicBool::new(false));
         if when.is_none() && self.shared.spawner.workers() > 1 {
             // Under workers, tasks run in parallel: `call_soon` callbacks
@@ -178,7 +188,7 @@ impl LoopHandle {
                 location,
                 cancelled: cancelled.clone(),
             };
-            self.shared.callbacks.push(callback, self, debug);
+            self.shared.callbacks.push(callback, self);
             return CallbackHandle {
                 pending: Pending::Queued,
                 cancelled,
@@ -203,7 +213,8 @@ impl LoopHandle {
                 cancelled,
             };
         }
-        let body = async move { run_callback(f, location, debug) };
+        let reporting = self.shared.callback_reporting();
+        let body = async move { run_callback(f, location, &reporting) };
         let builder = TaskBuilder::new().hidden(true).location(location);
         CallbackHandle {
             pending: Pending::Task(self.shared.spawner.spawn_with(builder, body)),
@@ -265,6 +276,54 @@ impl LoopHandle {
         self.shared.debug
     }
 
+    /// Sets the loop's exception handler (asyncio's
+    /// `loop.set_exception_handler`): it receives every error that has
+    /// nobody to return to, a callback's panic or a task panic never
+    /// retrieved, on whichever thread it happens. It replaces the default
+    /// handler, [`default_exception_handler`](crate::default_exception_handler),
+    /// which logs with `tracing`; call that from the handler to keep the
+    /// log. A handler that panics is logged and the loop goes on. Closing
+    /// the loop drops the handler.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// corio::run(async {
+    ///     let seen = Arc::new(Mutex::new(Vec::new()));
+    ///     let handle = corio::get_running_loop();
+    ///     let log = seen.clone();
+    ///     handle.set_exception_handler(move |error| {
+    ///         log.lock().unwrap().push(error.panic_message().unwrap_or("").to_owned());
+    ///     });
+    ///     handle.call_soon(|| panic!("boom"));
+    ///     corio::yield_now().await;
+    ///     assert_eq!(*seen.lock().unwrap(), ["boom"]);
+    /// });
+    /// ```
+    pub fn set_exception_handler(&self, handler: impl Fn(&LoopError) + Send + Sync + 'static) {
+        self.shared.errors.set(Some(Arc::new(handler)));
+    }
+
+    /// Goes back to the default handler (asyncio's
+    /// `set_exception_handler(None)`).
+    pub fn clear_exception_handler(&self) {
+        self.shared.errors.set(None);
+    }
+
+    /// Hands `error` to the loop's exception handler, or to the default one
+    /// (asyncio's `loop.call_exception_handler(context)`).
+    ///
+    /// ```
+    /// corio::run(async {
+    ///     let handle = corio::get_running_loop();
+    ///     handle.set_exception_handler(|error| assert_eq!(error.message(), "disk nearly full"));
+    ///     handle.call_exception_handler(corio::LoopError::new("disk nearly full"));
+    /// });
+    /// ```
+    pub fn call_exception_handler(&self, error: LoopError) {
+        self.shared.errors.report(&error);
+    }
+
     /// Whether `self` and `other` are handles to the same loop.
     pub fn same_loop(&self, other: &LoopHandle) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
@@ -278,33 +337,6 @@ impl std::fmt::Debug for LoopHandle {
             .field("closed", &self.is_closed())
             .field("debug", &self.is_debug())
             .finish()
-    }
-}
-
-/// Runs a callback body, reporting a panic (a callback has nobody to return
-/// it to) and, in debug mode, a callback that blocked the loop too long.
-pub(crate) fn run_callback(
-    f: impl FnOnce(),
-    location: &'static Location<'static>,
-    slow: Option<Duration>,
-) {
-    let started = slow.map(|_| std::time::Instant::now());
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    if let (Some(threshold), Some(started)) = (slow, started) {
-        let took = started.elapsed();
-        if took >= threshold {
-            tracing::warn!(
-                target: "corio",
-                callback = %location,
-                duration_ms = took.as_secs_f64() * 1e3,
-                "callback scheduled at {location} blocked the event loop for {took:?}"
-            );
-        }
-    }
-    if let Err(payload) = result {
-        let message =
-            corio_executor::payload_message(&*payload).unwrap_or("<non-string panic payload>");
-        tracing::error!(target: "corio", callback = %location, "callback scheduled at {location} panicked: {message}");
     }
 }
 

@@ -33,7 +33,8 @@ use corio_executor::Builder as TaskBuilder;
 use corio_timer::{Instant, TimerHandle, TimerKey};
 use parking_lot::Mutex;
 
-use super::handle::{run_callback, LoopShared};
+use super::exception_handler::run_callback;
+use super::handle::LoopShared;
 
 type Callback = Box<dyn FnOnce() + Send>;
 
@@ -221,11 +222,11 @@ impl TimerEntry {
             drop(f);
             return false;
         };
-        let debug = shared.debug.then_some(shared.slow_callback);
+        let reporting = shared.callback_reporting();
         let (location, cancelled) = (self.location, self.cancelled.clone());
         let body = async move {
             if !cancelled.load(Ordering::Acquire) {
-                run_callback(f, location, debug);
+                run_callback(f, location, &reporting);
             }
         };
         let builder = TaskBuilder::new().hidden(true).location(location);

@@ -12,7 +12,8 @@ use libc::c_int;
 use parking_lot::Mutex;
 
 use super::hub::Subscription;
-use crate::runtime::handle::{run_callback, LoopHandle};
+use crate::runtime::exception_handler::run_callback;
+use crate::runtime::handle::LoopHandle;
 use crate::Task;
 
 impl LoopHandle {
@@ -62,7 +63,7 @@ impl LoopHandle {
         // not when the cancelled task is next dropped by its loop.
         let slot = Arc::new(Mutex::new(Some(subscription)));
         let listening = slot.clone();
-        let slow = self.shared.debug.then_some(self.shared.slow_callback);
+        let reporting = self.shared.callback_reporting();
         let body = async move {
             loop {
                 let received = std::future::poll_fn(|cx| match &*listening.lock() {
@@ -75,7 +76,7 @@ impl LoopHandle {
                 }
                 // Errors only come from a broken self-pipe: calling `f` once too often is
                 // better than never calling it again.
-                run_callback(&f, location, slow);
+                run_callback(&f, location, &reporting);
             }
         };
         let builder = TaskBuilder::new()

@@ -12,6 +12,7 @@ mod callbacks;
 mod common;
 mod debug_dump;
 mod debug_mode;
+mod exception_handler;
 mod gather;
 mod net_tcp;
 mod net_udp;
