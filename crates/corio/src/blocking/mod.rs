@@ -62,6 +62,10 @@ pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
 /// Default time an idle worker waits for new work before exiting.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
+/// Default time closing a loop waits for running jobs (asyncio's
+/// `shutdown_default_executor(timeout=300)`).
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Locks `m`, ignoring poisoning (see the module docs).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)

@@ -201,6 +201,13 @@ impl BlockingPool {
         true
     }
 
+    /// What is left after a `shutdown` that timed out: worker threads still
+    /// running a job, and jobs queued behind them.
+    pub(crate) fn still_running(&self) -> (usize, usize) {
+        let shared = lock(&self.inner.shared);
+        (shared.num_threads, shared.queue.len())
+    }
+
     #[cfg(test)]
     /// Number of live worker threads (busy or idle).
     pub(crate) fn thread_count(&self) -> usize {

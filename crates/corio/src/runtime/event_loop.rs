@@ -20,11 +20,11 @@ use parking_lot::Mutex;
 
 use super::context;
 use super::driver::Driver;
-use super::exception_handler::ExceptionHandler;
+use super::exception_handler::{ExceptionHandler, LoopError};
 use super::handle::{LoopHandle, LoopShared};
 use super::runner::Config;
 use super::timer_callbacks::TimerCallbacks;
-use crate::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
+use crate::blocking::BlockingPool;
 
 /// How many iterations `close` gives cancelled tasks' cleanup before it drops
 /// whatever is left.
@@ -48,6 +48,8 @@ const CLOSE_ITERATIONS: usize = 1_000;
 pub struct EventLoop {
     engine: Engine,
     handle: LoopHandle,
+    /// How long `close` waits for `to_thread` jobs.
+    shutdown_timeout: std::time::Duration,
 }
 
 /// What runs the loop's tasks.
@@ -128,7 +130,7 @@ impl EventLoop {
             spawner,
             timers: timer_handle,
             reactor,
-            blocking: BlockingPool::new(DEFAULT_MAX_THREADS, DEFAULT_KEEP_ALIVE),
+            blocking: BlockingPool::new(config.blocking.max_threads, config.blocking.keep_alive),
             running: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             debug: config.debug,
@@ -143,7 +145,11 @@ impl EventLoop {
         });
         let handle = LoopHandle { shared };
         let _ = handle_cell.set(handle.clone());
-        Ok(EventLoop { engine, handle })
+        Ok(EventLoop {
+            engine,
+            handle,
+            shutdown_timeout: config.blocking.shutdown_timeout,
+        })
     }
 
     /// Runs `future` to completion on this thread, with every task of the
@@ -260,10 +266,27 @@ impl EventLoop {
         // Timer callbacks never released: their closures go now (a closure
         // may hold a `LoopHandle`, which would keep this loop alive).
         self.handle.shared.timer_callbacks.clear();
+        self.handle.shared.closed.store(true, Ordering::Release);
+        self.shut_down_blocking_pool();
         // The handler may hold a `LoopHandle` too.
         self.handle.shared.errors.set(None);
-        self.handle.shared.closed.store(true, Ordering::Release);
-        self.handle.shared.blocking.shutdown(None);
+    }
+}
+
+impl EventLoop {
+    /// Waits for `to_thread` jobs, at most the configured time; then
+    /// reports what is left to the exception handler (asyncio warns "The
+    /// executor did not finishing joining its threads within N seconds").
+    fn shut_down_blocking_pool(&self) {
+        let timeout = self.shutdown_timeout;
+        let shared = &self.handle.shared;
+        if shared.blocking.shutdown(Some(timeout)) {
+            return;
+        }
+        let (threads, queued) = shared.blocking.still_running();
+        shared.errors.report(&LoopError::blocking_pool_timed_out(
+            timeout, threads, queued,
+        ));
     }
 }
 

@@ -40,6 +40,9 @@ pub enum LoopErrorKind {
     /// detached or its handle dropped unread (asyncio's "Task exception was
     /// never retrieved").
     TaskPanicNeverRetrieved,
+    /// Closing the loop waited its `blocking_shutdown_timeout` for
+    /// `to_thread` jobs, and some were still running.
+    BlockingPoolTimedOut,
     /// Made by user code with [`LoopError::new`] and passed to
     /// [`LoopHandle::call_exception_handler`](crate::LoopHandle::call_exception_handler).
     Reported,
@@ -97,6 +100,24 @@ impl LoopError {
             panic: Some(panic.to_owned()),
             task: None,
             location: Some(location),
+        }
+    }
+
+    pub(crate) fn blocking_pool_timed_out(
+        timeout: Duration,
+        threads: usize,
+        queued: usize,
+    ) -> LoopError {
+        LoopError {
+            kind: LoopErrorKind::BlockingPoolTimedOut,
+            message: format!(
+                "the loop closed with to_thread jobs still running: {threads} thread(s) busy and \
+                 {queued} job(s) queued after waiting {timeout:?} (Builder::blocking_shutdown_timeout); \
+                 they finish on their own"
+            ),
+            panic: None,
+            task: None,
+            location: None,
         }
     }
 

@@ -144,6 +144,26 @@ pub(crate) struct Config {
     pub(crate) debug: bool,
     pub(crate) slow_poll_threshold: Duration,
     pub(crate) manual_clock: bool,
+    /// The blocking pool behind `to_thread`.
+    pub(crate) blocking: BlockingConfig,
+}
+
+/// The blocking pool's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockingConfig {
+    pub(crate) max_threads: usize,
+    pub(crate) keep_alive: Duration,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+impl Default for BlockingConfig {
+    fn default() -> BlockingConfig {
+        BlockingConfig {
+            max_threads: crate::blocking::DEFAULT_MAX_THREADS,
+            keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
+            shutdown_timeout: crate::blocking::DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
 }
 
 impl Default for Config {
@@ -154,6 +174,7 @@ impl Default for Config {
             debug: std::env::var_os("CORIO_DEBUG").is_some_and(|v| v == "1"),
             slow_poll_threshold: Duration::from_millis(100),
             manual_clock: false,
+            blocking: BlockingConfig::default(),
         }
     }
 }
@@ -240,6 +261,56 @@ impl Builder {
         self
     }
 
+    /// The most threads [`to_thread`](crate::to_thread) jobs run on at once
+    /// (default 512, as tokio's; asyncio's default executor uses
+    /// `min(32, cpus + 4)`). Further jobs wait in FIFO order. 0 makes
+    /// [`build`](Self::build) fail.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let mut runner = corio::Runner::builder()
+    ///     .max_blocking_threads(1)
+    ///     .blocking_keep_alive(Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// let order = runner.run(async {
+    ///     let (tx, rx) = std::sync::mpsc::channel();
+    ///     let jobs: Vec<_> = (0..3)
+    ///         .map(|i| {
+    ///             let tx = tx.clone();
+    ///             corio::to_thread(move || tx.send(i).unwrap())
+    ///         })
+    ///         .collect();
+    ///     for job in jobs {
+    ///         job.await.unwrap();
+    ///     }
+    ///     rx.try_iter().collect::<Vec<_>>()
+    /// });
+    /// assert_eq!(order, [0, 1, 2]); // one thread: FIFO
+    /// ```
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.config.blocking.max_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for another job before it
+    /// exits (default 10 s).
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.config.blocking.keep_alive = keep_alive;
+        self
+    }
+
+    /// How long closing the loop waits for `to_thread` jobs still running
+    /// (default 300 s, as asyncio's `shutdown_default_executor`). After
+    /// that, the loop reports how many are left to its exception handler
+    /// and closes anyway; the threads finish on their own (a thread cannot
+    /// be cancelled).
+    pub fn blocking_shutdown_timeout(mut self, timeout: Duration) -> Builder {
+        self.config.blocking.shutdown_timeout = timeout;
+        self
+    }
+
     /// What debug mode calls slow (default 100 ms).
     pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
         self.config.slow_poll_threshold = threshold;
@@ -284,6 +355,13 @@ impl Builder {
             // The program did not choose: `CORIO_WORKERS` may. (Virtual
             // time is single-threaded: a manual clock keeps one thread.)
             self.config.workers = workers_from_env();
+        }
+        if self.config.blocking.max_threads == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "corio: Builder::max_blocking_threads(0) is invalid: to_thread needs at least \
+                 one thread (use 1)",
+            ));
         }
         match self.config.workers {
             0 => Err(io::Error::new(

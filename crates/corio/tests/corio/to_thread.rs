@@ -132,3 +132,97 @@ fn to_thread_outside_a_loop_panics_naming_it() {
         .unwrap_or_default();
     assert!(shown.contains("to_thread"), "{shown}");
 }
+
+#[test]
+fn max_blocking_threads_bounds_how_many_jobs_run_at_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let mut runner = corio::Runner::builder()
+        .max_blocking_threads(2)
+        .build()
+        .unwrap();
+    let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    runner.run(async {
+        let jobs: Vec<_> = (0..6)
+            .map(|_| {
+                let (running, peak) = (running.clone(), peak.clone());
+                corio::to_thread(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.unwrap();
+        }
+    });
+    assert_eq!(peak.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn max_blocking_threads_zero_is_a_clear_build_error() {
+    let error = corio::Runner::builder()
+        .max_blocking_threads(0)
+        .build()
+        .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(
+        error.to_string().contains("max_blocking_threads(0)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn closing_waits_for_jobs_at_most_the_shutdown_timeout_then_reports_them() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let mut runner = corio::Runner::builder()
+        .blocking_shutdown_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    {
+        let seen = seen.clone();
+        runner
+            .handle()
+            .set_exception_handler(move |error| seen.lock().unwrap().push(error.clone()));
+    }
+    let (release, blocked) = std::sync::mpsc::channel::<()>();
+    runner.run(async move {
+        drop(corio::to_thread(move || blocked.recv()));
+        corio::sleep(Duration::from_millis(5)).await;
+    });
+    let started = Instant::now();
+    runner.close();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(50), "{waited:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].kind(), corio::LoopErrorKind::BlockingPoolTimedOut);
+    assert!(
+        seen[0].message().contains("1 thread(s) busy"),
+        "{}",
+        seen[0]
+    );
+    release.send(()).unwrap();
+}
+
+#[test]
+fn closing_waits_for_a_job_that_finishes_within_the_timeout() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let finished = Arc::new(AtomicBool::new(false));
+    let mut runner = corio::Runner::new();
+    let flag = finished.clone();
+    runner.run(async move {
+        drop(corio::to_thread(move || {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            flag.store(true, Ordering::SeqCst);
+        }));
+    });
+    runner.close();
+    assert!(finished.load(Ordering::SeqCst));
+}
