@@ -56,6 +56,11 @@
 //! take the lock" bug does not compile. `async with lock:` is the guard's
 //! scope; the lock is released when the guard is dropped.
 //!
+//! The lines come in this order on every run because the loop is
+//! asyncio's: one thread, one FIFO queue. With `CORIO_WORKERS=2` (worker
+//! threads behind `corio::run`) the tasks run in parallel, and `locked:`
+//! may print before any task has taken the lock; the final lines stay right.
+//!
 //! Run it with `cargo run -p corio --example sync_lock`.
 
 use std::sync::Arc;

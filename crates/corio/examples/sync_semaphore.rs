@@ -60,6 +60,11 @@
 //!
 //! [`Permit`]: corio::sync::Permit
 //!
+//! The lines come in this order on every run because the loop is
+//! asyncio's: one thread, one FIFO queue. With `CORIO_WORKERS=2` (worker
+//! threads behind `corio::run`) the tasks run in parallel, and `locked:`
+//! may print before any task has taken the lock; the final lines stay right.
+//!
 //! Run it with `cargo run -p corio --example sync_semaphore`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
