@@ -61,7 +61,7 @@
 //! Two changes, so that it runs in a blink and prints the same thing every
 //! time: the sleeps are a twentieth of the original's (5 to 100 ms, so the
 //! times print with three decimals), and the random numbers come from a small
-//! generator with a fixed seed ([`SplitMix64`] below) instead of `random`.
+//! generator with a fixed seed (`SplitMix64` below) instead of `random`.
 //! The output, whose worker lines come in the same order on every run (the
 //! Python program with the same generator prints the same 20 lines):
 //!

@@ -55,6 +55,7 @@
 //! never inside the OS signal handler, so it may do anything a callback may.
 //!
 //! [`Event`]: corio::sync::Event
+//! [`EventLoop`]: corio::EventLoop
 //! [`Signals`]: corio::signal::Signals
 //!
 //! Run it with `cargo run -p corio --example signal_handler` (Unix only).
