@@ -58,6 +58,26 @@ impl<T> Task<T> {
         unsafe { request_cancel(self.ptr) }
     }
 
+    /// Requests cancellation with a message (asyncio's `Task.cancel(msg)`):
+    /// the task's [`TaskError::Cancelled`] then carries it, readable with
+    /// [`TaskError::cancel_message`]. The first message given wins; one
+    /// given after the task ended is ignored. Returns `false` if the task
+    /// is already done.
+    ///
+    /// ```
+    /// use corio_executor::{LocalExecutor, ThreadPark};
+    ///
+    /// let ex = LocalExecutor::new();
+    /// let task = ex.spawn(std::future::pending::<()>());
+    /// assert!(task.cancel_with("shutting down"));
+    /// let error = ex.block_on(task, &mut ThreadPark).unwrap_err();
+    /// assert_eq!(error.cancel_message(), Some("shutting down"));
+    /// ```
+    pub fn cancel_with(&self, message: &str) -> bool {
+        // SAFETY: the HANDLE bit keeps the task alive.
+        unsafe { request_cancel_with(self.ptr, message) }
+    }
+
     /// Whether the task ended because it was cancelled (its future was dropped
     /// before it finished). False until the cancellation has taken effect.
     pub fn is_cancelled(&self) -> bool {
@@ -105,6 +125,26 @@ impl<T> Task<T> {
     /// The task's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.header().name()
+    }
+
+    /// Renames the task (asyncio's `Task.set_name`): later listings, errors
+    /// and [`TaskInfo`](crate::TaskInfo) snapshots show the new name. Safe to
+    /// call while other threads read the name; each old name is kept (not
+    /// freed) until the task is freed, so renaming a task in a loop grows it.
+    ///
+    /// ```
+    /// use corio_executor::{LocalExecutor, ThreadPark};
+    ///
+    /// let ex = LocalExecutor::new();
+    /// let task = ex.spawn(async { corio_executor::current_task().unwrap() });
+    /// assert_eq!(task.name(), None);
+    /// task.set_name("fetcher");
+    /// assert_eq!(task.name(), Some("fetcher"));
+    /// let info = ex.block_on(task, &mut ThreadPark).unwrap();
+    /// assert_eq!(info.name(), Some("fetcher"));
+    /// ```
+    pub fn set_name(&self, name: &str) {
+        self.header().meta.set_name(name);
     }
 
     /// Where the task was spawned.
@@ -190,6 +230,12 @@ impl AbortHandle {
         unsafe { request_cancel(self.ptr) }
     }
 
+    /// Requests cancellation with a message, as [`Task::cancel_with`] does.
+    pub fn cancel_with(&self, message: &str) -> bool {
+        // SAFETY: our counted reference keeps the task alive.
+        unsafe { request_cancel_with(self.ptr, message) }
+    }
+
     /// Whether the task ended: finished, panicked or cancelled.
     pub fn is_done(&self) -> bool {
         self.header().is_completed()
@@ -203,6 +249,11 @@ impl AbortHandle {
     /// The task's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.header().name()
+    }
+
+    /// Renames the task, as [`Task::set_name`] does.
+    pub fn set_name(&self, name: &str) {
+        self.header().meta.set_name(name);
     }
 
     /// Where the task was spawned.
@@ -231,6 +282,25 @@ impl std::fmt::Debug for AbortHandle {
             .field("done", &self.is_done())
             .finish()
     }
+}
+
+/// Records the cancel message (unless the task ended or has one), then
+/// requests cancellation as [`request_cancel`] does.
+///
+/// # Safety
+///
+/// The caller keeps `ptr` alive for the duration of the call.
+pub(crate) unsafe fn request_cancel_with(ptr: NonNull<Header>, message: &str) -> bool {
+    // SAFETY: the caller keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    // Recorded before CLOSED is set, so whoever drops the future and builds
+    // the error sees it. A task that completes in between keeps a message it
+    // never reports unless it ended cancelled.
+    if !header.is_completed() {
+        header.meta.set_cancel_message(message);
+    }
+    // SAFETY: forwarded.
+    unsafe { request_cancel(ptr) }
 }
 
 /// Marks a task cancelled and, if it is idle, schedules it so its executor
@@ -268,9 +338,19 @@ impl<T> Future for Task<T> {
         }
         match self.take() {
             Some(result) => Poll::Ready(result),
-            None => panic!("`Task` polled after it returned its result"),
+            None => polled_after_result(),
         }
     }
+}
+
+/// The panic of a `Task` awaited again after it gave its result.
+#[cold]
+#[track_caller]
+fn polled_after_result() -> ! {
+    panic!(
+        "`Task` polled after it returned its result: a corio Task gives its result once; \
+         to await it from several places use `Task::shared()` (T: Clone) or keep a `Promise`"
+    )
 }
 
 impl<T> Drop for Task<T> {

@@ -9,7 +9,8 @@
 
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering as StdOrdering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering as StdOrdering};
+use std::sync::Arc;
 use std::task::Waker;
 
 use super::state::State;
@@ -58,7 +59,7 @@ pub struct Header {
     /// `Task::register` and `notify_awaiter`), or by the party freeing the task.
     pub(crate) awaiter: UnsafeCell<Option<Waker>>,
     pub(crate) id: TaskId,
-    /// Spawn location and optional name, in one word.
+    /// Spawn location, optional name and cancel message, in one word.
     pub(crate) meta: Meta,
     /// The local executor's registry index. Only the registry reads or writes
     /// it, on the executor's thread; relaxed atomics keep the header `Sync`.
@@ -174,67 +175,185 @@ impl std::fmt::Debug for Header {
     }
 }
 
-/// A task's spawn location and optional name in one word: a plain pointer
-/// to the `'static` location (low bit clear), or a pointer to a boxed
-/// [`Named`] (low bit set). Most tasks have no name, so most pay nothing.
-pub(crate) struct Meta(NonNull<()>);
+/// A task's spawn location, optional name and optional cancel message, in
+/// one word: a plain pointer to the `'static` location (low bit clear), or a
+/// pointer to a [`Named`] node (low bit set). Most tasks have neither a name
+/// nor a cancel message, so most pay nothing.
+///
+/// `set_name` and `set_cancel_message` never change a node: they publish a
+/// new one (with a compare-and-swap) that links to the word it replaced.
+/// Every node stays alive until the task is freed (`Drop`, which has
+/// `&mut self`), so a `&str` borrowed from a node stays valid for as long as
+/// the `&Meta` it was read through, even while another thread renames the
+/// task. The cost: each rename keeps its old node until the task is freed.
+pub(crate) struct Meta(AtomicPtr<()>);
 
-/// Where a named task's name and location live.
+/// The name, location and cancel message of a named (or cancelled with a
+/// message) task. Immutable once published.
 struct Named {
     location: &'static Location<'static>,
-    name: Box<str>,
+    name: Option<Box<str>>,
+    cancel_message: Option<Arc<str>>,
+    /// The word this node replaced (a tagged `Named` or the plain location),
+    /// freed with it.
+    previous: *mut (),
 }
 
-// SAFETY: Meta owns either a shared `&'static Location` or a `Box<Named>`,
-// both of which are Send and Sync.
+// SAFETY: Meta owns a shared `&'static Location` and a chain of `Named`
+// nodes (Box<str>, Arc<str>, and pointers to older nodes it owns), all of
+// which may be sent and shared; nodes are immutable once published.
 unsafe impl Send for Meta {}
-// SAFETY: as above; Meta is never mutated after construction.
+// SAFETY: as above: the word is atomic and the nodes are immutable, freed
+// only by `Drop`, which has exclusive access.
 unsafe impl Sync for Meta {}
 
 impl Meta {
     pub(crate) fn new(location: &'static Location<'static>, name: Option<Box<str>>) -> Meta {
-        match name {
-            None => Meta(NonNull::from(location).cast()),
-            Some(name) => {
-                let named = NonNull::from(Box::leak(Box::new(Named { location, name })));
-                Meta(named.cast::<()>().map_addr(|addr| addr | 1))
-            }
-        }
+        let word = match name {
+            None => NonNull::from(location).cast::<()>().as_ptr(),
+            Some(name) => publishable(Named {
+                location,
+                name: Some(name),
+                cancel_message: None,
+                previous: std::ptr::null_mut(),
+            }),
+        };
+        Meta(AtomicPtr::new(word))
     }
 
-    fn named(&self) -> Option<&Named> {
-        if self.0.addr().get() & 1 == 0 {
+    /// The node behind `word`, if it is a tagged one.
+    ///
+    /// # Safety
+    ///
+    /// `word` was read from this Meta (or is in its chain), so a tagged word
+    /// is a node this Meta owns and frees only in `Drop`.
+    unsafe fn node<'a>(word: *mut ()) -> Option<&'a Named> {
+        if word.addr() & 1 == 0 {
             return None;
         }
-        // SAFETY: a set low bit means the pointer came from Box::leak of a
-        // Named (aligned to 8, so the bit was free), owned by this Meta.
-        Some(unsafe { &*self.untagged() })
+        // SAFETY: a set low bit means the pointer came from `publishable`
+        // (a leaked Box<Named>, aligned to 8, so the bit was free); the
+        // caller's contract keeps it alive.
+        Some(unsafe { &*untagged(word) })
     }
 
-    /// The pointer with the tag bit cleared (meaningful when the bit was set).
-    fn untagged(&self) -> *mut Named {
-        self.0.as_ptr().map_addr(|addr| addr & !1).cast::<Named>()
+    /// The current node, if any. Borrowed for as long as `self`: nodes are
+    /// freed only by `Drop`.
+    fn named(&self) -> Option<&Named> {
+        // Acquire: pairs with the Release of the CAS that published the
+        // node, so its fields are visible.
+        let word = self.0.load(StdOrdering::Acquire);
+        // SAFETY: read from this Meta.
+        unsafe { Meta::node(word) }
     }
 
     pub(crate) fn location(&self) -> &'static Location<'static> {
-        match self.named() {
+        let word = self.0.load(StdOrdering::Acquire);
+        // SAFETY: read from this Meta.
+        match unsafe { Meta::node(word) } {
             Some(named) => named.location,
-            // SAFETY: a clear low bit means the pointer is the `&'static
+            // SAFETY: a clear low bit means the word is the `&'static
             // Location` it was made from.
-            None => unsafe { self.0.cast::<Location<'static>>().as_ref() },
+            None => unsafe { &*word.cast::<Location<'static>>() },
         }
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
-        self.named().map(|named| &*named.name)
+        self.named().and_then(|named| named.name.as_deref())
     }
+
+    /// The message of the first `cancel_with`, if any.
+    pub(crate) fn cancel_message(&self) -> Option<Arc<str>> {
+        self.named().and_then(|named| named.cancel_message.clone())
+    }
+
+    /// Renames the task: publishes a node with the new name.
+    pub(crate) fn set_name(&self, name: &str) {
+        self.publish(|location, _, message| Some((location, Some(name.into()), message.cloned())));
+    }
+
+    /// Records `message` unless a message was recorded before (the first
+    /// one wins). Returns whether this call recorded it.
+    pub(crate) fn set_cancel_message(&self, message: &str) -> bool {
+        self.publish(|location, name, old| match old {
+            Some(_) => None,
+            None => Some((location, name.map(Into::into), Some(message.into()))),
+        })
+    }
+
+    /// The one CAS loop: `next` maps the current (location, name, message)
+    /// to the next one, or `None` to leave it. Returns whether it published.
+    #[allow(clippy::type_complexity)]
+    fn publish(
+        &self,
+        mut next: impl FnMut(
+            &'static Location<'static>,
+            Option<&str>,
+            Option<&Arc<str>>,
+        ) -> Option<(
+            &'static Location<'static>,
+            Option<Box<str>>,
+            Option<Arc<str>>,
+        )>,
+    ) -> bool {
+        let mut word = self.0.load(StdOrdering::Acquire);
+        loop {
+            // SAFETY: read from this Meta.
+            let current = unsafe { Meta::node(word) };
+            let (location, name, message) = match current {
+                Some(named) => (
+                    named.location,
+                    named.name.as_deref(),
+                    named.cancel_message.as_ref(),
+                ),
+                // SAFETY: an untagged word is the plain location.
+                None => (unsafe { &*word.cast::<Location<'static>>() }, None, None),
+            };
+            let Some((location, name, cancel_message)) = next(location, name, message) else {
+                return false;
+            };
+            let fresh = publishable(Named {
+                location,
+                name,
+                cancel_message,
+                previous: word,
+            });
+            // Release publishes the node's fields; AcqRel so that a retry
+            // reads the node another thread published.
+            match self
+                .0
+                .compare_exchange(word, fresh, StdOrdering::AcqRel, StdOrdering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(actual) => {
+                    // SAFETY: `fresh` was never published; we own it.
+                    drop(unsafe { Box::from_raw(untagged(fresh)) });
+                    word = actual;
+                }
+            }
+        }
+    }
+}
+
+/// Leaks `named` and returns its tagged word.
+fn publishable(named: Named) -> *mut () {
+    let ptr = Box::into_raw(Box::new(named)).cast::<()>();
+    ptr.map_addr(|addr| addr | 1)
+}
+
+/// A tagged word's node pointer.
+fn untagged(word: *mut ()) -> *mut Named {
+    word.map_addr(|addr| addr & !1).cast::<Named>()
 }
 
 impl Drop for Meta {
     fn drop(&mut self) {
-        if self.0.addr().get() & 1 != 0 {
-            // SAFETY: see `named`; this Meta owns the box and drops it once.
-            drop(unsafe { Box::from_raw(self.untagged()) });
+        let mut word = *self.0.get_mut();
+        while word.addr() & 1 != 0 {
+            // SAFETY: `&mut self`: nobody borrows a node any more; each node
+            // of the chain is owned by this Meta and freed once, here.
+            let named = unsafe { Box::from_raw(untagged(word)) };
+            word = named.previous;
         }
     }
 }

@@ -25,4 +25,6 @@ mod retained_wakers;
 mod spans;
 mod spawner;
 mod stress;
+mod task_error;
+mod task_names;
 mod wake;
