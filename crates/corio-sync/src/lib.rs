@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod data_lock;
 mod loom;
 mod waiters;
 
@@ -9,10 +10,12 @@ mod barrier;
 mod condition;
 mod event;
 mod promise;
+mod promise_error;
 pub use barrier::{Barrier, BarrierWait, BrokenBarrier};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
-pub use promise::{Cancelled, Promise, PromiseWait};
+pub use promise::{Promise, PromiseWait};
+pub use promise_error::{Cancelled, PromiseError};
 
 // Queue, LifoQueue, PriorityQueue.
 mod queue;
@@ -24,4 +27,21 @@ pub use queue::{
 mod lock;
 mod semaphore;
 pub use lock::{Lock, LockGuard, OwnedLockGuard};
+// RwLock: readers-writer, FIFO, on the same semaphore.
+mod rwlock;
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{BoundedSemaphore, BoundedSemaphoreOverflow, OwnedPermit, Permit, Semaphore};
+
+// Sender/Receiver halves over a Queue.
+mod channel;
+pub use channel::{
+    channel, unbounded_channel, Receiver, SendError, Sender, TryRecvError, TrySendError,
+};
+
+// CancellationToken: a shared cancel signal with child tokens.
+mod cancel;
+pub use cancel::{CancellationToken, DropGuard, WaitForCancellation};
+
+// watch: one value, many readers, wait for changes.
+pub mod watch;
+pub use watch::channel as watch;
