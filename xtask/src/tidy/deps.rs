@@ -1,6 +1,7 @@
 //! The dependency-direction rules, read from `cargo metadata`: the
 //! low-level crates use no other corio crate, and the runtimes corio is
-//! compared against are only dev-dependencies.
+//! compared against are only dev-dependencies (the facade's optional
+//! `tokio` feature excepted).
 
 use serde_json::Value;
 
@@ -20,6 +21,11 @@ const COMPETITORS: [&str; 2] = ["tokio", "smol"];
 
 /// The crates that may depend on [`COMPETITORS`] normally.
 const COMPARISON_CRATES: [&str; 2] = ["corio-benches", "xtask"];
+
+/// (crate, competitor) pairs allowed as an *optional* normal dependency:
+/// the facade's `tokio` feature runs a tokio runtime beside the loop so
+/// that tokio-based libraries work (issue 16); off by default.
+const OPTIONAL_BRIDGES: [(&str, &str); 1] = [("corio", "tokio")];
 
 /// The dependency-direction rules, over `cargo metadata` output.
 pub(super) fn check(metadata: &Value) -> Vec<Violation> {
@@ -46,9 +52,12 @@ pub(super) fn check(metadata: &Value) -> Vec<Violation> {
                     format!("low-level crate depends on `{dep_name}` ({kind} dependency); it may use no other corio crate"),
                 ));
             }
+            let optional_bridge = dep["optional"].as_bool() == Some(true)
+                && OPTIONAL_BRIDGES.contains(&(name, dep_name));
             if COMPETITORS.contains(&dep_name)
                 && kind != "dev"
                 && !COMPARISON_CRATES.contains(&name)
+                && !optional_bridge
             {
                 violations.push(Violation::new(
                     name,
@@ -109,5 +118,18 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("corio: depends on `smol` as a normal"));
         assert!(found[1].starts_with("corio-sync2: depends on `tokio` as a build"));
+    }
+
+    #[test]
+    fn the_facade_may_bridge_to_tokio_only_optionally() {
+        let m = metadata(
+            r#"{"name":"corio","dependencies":[{"name":"tokio","kind":null,"optional":true}]},
+               {"name":"corio-net2","dependencies":[{"name":"tokio","kind":null,"optional":true}]},
+               {"name":"corio","dependencies":[{"name":"tokio","kind":null,"optional":false}]}"#,
+        );
+        let found: Vec<String> = check(&m).iter().map(ToString::to_string).collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("corio-net2: depends on `tokio` as a normal"));
+        assert!(found[1].starts_with("corio: depends on `tokio` as a normal"));
     }
 }

@@ -142,6 +142,8 @@ impl EventLoop {
             callbacks: Default::default(),
             timer_callbacks,
             errors,
+            #[cfg(feature = "tokio")]
+            tokio: Default::default(),
         });
         let handle = LoopHandle { shared };
         let _ = handle_cell.set(handle.clone());
@@ -176,6 +178,10 @@ impl EventLoop {
             "the event loop is closed: create a new EventLoop or Runner"
         );
         let _entered = context::enter(&self.handle, nested_message);
+        #[cfg(feature = "tokio")]
+        let shared = self.handle.shared.clone();
+        #[cfg(feature = "tokio")]
+        let _tokio = shared.tokio.enter();
         let _running = RunningFlag::set(&self.handle.shared.running);
         let builder = TaskBuilder::new().location(std::panic::Location::caller());
         let result = match &mut self.engine {
@@ -267,6 +273,8 @@ impl EventLoop {
         // may hold a `LoopHandle`, which would keep this loop alive).
         self.handle.shared.timer_callbacks.clear();
         self.handle.shared.closed.store(true, Ordering::Release);
+        #[cfg(feature = "tokio")]
+        self.handle.shared.tokio.shut_down();
         self.shut_down_blocking_pool();
         // The handler may hold a `LoopHandle` too.
         self.handle.shared.errors.set(None);
@@ -444,6 +452,10 @@ fn multi_executor(
             let _entered = handle
                 .get()
                 .map(|handle| context::enter(handle, "a corio worker thread runs one loop"));
+            #[cfg(feature = "tokio")]
+            let shared = handle.get().map(|handle| handle.shared.clone());
+            #[cfg(feature = "tokio")]
+            let _tokio = shared.as_ref().map(|shared| shared.tokio.enter());
             // Events and spans of tasks on the workers go where those of
             // the thread that built the loop go (its default subscriber).
             tracing::dispatcher::with_default(&dispatch, run_loop);

@@ -48,6 +48,9 @@ pub(crate) struct LoopShared {
     pub(crate) timer_callbacks: Arc<TimerCallbacks>,
     /// Where panics of callbacks and unretrieved task panics go.
     pub(crate) errors: Arc<ExceptionHandler>,
+    /// (Feature `tokio`.) The tokio runtime every loop thread enters.
+    #[cfg(feature = "tokio")]
+    pub(crate) tokio: super::tokio_bridge::TokioBridge,
 }
 
 impl LoopShared {

@@ -15,3 +15,5 @@ pub(crate) mod handle;
 pub(crate) mod runner;
 pub(crate) mod threadsafe;
 pub(crate) mod timer_callbacks;
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio_bridge;
