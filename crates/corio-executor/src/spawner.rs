@@ -7,6 +7,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
 
+use crate::raw::current::{replace_context, ContextData};
 use crate::raw::{AbortHandle, Builder, LocalScheduler, MultiScheduler, Task};
 use crate::TaskInfo;
 
@@ -28,6 +29,10 @@ pub struct Spawner {
 }
 
 impl Spawner {
+    /// How deep eager first steps nest on one thread before a new eager
+    /// task is scheduled instead (see [`spawn_eager_with`](Self::spawn_eager_with)).
+    pub const MAX_EAGER_DEPTH: u32 = crate::raw::current::MAX_EAGER_DEPTH;
+
     pub(crate) fn local(scheduler: Arc<LocalScheduler>) -> Spawner {
         Spawner {
             core: Core::Local(scheduler),
@@ -84,6 +89,104 @@ impl Spawner {
             Core::Local(scheduler) => scheduler.spawn_local(builder, future),
             Core::Multi(scheduler) => scheduler.spawn_local(builder, future),
         }
+    }
+
+    /// Spawns a `Send` task *eagerly* (asyncio's eager tasks): its first
+    /// step (the poll up to its first `Pending`) runs now, on the calling
+    /// thread, inside this call, as the current task; if it completes
+    /// there, nothing is queued and the returned task is already done. If it
+    /// pends, it goes on as any task. A panic in that step is the task's
+    /// (stored in it), never the caller's.
+    ///
+    /// It runs in place only on a thread that runs the executor's tasks
+    /// (see [`is_executor_thread`](Self::is_executor_thread)) and while
+    /// fewer than [`MAX_EAGER_DEPTH`](Self::MAX_EAGER_DEPTH) eager steps
+    /// are nested on this thread (each is a poll inside the one that
+    /// created it); otherwise the task is scheduled as by
+    /// [`spawn_with`](Self::spawn_with).
+    ///
+    /// ```
+    /// use corio_executor::{Builder, LocalExecutor, ThreadPark};
+    ///
+    /// let ex = LocalExecutor::new();
+    /// let spawner = ex.spawner();
+    /// let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// let log = order.clone();
+    /// let task = spawner.spawn_eager_with(Builder::new(), async move {
+    ///     log.lock().unwrap().push("first step");
+    ///     7
+    /// });
+    /// order.lock().unwrap().push("spawned");
+    /// assert!(task.is_done()); // finished inside spawn: nothing was queued
+    /// assert!(ex.is_idle());
+    /// assert_eq!(*order.lock().unwrap(), ["first step", "spawned"]);
+    /// assert_eq!(ex.block_on(task, &mut ThreadPark).unwrap(), 7);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn spawn_eager_with<F>(&self, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.core {
+            Core::Local(scheduler) => scheduler.spawn_eager(builder, future),
+            Core::Multi(scheduler) => scheduler.spawn_eager(builder, future),
+        }
+    }
+
+    /// [`spawn_local_with`](Self::spawn_local_with), eagerly (see
+    /// [`spawn_eager_with`](Self::spawn_eager_with)).
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn_local_with`](Self::spawn_local_with).
+    #[track_caller]
+    #[inline]
+    pub fn spawn_local_eager_with<F>(&self, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        match &self.core {
+            Core::Local(scheduler) => scheduler.spawn_local_eager(builder, future),
+            Core::Multi(scheduler) => scheduler.spawn_local_eager(builder, future),
+        }
+    }
+
+    /// Whether the executor's tasks should be created eagerly by default
+    /// (a setting the runtime above reads: asyncio's `eager_task_factory`
+    /// on a loop). Off unless [`set_eager_tasks`](Self::set_eager_tasks).
+    #[inline]
+    pub fn eager_tasks(&self) -> bool {
+        match &self.core {
+            Core::Local(scheduler) => scheduler.eager_tasks(),
+            Core::Multi(scheduler) => scheduler.eager_tasks(),
+        }
+    }
+
+    /// Sets [`eager_tasks`](Self::eager_tasks) for every spawner of this executor.
+    pub fn set_eager_tasks(&self, on: bool) {
+        match &self.core {
+            Core::Local(scheduler) => scheduler.set_eager_tasks(on),
+            Core::Multi(scheduler) => scheduler.set_eager_tasks(on),
+        }
+    }
+
+    /// The low-level hook under the runtime's context variables: installs
+    /// `data`, with identity `id`, as the calling thread's *task context*,
+    /// and returns the one it replaces.
+    ///
+    /// Every task spawned on either executor captures the context current
+    /// where it is spawned (a copy: the same `data`, identity 0), and each
+    /// of its polls, and its drop, runs with it installed; what a poll
+    /// leaves installed is the task's context from then on, and the
+    /// context around the poll is restored after it. The executor never
+    /// looks into `data`; identity 0 means "none assigned yet". `block_on`'s
+    /// future captures its caller's context, and the loop runs from an empty
+    /// one. Callers must restore what they replace (as a scope).
+    pub fn replace_context(data: ContextData, id: u64) -> (ContextData, u64) {
+        replace_context(data, id)
     }
 
     /// Snapshots of the executor's live tasks (hidden ones left out). `None`

@@ -114,3 +114,18 @@ pub(crate) fn run_timed(
         });
     }
 }
+
+/// Runs an eager task's first step (see `Spawner::spawn_eager_with`) in
+/// place: in its own span when spans are on, so what it logs names it. It
+/// is not timed on its own: it runs inside whatever poll created the task,
+/// and its time counts in that poll's, as asyncio counts an eager step in
+/// the step that called `create_task`.
+#[inline]
+pub(crate) fn run_step(runnable: Runnable) {
+    if task_spans_enabled() {
+        let _span = poll_span(runnable.header()).entered();
+        runnable.run();
+    } else {
+        runnable.run();
+    }
+}

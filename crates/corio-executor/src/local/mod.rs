@@ -24,5 +24,5 @@ mod executor;
 mod hooks;
 
 pub use executor::{LocalExecutor, MAINTENANCE_INTERVAL};
-pub(crate) use hooks::{poll_span, run_timed, task_spans_enabled};
+pub(crate) use hooks::{poll_span, run_step, run_timed, task_spans_enabled};
 pub use hooks::{SlowPoll, UnretrievedPanic, TASK_SPAN_TARGET};

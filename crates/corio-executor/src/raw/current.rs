@@ -1,4 +1,5 @@
-//! The task this thread is polling (or dropping) right now.
+//! The task this thread is polling (or dropping) right now, and the
+//! ambient context it runs in.
 //!
 //! The thread-local holds a header pointer only while the raw layer itself
 //! holds a reference to that task: it is set by `enter` strictly inside the
@@ -6,9 +7,23 @@
 //! caller's reference can go. Code that runs after a poll (the per-task
 //! `tracing` span's exit, the slow-poll hook) sees the task that was current
 //! before, never a task that may already be freed.
+//!
+//! The context (asyncio's `contextvars.Context`, as data the executor does
+//! not look into) is a second thread-local: every task future is wrapped in
+//! a [`Contextual`] that captured the spawner's context (a copy: the data is
+//! shared, the identity is not) and installs it for each poll and for the
+//! drop, then takes back what the task left there and restores the outer
+//! one. Nested polls (an eager task's first step inside its creator's poll)
+//! nest correctly.
 
+use std::any::Any;
 use std::cell::Cell;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
 use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use super::header::Header;
 use crate::{TaskId, TaskInfo};
@@ -60,4 +75,215 @@ pub fn current_task() -> Option<TaskInfo> {
 /// The id of the task this thread is polling right now, if any.
 pub fn current_task_id() -> Option<TaskId> {
     with_current(Header::id)
+}
+
+// ---- the ambient task context ----
+
+/// The context data a task runs in: opaque to the executor (the corio
+/// facade keeps its `ContextVar` values there), shared between copies.
+pub(crate) type ContextData = Option<Arc<dyn Any + Send + Sync>>;
+
+/// What the thread-local holds: the data, and the identity of the context
+/// (0: not assigned yet; the facade assigns one when it needs it, for
+/// `reset` tokens). A copy shares the data and starts without an identity.
+struct Slot {
+    data: ContextData,
+    id: u64,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot { data: None, id: 0 };
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.data.is_none() && self.id == 0
+    }
+}
+
+thread_local! {
+    static CONTEXT: Cell<Slot> = const { Cell::new(Slot::EMPTY) };
+}
+
+/// Installs `data` with identity `id` as the calling thread's context and
+/// returns the one it replaces.
+pub(crate) fn replace_context(data: ContextData, id: u64) -> (ContextData, u64) {
+    let old = CONTEXT.with(|c| c.replace(Slot { data, id }));
+    (old.data, old.id)
+}
+
+/// Whether the thread's context is empty with no identity (one load of
+/// the thread-local, nothing moved).
+#[inline]
+fn context_is_empty() -> bool {
+    CONTEXT.with(|c| {
+        // SAFETY: a shared look at the cell's content, on its own thread,
+        // with no code running that could replace it before we return.
+        unsafe { (*c.as_ptr()).is_empty() }
+    })
+}
+
+/// A future that runs in the context that was current when it was made
+/// (every task future is wrapped in one): its polls and its drop see that
+/// context, and what they set in it stays with the future, never leaks to
+/// whoever polls next on the thread.
+///
+/// Cost when contexts are unused: a task made while the context is empty
+/// holds `None`; its poll reads the thread-local once before and once
+/// after (both empty: nothing is moved), and its drop the same.
+pub(crate) struct Contextual<F> {
+    context: Slot,
+    future: ManuallyDrop<F>,
+}
+
+impl<F> Contextual<F> {
+    /// Wraps `future` in a copy of the calling thread's context: the same
+    /// data, no identity (a copy is a context of its own).
+    #[inline]
+    pub(crate) fn capture(future: F) -> Contextual<F> {
+        let data = CONTEXT.with(|c| {
+            let slot = c.replace(Slot::EMPTY);
+            let data = slot.data.clone();
+            c.set(slot);
+            data
+        });
+        Contextual {
+            context: Slot { data, id: 0 },
+            future: ManuallyDrop::new(future),
+        }
+    }
+}
+
+/// Puts the task's context back into its wrapper, and the outer one into
+/// the thread-local, when a poll or drop ends (also by unwinding).
+struct Restore<'a> {
+    own: &'a mut Slot,
+    outer: Option<Slot>,
+}
+
+impl Drop for Restore<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        match self.outer.take() {
+            // Fast path: both were empty. Keep whatever the poll set (a
+            // task that set its first variable) and leave the thread empty.
+            None => {
+                if !context_is_empty_or_gone() {
+                    *self.own = CONTEXT.with(|c| c.replace(Slot::EMPTY));
+                }
+            }
+            Some(outer) => {
+                let _ = CONTEXT.try_with(|c| *self.own = c.replace(outer));
+            }
+        }
+    }
+}
+
+impl<F: Future> Future for Contextual<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned (never moved out, dropped
+        // in place by `Drop`); `context` is not pinned and only swapped.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above: `future` never moves while the wrapper is pinned.
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+        let outer = if this.context.is_empty() && context_is_empty() {
+            None
+        } else {
+            let own = std::mem::replace(&mut this.context, Slot::EMPTY);
+            Some(CONTEXT.with(|c| c.replace(own)))
+        };
+        let _restore = Restore {
+            own: &mut this.context,
+            outer,
+        };
+        future.poll(cx)
+    }
+}
+
+impl<F> Drop for Contextual<F> {
+    fn drop(&mut self) {
+        // The future's `Drop` runs in the task's context too. Without a
+        // thread-local (the thread is exiting) it runs without one.
+        let outer = if self.context.is_empty() && context_is_empty_or_gone() {
+            None
+        } else {
+            let own = std::mem::replace(&mut self.context, Slot::EMPTY);
+            CONTEXT.try_with(|c| c.replace(own)).ok()
+        };
+        let _restore = Restore {
+            own: &mut self.context,
+            outer,
+        };
+        // SAFETY: dropped once, here, in place (it is pinned if the wrapper
+        // was), and never touched again.
+        unsafe { ManuallyDrop::drop(&mut self.future) };
+    }
+}
+
+/// Like [`context_is_empty`], `true` once the thread-local is destroyed.
+fn context_is_empty_or_gone() -> bool {
+    CONTEXT
+        .try_with(|c| {
+            // SAFETY: as in `context_is_empty`.
+            unsafe { (*c.as_ptr()).is_empty() }
+        })
+        .unwrap_or(true)
+}
+
+// ---- eager steps ----
+
+/// How deep eager first steps may nest on one thread (an eager task whose
+/// first step creates an eager task, and so on). Beyond it a new task is
+/// scheduled instead, as a normal task: each level is a poll nested in the
+/// one above, on the same stack.
+pub(crate) const MAX_EAGER_DEPTH: u32 = 32;
+
+thread_local! {
+    static EAGER_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// One eager first step running on this thread (see [`MAX_EAGER_DEPTH`]).
+pub(crate) struct EagerStep(());
+
+impl EagerStep {
+    /// Enters an eager step, unless [`MAX_EAGER_DEPTH`] of them already run
+    /// on this thread.
+    #[inline]
+    pub(crate) fn enter() -> Option<EagerStep> {
+        EAGER_DEPTH.with(|depth| {
+            let now = depth.get();
+            (now < MAX_EAGER_DEPTH).then(|| {
+                depth.set(now + 1);
+                EagerStep(())
+            })
+        })
+    }
+}
+
+impl Drop for EagerStep {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = EAGER_DEPTH.try_with(|depth| depth.set(depth.get() - 1));
+    }
+}
+
+/// Empties the thread's context until dropped, then puts it back: a loop
+/// (`block_on`) runs its tasks from an empty context, whatever context its
+/// caller was in (the main future captured it before).
+pub(crate) struct ClearedContext(Option<Slot>);
+
+impl ClearedContext {
+    pub(crate) fn new() -> ClearedContext {
+        ClearedContext(CONTEXT.try_with(|c| c.replace(Slot::EMPTY)).ok())
+    }
+}
+
+impl Drop for ClearedContext {
+    fn drop(&mut self) {
+        if let Some(outer) = self.0.take() {
+            let _ = CONTEXT.try_with(|c| c.set(outer));
+        }
+    }
 }

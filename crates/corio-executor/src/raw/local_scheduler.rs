@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use concurrent_queue::ConcurrentQueue;
 
+use super::current::{ClearedContext, Contextual, EagerStep};
 use super::header::NO_SLOT;
 use super::task_list::TaskList;
 use super::Builder;
@@ -98,6 +99,8 @@ pub(crate) struct LocalScheduler {
     closed: AtomicBool,
     /// Debug tooling: told about panics nobody retrieved (set once).
     on_unretrieved_panic: OnceLock<UnretrievedPanicHook>,
+    /// The loop's tasks are eager by default (the facade reads it).
+    eager_tasks: AtomicBool,
 }
 
 // SAFETY: `local` is reached only through `owned()`, which hands it out on
@@ -131,6 +134,7 @@ impl LocalScheduler {
             unpark,
             closed: AtomicBool::new(false),
             on_unretrieved_panic: OnceLock::new(),
+            eager_tasks: AtomicBool::new(false),
         })
     }
 
@@ -168,6 +172,14 @@ impl LocalScheduler {
         let _ = self.on_unretrieved_panic.set(hook);
     }
 
+    pub(crate) fn eager_tasks(&self) -> bool {
+        self.eager_tasks.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_eager_tasks(&self, on: bool) {
+        self.eager_tasks.store(on, Ordering::Relaxed);
+    }
+
     // ---- spawning ----
 
     /// Spawns a `Send` task, from any thread.
@@ -178,9 +190,72 @@ impl LocalScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (runnable, task) = builder.spawn(future, self.clone());
+        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
         self.submit(runnable);
         task
+    }
+
+    /// Spawns a `Send` task whose first step runs now, on the owner thread
+    /// (see [`Spawner::spawn_eager_with`](crate::Spawner::spawn_eager_with));
+    /// from any other thread it is scheduled as usual.
+    #[track_caller]
+    pub(crate) fn spawn_eager<F>(self: &Arc<Self>, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
+        self.submit_eager(runnable);
+        task
+    }
+
+    /// Spawns a task that need not be `Send`, its first step run now.
+    ///
+    /// # Panics
+    ///
+    /// Off the owner thread.
+    #[track_caller]
+    pub(crate) fn spawn_local_eager<F>(
+        self: &Arc<Self>,
+        builder: Builder,
+        future: F,
+    ) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        assert!(
+            self.is_owner(),
+            "a local (!Send) task can only be spawned on its executor's thread"
+        );
+        // SAFETY: as in `spawn_local`: 'static, on the owner thread, which
+        // alone polls and drops it (the eager step below runs here too).
+        let (runnable, task) =
+            unsafe { builder.spawn_unchecked(Contextual::capture(future), self.clone()) };
+        self.submit_eager(runnable);
+        task
+    }
+
+    /// A new task's first Runnable, run in place: listed first (as its
+    /// first queueing would), then polled on this stack, inside the
+    /// caller's poll if there is one. Queued as usual when that cannot be:
+    /// off the owner thread, or [`MAX_EAGER_DEPTH`](super::current::MAX_EAGER_DEPTH)
+    /// eager steps deep. Cancelled at once if closed.
+    fn submit_eager(&self, runnable: Runnable) {
+        if self.is_closed() {
+            return teardown::drop_rejected(runnable);
+        }
+        let Some(owned) = self.owned() else {
+            return self.push_remote(runnable);
+        };
+        let Some(step) = EagerStep::enter() else {
+            return self.schedule_runnable(runnable);
+        };
+        // A fresh task: neither completed nor listed.
+        self.register(owned, runnable.header(), true);
+        // No borrow is held: the step may spawn, wake, cancel or close.
+        crate::local::run_step(runnable);
+        drop(step);
     }
 
     /// Spawns a task that need not be `Send`; it lives on the owner thread.
@@ -201,7 +276,8 @@ impl LocalScheduler {
         // SAFETY: the future is 'static. We are on the owner thread, and this
         // scheduler polls and drops a task's future only there (module docs:
         // thread confinement), so a !Send future never leaves it.
-        let (runnable, task) = unsafe { builder.spawn_unchecked(future, self.clone()) };
+        let (runnable, task) =
+            unsafe { builder.spawn_unchecked(Contextual::capture(future), self.clone()) };
         self.submit(runnable);
         task
     }
@@ -223,9 +299,15 @@ impl LocalScheduler {
         // SAFETY: on the owner thread (checked above), where this scheduler
         // polls and drops it; `EndOfBorrow` drops the future before this
         // function returns or unwinds, so it never outlives its borrows.
-        let (runnable, mut task) =
-            unsafe { builder.block_on().spawn_unchecked(future, self.clone()) };
+        let (runnable, mut task) = unsafe {
+            builder
+                .block_on()
+                .spawn_unchecked(Contextual::capture(future), self.clone())
+        };
         let end = EndOfBorrow(task.abort_handle());
+        // The future runs in the caller's context (captured above); the
+        // loop around it starts from an empty one.
+        let cleared = ClearedContext::new();
         if self.is_closed() {
             // Cancelled at once, here, even inside a frame that drops
             // rejected tasks (queued there, `drive` would wait for it forever).
@@ -235,6 +317,7 @@ impl LocalScheduler {
         }
         let result = drive(&mut task);
         drop(end);
+        drop(cleared);
         result
     }
 

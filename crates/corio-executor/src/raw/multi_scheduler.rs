@@ -33,6 +33,7 @@ use std::sync::{Arc, OnceLock};
 use concurrent_queue::{ConcurrentQueue, PushError};
 use parking_lot::Mutex;
 
+use super::current::{ClearedContext, Contextual, EagerStep};
 use super::local_scheduler::{current_thread, EndOfBorrow};
 use super::task_list::TaskList;
 use super::{AbortHandle, Builder, Header, Runnable, Task};
@@ -77,13 +78,23 @@ loom::thread_local! {
 }
 
 /// Runs `poll` with `task` (a header address) marked as the one this
-/// worker polls.
+/// worker polls, then marks the one before again: an eager task's first
+/// step runs nested inside its creator's poll.
 #[inline]
 pub(crate) fn polling<R>(task: usize, poll: impl FnOnce() -> R) -> R {
-    POLLING.with(|polling| polling.set(task));
+    let previous = POLLING.with(|polling| polling.replace(task));
     let result = poll();
-    POLLING.with(|polling| polling.set(0));
+    POLLING.with(|polling| polling.set(previous));
     result
+}
+
+/// Runs an eager task's first step in place, marked as the task this
+/// thread polls (its self-wakes go to the back of the queue; its creator's
+/// marking comes back after).
+#[inline]
+fn run_eager(runnable: Runnable) {
+    let task = runnable.header() as *const Header as usize;
+    polling(task, || crate::local::run_step(runnable));
 }
 
 /// One worker's (or the owner thread's) queues and parker.
@@ -143,6 +154,8 @@ pub(crate) struct MultiScheduler {
     /// The thread that created the executor: the owner slot's thread.
     owner: u64,
     on_unretrieved_panic: OnceLock<UnretrievedPanicHook>,
+    /// The loop's tasks are eager by default (the facade reads it).
+    eager_tasks: std::sync::atomic::AtomicBool,
 }
 
 /// The scheduler of a local (`!Send`) task: pinned to one slot.
@@ -189,6 +202,7 @@ impl MultiScheduler {
             owner_idle: AtomicBool::new(true),
             owner: current_thread(),
             on_unretrieved_panic: OnceLock::new(),
+            eager_tasks: std::sync::atomic::AtomicBool::new(false),
         });
         scheduler.slots[workers]
             .parker
@@ -241,6 +255,15 @@ impl MultiScheduler {
         let _ = self.on_unretrieved_panic.set(hook);
     }
 
+    pub(crate) fn eager_tasks(&self) -> bool {
+        self.eager_tasks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_eager_tasks(&self, on: bool) {
+        self.eager_tasks
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Wakes slot `slot`'s thread (wherever it sleeps).
     #[inline]
     pub(crate) fn unpark_slot(&self, slot: usize) {
@@ -256,10 +279,40 @@ impl MultiScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (runnable, task) = builder.spawn(future, self.clone());
+        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
+        if let Some(runnable) = self.list_send(runnable) {
+            self.schedule_send(runnable);
+        }
+        task
+    }
+
+    /// Spawns a `Send` task whose first step runs now, on the calling
+    /// thread if it is one of the executor's (else it is scheduled).
+    #[track_caller]
+    pub(crate) fn spawn_eager<F>(self: &Arc<Self>, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
+        if let Some(runnable) = self.list_send(runnable) {
+            match (self.current_slot(), EagerStep::enter()) {
+                (Some(_), Some(step)) => {
+                    run_eager(runnable);
+                    drop(step);
+                }
+                _ => self.schedule_send(runnable),
+            }
+        }
+        task
+    }
+
+    /// Lists a new `Send` task in its shard and gives its Runnable back;
+    /// cancels it at once (and gives nothing back) if closed.
+    fn list_send(&self, runnable: Runnable) -> Option<Runnable> {
         if self.is_closed() {
             teardown::drop_rejected(runnable);
-            return task;
+            return None;
         }
         {
             let header = runnable.header();
@@ -269,8 +322,7 @@ impl MultiScheduler {
             // hold the shard's lock.
             unsafe { shard.insert(header) };
         }
-        self.schedule_send(runnable);
-        task
+        Some(runnable)
     }
 
     /// Spawns a task that need not be `Send`, pinned to the calling thread's
@@ -296,8 +348,47 @@ impl MultiScheduler {
         // pinned queue, popped only on this thread (module docs), and its
         // listing below is dropped only here, so the !Send future is polled
         // and dropped on the thread that spawned it.
-        let (runnable, task) = unsafe { builder.spawn_unchecked(future, pinned) };
+        let (runnable, task) =
+            unsafe { builder.spawn_unchecked(Contextual::capture(future), pinned) };
         self.submit_pinned(slot, runnable);
+        task
+    }
+
+    /// Spawns a task that need not be `Send`, pinned to the calling
+    /// thread's slot, its first step run now.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn_local`](Self::spawn_local).
+    #[track_caller]
+    pub(crate) fn spawn_local_eager<F>(
+        self: &Arc<Self>,
+        builder: Builder,
+        future: F,
+    ) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let Some(slot) = self.current_slot() else {
+            local_spawn_off_thread()
+        };
+        let pinned = Pinned {
+            scheduler: self.clone(),
+            slot,
+        };
+        // SAFETY: as in `spawn_local`; the eager step runs on this thread too.
+        let (runnable, task) =
+            unsafe { builder.spawn_unchecked(Contextual::capture(future), pinned) };
+        if let Some(runnable) = self.list_pinned(slot, runnable) {
+            match EagerStep::enter() {
+                Some(step) => {
+                    run_eager(runnable);
+                    drop(step);
+                }
+                None => self.push_pinned(slot, runnable),
+            }
+        }
         task
     }
 
@@ -326,20 +417,37 @@ impl MultiScheduler {
         // SAFETY: pinned to the owner slot, polled and dropped only on this
         // thread (module docs); `EndOfBorrow` drops the future before this
         // function returns or unwinds, so it never outlives its borrows.
-        let (runnable, mut task) = unsafe { builder.block_on().spawn_unchecked(future, pinned) };
+        let (runnable, mut task) = unsafe {
+            builder
+                .block_on()
+                .spawn_unchecked(Contextual::capture(future), pinned)
+        };
         let end = EndOfBorrow(task.abort_handle());
+        // The future runs in the caller's context (captured above); the
+        // loop around it starts from an empty one.
+        let cleared = ClearedContext::new();
         self.submit_pinned(slot, runnable);
         let result = drive(&mut task);
         drop(end);
+        drop(cleared);
         result
     }
 
     /// Lists a new local task in its slot and queues it; cancels it at once
     /// if the executor is closed. On the slot's thread.
     fn submit_pinned(&self, slot: usize, runnable: Runnable) {
+        if let Some(runnable) = self.list_pinned(slot, runnable) {
+            self.push_pinned(slot, runnable);
+        }
+    }
+
+    /// Lists a new local task in its slot and gives its Runnable back;
+    /// cancels it at once (and gives nothing back) if closed. On the
+    /// slot's thread.
+    fn list_pinned(&self, slot: usize, runnable: Runnable) -> Option<Runnable> {
         if self.is_closed() {
             teardown::drop_rejected(runnable);
-            return;
+            return None;
         }
         {
             let mut tasks = self.slots[slot].pinned_tasks.lock();
@@ -347,7 +455,7 @@ impl MultiScheduler {
             // there), fresh, and we are on the slot's thread.
             unsafe { tasks.insert(runnable.header()) };
         }
-        self.push_pinned(slot, runnable);
+        Some(runnable)
     }
 
     // ---- queues ----
