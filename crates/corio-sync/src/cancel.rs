@@ -19,9 +19,16 @@
 //!   may re-enter anything) never sees a cancelled parent with a child not
 //!   yet cancelled. Cancelling is idempotent; a node already cancelled is
 //!   skipped, and so is its subtree (it was cancelled with it).
-//! - The parent links its children weakly, so dropping a child frees it;
-//!   dead links are swept when the list would grow, keeping it at most
-//!   twice the live children.
+//! - A parent links its children weakly, so dropping a child's last token
+//!   (and last `cancelled()` future) frees it; dead links are swept when
+//!   the list would grow, keeping it at most twice the live children. A
+//!   child holds its parent strongly, so a node stays reachable from the
+//!   root while any descendant lives, even when every token of the nodes in
+//!   between is gone (`root.child_token().child_token()` is still
+//!   cancelled by `root`). Links go strong upward and weak downward, so
+//!   there is no cycle; `Node`'s `Drop` releases a chain of parents
+//!   iteratively, so dropping the leaf of a deep chain does not overflow
+//!   the stack.
 //! - The flag is also kept in an atomic, written under the mutex, so
 //!   `is_cancelled()` is one load.
 
@@ -38,6 +45,9 @@ struct Node {
     /// 1 once cancelled (written under `state`'s mutex, read without it).
     cancelled: AtomicUsize,
     state: Mutex<State>,
+    /// Kept alive while this node lives (so its own parent still reaches
+    /// this node's children); never read, taken only by `Drop`.
+    parent: Option<Arc<Node>>,
 }
 
 struct State {
@@ -49,7 +59,7 @@ struct State {
 }
 
 impl Node {
-    fn new(cancelled: bool) -> Arc<Node> {
+    fn new(cancelled: bool, parent: Option<Arc<Node>>) -> Arc<Node> {
         Arc::new(Node {
             cancelled: AtomicUsize::new(usize::from(cancelled)),
             state: Mutex::new(State {
@@ -57,7 +67,23 @@ impl Node {
                 waiters: WaitList::new(),
                 children: Vec::new(),
             }),
+            parent,
         })
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // Release the chain of parents one by one instead of recursively:
+        // each parent this was the last owner of is unwrapped here and
+        // dropped with its own parent link already taken.
+        let mut next = self.parent.take();
+        while let Some(parent) = next {
+            next = match Arc::try_unwrap(parent) {
+                Ok(mut parent) => parent.parent.take(),
+                Err(_shared) => None,
+            };
+        }
     }
 }
 
@@ -104,7 +130,7 @@ impl CancellationToken {
     /// A token that is not cancelled, with no parent.
     pub fn new() -> CancellationToken {
         CancellationToken {
-            node: Node::new(false),
+            node: Node::new(false, None),
         }
     }
 
@@ -126,10 +152,10 @@ impl CancellationToken {
         let mut state = self.node.state.lock();
         if state.cancelled {
             return CancellationToken {
-                node: Node::new(true),
+                node: Node::new(true, None),
             };
         }
-        let child = Node::new(false);
+        let child = Node::new(false, Some(self.node.clone()));
         let children = &mut state.children;
         if children.len() == children.capacity() {
             children.retain(|child| child.strong_count() > 0);

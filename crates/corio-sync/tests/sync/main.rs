@@ -8,6 +8,8 @@
 //! root). The loom models are a separate binary, `tests/loom.rs`.
 
 mod barrier;
+mod cancel;
+mod channel;
 mod condition;
 mod event;
 mod granted_waiters;
@@ -20,7 +22,9 @@ mod model_signal;
 mod promise;
 mod queue;
 mod runtime_agnostic;
+mod rwlock;
 mod semaphore;
+mod watch;
 
 mod lock_support;
 mod queue_support;
