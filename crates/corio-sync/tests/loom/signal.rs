@@ -11,7 +11,8 @@ use std::pin::Pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use corio_sync::{Barrier, Cancelled, Condition, Event, Lock, Promise};
+use corio_sync::{Barrier, Cancelled, Condition, Event, Lock, Promise, PromiseError};
+use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -138,9 +139,42 @@ fn promise_set_result_races_with_cancel_and_a_waiter() {
             set != cancelled,
             "exactly one of set_result and cancel wins"
         );
-        let expected = if set { Ok(1) } else { Err(Cancelled) };
+        let expected = if set {
+            Ok(1)
+        } else {
+            Err(PromiseError::from(Cancelled))
+        };
         assert_eq!(waiter.join().unwrap(), expected);
         assert_eq!(promise.try_result(), Some(expected));
+    });
+}
+
+#[test]
+fn promise_done_callback_races_with_set_exception() {
+    // Added on one thread while another completes the promise: the callback
+    // runs exactly once (on whichever thread), with the error, and a
+    // callback it adds runs too.
+    loom::model(|| {
+        let promise: Arc<Promise<u8>> = Arc::new(Promise::new());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let adder = {
+            let (promise, runs) = (Arc::clone(&promise), Arc::clone(&runs));
+            thread::spawn(move || {
+                let inner = Arc::clone(&promise);
+                promise.add_done_callback(move |outcome| {
+                    assert!(outcome.as_ref().is_err_and(|e| e.to_string() == "boom"));
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    let runs = Arc::clone(&runs);
+                    inner.add_done_callback(move |_| {
+                        runs.fetch_add(10, Ordering::SeqCst);
+                    });
+                });
+            })
+        };
+        assert!(promise.set_exception("boom").is_ok());
+        adder.join().unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 11);
+        assert!(format!("{promise:?}").contains("callbacks: 0"));
     });
 }
 

@@ -1,16 +1,20 @@
 //! proptest model tests of Event, Promise and Condition: random sequences
 //! of operations, including dropping waiters at random points, run against
 //! a plain sequential model. Checked after every step: no waiter woken
-//! twice, no lost wakeup, the waiter count, and for Condition that
-//! `notify(n)` wakes exactly `min(n, waiting)` waiters, oldest first.
+//! twice, no lost wakeup, the waiter count, for Promise that its
+//! done-callbacks ran exactly once each, in the order added, with the
+//! outcome, and for Condition that `notify(n)` wakes exactly
+//! `min(n, waiting)` waiters, oldest first.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use crate::signal_support::{poll_with, recorder, Recorder};
-use corio_sync::{Cancelled, Condition, Event, EventWait, Lock, LockGuard, Promise, PromiseWait};
+use corio_sync::{
+    Cancelled, Condition, Event, EventWait, Lock, LockGuard, Promise, PromiseError, PromiseWait,
+};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -100,10 +104,15 @@ fn event_op() -> impl Strategy<Value = EventOp> {
     ]
 }
 
+/// What the model's done-callbacks record: (callback id, outcome seen).
+type CallbackLog = Arc<Mutex<Vec<(usize, Result<u8, PromiseError>)>>>;
+
 #[derive(Debug, Clone)]
 enum PromiseOp {
     Set(u8),
+    Fail,
     Cancel,
+    AddCallback,
     Start,
     Poll(Index),
     Drop(Index),
@@ -113,7 +122,9 @@ enum PromiseOp {
 fn promise_op() -> impl Strategy<Value = PromiseOp> {
     prop_oneof![
         1 => any::<u8>().prop_map(PromiseOp::Set),
+        1 => Just(PromiseOp::Fail),
         1 => Just(PromiseOp::Cancel),
+        2 => Just(PromiseOp::AddCallback),
         4 => Just(PromiseOp::Start),
         2 => any::<Index>().prop_map(PromiseOp::Poll),
         2 => any::<Index>().prop_map(PromiseOp::Drop),
@@ -194,62 +205,95 @@ proptest! {
     #[test]
     fn promise_matches_its_model(ops in proptest::collection::vec(promise_op(), 1..60)) {
         let promise = Promise::new();
-        let mut outcome: Option<Result<u8, Cancelled>> = None;
+        let mut outcome: Option<Result<u8, PromiseError>> = None;
         let mut live: Vec<Live<PromiseWait<'_, u8>>> = Vec::new();
+        // Done-callbacks: the log they write (id, outcome seen), the ids
+        // added while pending (to run at completion, in order), the next id.
+        let log: CallbackLog = Arc::default();
+        let mut expected_log = Vec::new();
+        let mut queued = Vec::new();
+        let mut next_id = 0;
+        // One error value, so that the `Failed` outcome compares equal.
+        let failure = PromiseError::from("model failure");
         for op in ops {
-            match op {
+            let complete = match op {
                 PromiseOp::Set(v) => {
                     let res = promise.set_result(v);
                     if outcome.is_none() {
                         prop_assert_eq!(res, Ok(()));
-                        outcome = Some(Ok(v));
-                        for l in &mut live {
-                            l.state = Expect::Woken;
-                        }
+                        Some(Ok(v))
                     } else {
                         prop_assert_eq!(res, Err(v));
+                        None
                     }
+                }
+                PromiseOp::Fail => {
+                    let res = promise.set_exception(failure.clone());
+                    prop_assert_eq!(res.is_ok(), outcome.is_none());
+                    outcome.is_none().then(|| Err(failure.clone()))
                 }
                 PromiseOp::Cancel => {
                     prop_assert_eq!(promise.cancel(), outcome.is_none());
-                    if outcome.is_none() {
-                        outcome = Some(Err(Cancelled));
-                        for l in &mut live {
-                            l.state = Expect::Woken;
-                        }
+                    outcome.is_none().then(|| Err(PromiseError::from(Cancelled)))
+                }
+                PromiseOp::AddCallback => {
+                    let (id, log2) = (next_id, Arc::clone(&log));
+                    next_id += 1;
+                    promise.add_done_callback(move |o| log2.lock().unwrap().push((id, o.clone())));
+                    match &outcome {
+                        Some(o) => expected_log.push((id, o.clone())),
+                        None => queued.push(id),
                     }
+                    None
                 }
                 PromiseOp::Start => {
                     let (l, poll) = Live::start(promise.wait());
-                    match outcome {
-                        Some(expected) => prop_assert_eq!(poll, Poll::Ready(expected)),
+                    match &outcome {
+                        Some(expected) => prop_assert_eq!(poll, Poll::Ready(expected.clone())),
                         None => {
                             prop_assert!(poll.is_pending());
                             live.push(l);
                         }
                     }
+                    None
                 }
                 PromiseOp::Poll(i) if !live.is_empty() => {
                     let i = i.index(live.len());
                     live[i].check_wakes();
                     let poll = live[i].poll();
-                    match outcome {
+                    match &outcome {
                         Some(expected) => {
-                            prop_assert_eq!(poll, Poll::Ready(expected));
+                            prop_assert_eq!(poll, Poll::Ready(expected.clone()));
                             live.remove(i);
                         }
                         None => prop_assert!(poll.is_pending()),
                     }
+                    None
                 }
                 PromiseOp::Drop(i) if !live.is_empty() => {
                     let l = live.remove(i.index(live.len()));
                     l.check_wakes();
+                    None
                 }
-                PromiseOp::TryResult => prop_assert_eq!(promise.try_result(), outcome),
-                PromiseOp::Poll(_) | PromiseOp::Drop(_) => {}
+                PromiseOp::TryResult => {
+                    prop_assert_eq!(promise.try_result(), outcome.clone());
+                    None
+                }
+                PromiseOp::Poll(_) | PromiseOp::Drop(_) => None,
+            };
+            if let Some(done) = complete {
+                for l in &mut live {
+                    l.state = Expect::Woken;
+                }
+                expected_log.extend(queued.drain(..).map(|id| (id, done.clone())));
+                outcome = Some(done);
             }
+            prop_assert_eq!(&*log.lock().unwrap(), &expected_log);
             prop_assert_eq!(promise.is_done(), outcome.is_some());
-            prop_assert_eq!(promise.is_cancelled(), outcome == Some(Err(Cancelled)));
+            prop_assert_eq!(
+                promise.is_cancelled(),
+                matches!(outcome, Some(Err(ref e)) if e.is_cancelled())
+            );
             for l in &live {
                 l.check_wakes();
             }

@@ -1,17 +1,19 @@
 //! Promise: set once, every waiter (before or after) gets a clone, cancel
-//! fails them all, and dropped waiters leave no trace.
+//! fails them all, and dropped waiters leave no trace. Done-callbacks and
+//! `set_exception` are in `promise_callbacks`.
 
 use std::sync::Arc;
 use std::task::Poll;
 
 use crate::signal_support::{assert_send_sync, poll_once, poll_with, recorder, rt};
-use corio_sync::{Cancelled, Promise};
+use corio_sync::{Cancelled, Promise, PromiseError};
 
 #[test]
 fn promise_and_its_future_are_send_sync() {
     assert_send_sync::<Promise<String>>();
     assert_send_sync::<corio_sync::PromiseWait<'static, String>>();
     assert_send_sync::<Cancelled>();
+    assert_send_sync::<PromiseError>();
 }
 
 #[test]
@@ -53,9 +55,17 @@ fn cancel_fails_present_and_future_waiters() {
     assert!(promise.is_cancelled());
     assert!(!promise.cancel(), "cancelling twice reports false");
     assert_eq!(promise.set_result(7), Err(7));
-    assert_eq!(poll_with(&mut early, &w), Poll::Ready(Err(Cancelled)));
-    assert_eq!(poll_once(&mut promise.wait()), Poll::Ready(Err(Cancelled)));
-    assert_eq!(promise.try_result(), Some(Err(Cancelled)));
+    let cancelled = PromiseError::Cancelled { message: None };
+    assert_eq!(
+        poll_with(&mut early, &w),
+        Poll::Ready(Err(cancelled.clone()))
+    );
+    assert_eq!(
+        poll_once(&mut promise.wait()),
+        Poll::Ready(Err(cancelled.clone()))
+    );
+    assert_eq!(promise.try_result(), Some(Err(cancelled)));
+    assert_eq!(promise.try_result().unwrap().unwrap_err(), Cancelled);
     assert_eq!(Cancelled.to_string(), "promise cancelled");
 }
 
