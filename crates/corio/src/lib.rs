@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 
 mod blocking;
+pub mod context;
 pub mod debug;
 #[cfg(feature = "hyper")]
 pub mod hyper;
