@@ -181,13 +181,16 @@ impl LoopHandle {
         f: impl FnOnce() + Send + 'static,
         location: &'static Location<'static>,
     ) -> CallbackHandle {
+        // The callback runs in a copy of the context current here (asyncio's
+        // `call_soon(..., context=None)` copies it): see `corio::context`.
+        let f = crate::context::bind(Box::new(f));
         let cancelled = Arc::new(AtomicBool::new(false));
         if when.is_none() && self.shared.spawner.workers() > 1 {
             // Under workers, tasks run in parallel: `call_soon` callbacks
             // go through one FIFO queue instead, so they run in the order
             // they were scheduled (api.md 1a).
             let callback = QueuedCallback {
-                run: Box::new(f),
+                run: f,
                 location,
                 cancelled: cancelled.clone(),
             };
@@ -197,7 +200,6 @@ impl LoopHandle {
                 cancelled,
             };
         }
-        let f: Box<dyn FnOnce() + Send> = Box::new(f);
         if let Some(when) = when {
             let (entry, overdue) = self.shared.timer_callbacks.schedule(
                 &self.shared,

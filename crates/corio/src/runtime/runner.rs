@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::event_loop::EventLoop;
 use super::handle::LoopHandle;
+use crate::context::Context;
 use crate::signal::interrupt::{CtrlCWatch, Interrupted, INTERRUPTED};
 
 const NESTED_RUN: &str = "corio::run() cannot be called from a running event loop";
@@ -70,6 +71,9 @@ pub fn run<F: Future>(main: F) -> F::Output {
 #[derive(Debug)]
 pub struct Runner {
     event_loop: EventLoop,
+    /// The context main futures run in (see `corio::context`): what one
+    /// `run`'s main future sets, the next one sees, as in asyncio's Runner.
+    context: Context,
 }
 
 impl Runner {
@@ -112,7 +116,18 @@ impl Runner {
     #[track_caller]
     fn run_interruptible<F: Future>(&mut self, future: F) -> Result<F::Output, Interrupted> {
         let watch = CtrlCWatch::install(&self.event_loop.handle().shared.reactor);
-        self.event_loop.run_checked(watch.guard(future), NESTED_RUN)
+        let runner_context = self.context.clone();
+        let context = &mut self.context;
+        let main = async move {
+            let output = future.await;
+            // What the main future set stays for the next `run`.
+            *context = Context::current();
+            output
+        };
+        // The executor's `block_on` makes the main future capture the
+        // context current when it is called: the runner's.
+        let event_loop = &mut self.event_loop;
+        runner_context.run(|| event_loop.run_checked(watch.guard(main), NESTED_RUN))
     }
 
     /// A `Send + Sync` handle to the runner's loop.
@@ -217,6 +232,8 @@ fn workers_from_env() -> usize {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     config: Config,
+    eager_tasks: bool,
+    context: Option<Context>,
 }
 
 impl Builder {
@@ -343,6 +360,49 @@ impl Builder {
         self
     }
 
+    /// Makes every task the loop creates eager (asyncio's
+    /// `loop.set_task_factory(asyncio.eager_task_factory)`): each
+    /// `create_task`, `create_local_task` and `task::Builder::create` runs
+    /// the new task's first step at once, as
+    /// [`task::Builder::eager`](crate::task::Builder::eager) does for one
+    /// task. Callbacks (`call_soon` and the rest) are not tasks: they stay
+    /// scheduled.
+    ///
+    /// ```
+    /// let mut runner = corio::Runner::builder().eager_tasks(true).build().unwrap();
+    /// runner.run(async {
+    ///     let task = corio::create_task(async { 7 });
+    ///     assert!(task.is_done()); // ran to completion inside create_task
+    ///     assert_eq!(task.await.unwrap(), 7);
+    /// });
+    /// ```
+    pub fn eager_tasks(mut self, on: bool) -> Builder {
+        self.eager_tasks = on;
+        self
+    }
+
+    /// The context the runner's main futures run in (asyncio's
+    /// `Runner(context=...)`); by default a copy of the context current
+    /// when [`build`](Self::build) is called (see [`corio::context`](crate::context)).
+    ///
+    /// ```
+    /// use corio::context::{Context, ContextVar};
+    ///
+    /// static MODE: ContextVar<&'static str> = ContextVar::new("mode");
+    ///
+    /// let ctx = Context::new().run(|| {
+    ///     MODE.set("test");
+    ///     Context::current()
+    /// });
+    /// let mut runner = corio::Runner::builder().context(ctx).build().unwrap();
+    /// let seen = runner.run(async { corio::create_task(async { MODE.get() }).await.unwrap() });
+    /// assert_eq!(seen, Some("test"));
+    /// ```
+    pub fn context(mut self, context: Context) -> Builder {
+        self.context = Some(context);
+        self
+    }
+
     /// Builds the runner.
     ///
     /// # Errors
@@ -375,9 +435,16 @@ impl Builder {
                     corio_executor::MAX_WORKERS
                 ),
             )),
-            _ => Ok(Runner {
-                event_loop: EventLoop::with_config(&self.config)?,
-            }),
+            _ => {
+                let event_loop = EventLoop::with_config(&self.config)?;
+                if self.eager_tasks {
+                    event_loop.handle().shared.spawner.set_eager_tasks(true);
+                }
+                Ok(Runner {
+                    event_loop,
+                    context: self.context.unwrap_or_else(Context::current),
+                })
+            }
         }
     }
 }
