@@ -15,6 +15,7 @@
 //! - `registry`: the spawn stamps of the local executor's live tasks.
 //! - `console` (feature `console`): the `runtime.spawn` span and waker
 //!   events tokio-console reads.
+//! - `shared_task`: [`SharedTask`], a task awaited from many places.
 //! - `info`, `error`: [`TaskInfo`] (state, poll count, age), [`TaskId`], [`TaskError`].
 
 #[cfg(feature = "console")]
@@ -28,6 +29,7 @@ mod park;
 mod raw;
 mod registry;
 mod schedule;
+mod shared_task;
 mod spawner;
 mod teardown;
 
@@ -42,4 +44,5 @@ pub use multi::{Executor, ExecutorBuilder, MAX_WORKERS};
 pub use park::{Park, ThreadPark};
 pub use raw::{current_task, current_task_id, AbortHandle, Builder, Header, Runnable, Task};
 pub use schedule::Schedule;
+pub use shared_task::SharedTask;
 pub use spawner::Spawner;

@@ -9,8 +9,9 @@
 //! task's Runnable while another thread awaits the handle; a cancel and a
 //! wake (from another thread and from the future's own `Drop`) while the
 //! future is being dropped; a close re-entered from a future's `Drop` while
-//! another thread wakes the tasks; and a handle dropped (taking back its
-//! waker) while the task completes.
+//! another thread wakes the tasks; a handle dropped (taking back its
+//! waker) while the task completes; and a done-callback added on another
+//! thread while the task completes or is cancelled (it runs exactly once).
 //!
 //! Besides the state word, loom tracks every access to the two cells of a
 //! task (the awaiter slot and the stage holding the future or its output) and
@@ -209,6 +210,8 @@ fn poll_task<T>(task: &mut Task<T>, waker: &Waker) -> Poll<Result<T, corio_execu
     Pin::new(task).poll(&mut Context::from_waker(waker))
 }
 
+#[path = "loom/done_callbacks.rs"]
+mod done_callbacks;
 #[path = "loom/dropping.rs"]
 mod dropping;
 #[path = "loom/handle.rs"]

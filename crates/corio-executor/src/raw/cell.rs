@@ -65,6 +65,7 @@ impl<F: Future, S: Schedule> VTableFor<F, S> {
         drop_output: drop_output::<F, S>,
         schedule: schedule::<F, S>,
         dealloc: dealloc::<F, S>,
+        scheduler: scheduler::<F, S>,
     };
 }
 
@@ -234,6 +235,15 @@ unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let scheduler = unsafe { &cell::<F, S>(ptr).scheduler };
     // SAFETY: the caller transfers one reference to the Runnable.
     scheduler.schedule(unsafe { Runnable::from_raw(ptr) });
+}
+
+/// # Safety
+///
+/// `ptr` is a live `Cell<F, S>`; the pointer returned is valid while it stays live.
+unsafe fn scheduler<F: Future, S: Schedule>(ptr: NonNull<Header>) -> *const dyn Schedule {
+    // SAFETY: liveness is the caller's contract.
+    let scheduler: &dyn Schedule = unsafe { &cell::<F, S>(ptr).scheduler };
+    scheduler
 }
 
 /// # Safety

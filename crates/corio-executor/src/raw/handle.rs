@@ -152,6 +152,35 @@ impl<T> Task<T> {
         self.header().location()
     }
 
+    /// Registers `callback` to run once the task is done: finished,
+    /// panicked or cancelled (asyncio's `Task.add_done_callback`). It gets a
+    /// snapshot of the task. Callbacks run on the task's own executor, in the
+    /// order they were added, scheduled when the task completes: after what
+    /// is already queued then, never inside the task's last poll. Added to a
+    /// task that is already done, the callback is scheduled at once. They
+    /// run even if this handle is dropped; a callback that panics does not
+    /// stop the others, and its panic is reported as an unretrieved one. If
+    /// the executor closes before they run, they are dropped unrun.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use corio_executor::{LocalExecutor, ThreadPark};
+    ///
+    /// let ex = LocalExecutor::new();
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let task = ex.spawn(async { 1 });
+    /// let seen = log.clone();
+    /// task.add_done_callback(move |info| seen.lock().unwrap().push(info.id()));
+    /// let id = task.id();
+    /// ex.block_on(task, &mut ThreadPark).unwrap();
+    /// ex.run_once(); // the callback runs in a later step of the loop
+    /// assert_eq!(*log.lock().unwrap(), [id]);
+    /// ```
+    pub fn add_done_callback(&self, callback: impl FnOnce(&crate::TaskInfo) + Send + 'static) {
+        // SAFETY: the HANDLE bit keeps the task alive.
+        unsafe { super::done_callbacks::add(self.ptr, Box::new(callback)) }
+    }
+
     /// The task's result if it is done, without waiting (asyncio's
     /// `Task.result()`). `None` while it runs. A value or panic can be taken
     /// once (later calls return `None`); a cancelled task reports
@@ -215,7 +244,7 @@ impl AbortHandle {
         AbortHandle { ptr }
     }
 
-    fn header(&self) -> &Header {
+    pub(crate) fn header(&self) -> &Header {
         // SAFETY: our counted reference keeps the header alive.
         unsafe { self.ptr.as_ref() }
     }
@@ -249,6 +278,12 @@ impl AbortHandle {
     /// The task's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.header().name()
+    }
+
+    /// Registers a done-callback, as [`Task::add_done_callback`] does.
+    pub fn add_done_callback(&self, callback: impl FnOnce(&crate::TaskInfo) + Send + 'static) {
+        // SAFETY: our counted reference keeps the task alive.
+        unsafe { super::done_callbacks::add(self.ptr, Box::new(callback)) }
     }
 
     /// Renames the task, as [`Task::set_name`] does.

@@ -15,7 +15,7 @@ use std::task::Waker;
 
 use super::state::State;
 use crate::loom::UnsafeCell;
-use crate::TaskId;
+use crate::{Schedule, TaskId};
 
 /// The typed operations of one task, filled in per (future, output, scheduler).
 pub(crate) struct TaskVTable {
@@ -32,6 +32,9 @@ pub(crate) struct TaskVTable {
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Frees the allocation.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// The task's scheduler, type-erased: where its done-callbacks run (see
+    /// `done_callbacks.rs`). Valid while the caller keeps the task alive.
+    pub(crate) scheduler: unsafe fn(NonNull<Header>) -> *const dyn Schedule,
 }
 
 /// Marks the scheduler slot of a task that no registry holds.

@@ -10,6 +10,7 @@
 //! - `runnable.rs`, `handle.rs`, `waker.rs`, `awaiter.rs`: the parties that
 //!   hold a task (Runnable, `Task`/`AbortHandle`, wakers, the awaiter slot).
 //! - `current.rs`: the task this thread polls, for introspection.
+//! - `done_callbacks.rs`: done-callbacks (side table, hidden task that runs them).
 //! - `builder.rs`: allocating a task ([`Builder`]).
 //! - `task_list.rs`, `local_scheduler.rs`: the local executor's registry of
 //!   uncounted task pointers, and its scheduler (thread confinement,
@@ -27,6 +28,7 @@ pub(crate) mod cell;
 #[cfg(feature = "console")]
 pub(crate) mod console_waker;
 pub(crate) mod current;
+pub(crate) mod done_callbacks;
 pub(crate) mod handle;
 pub(crate) mod header;
 pub(crate) mod local_scheduler;

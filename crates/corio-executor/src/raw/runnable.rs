@@ -8,6 +8,7 @@
 use std::ptr::NonNull;
 
 use super::awaiter;
+use super::done_callbacks;
 use super::header::Header;
 use super::state::{Claim, EndPoll, Outcome, Snapshot, StartRun};
 use super::waker::drop_ref;
@@ -185,7 +186,7 @@ pub(crate) unsafe fn drop_now(ptr: NonNull<Header>) -> bool {
 }
 
 /// After `complete` (`state` is what it returned): drops an output nobody
-/// will read and wakes whoever awaits the handle.
+/// will read, wakes whoever awaits the handle, and schedules the done-callbacks.
 ///
 /// # Safety
 ///
@@ -200,9 +201,13 @@ unsafe fn after_complete(ptr: NonNull<Header>, state: Snapshot) {
             // reference keeps the task alive while we drop it.
             unsafe { (header.vtable.drop_output)(ptr) };
         }
-        return;
-    }
-    if state.has_awaiter() {
+    } else if state.has_awaiter() {
         awaiter::notify(header);
+    }
+    if state.has_callbacks() {
+        // The bit was set before our `complete`: the callbacks are ours to
+        // schedule (see `done_callbacks.rs`).
+        // SAFETY: we just completed the task and hold a reference.
+        unsafe { done_callbacks::completed(ptr) };
     }
 }

@@ -85,8 +85,15 @@ const TAKEN: usize = 1 << 9;
 /// The future panicked: the stored output is the panic payload.
 const PANICKED: usize = 1 << 10;
 
+/// Done-callbacks were registered for this task in the side table of
+/// `done_callbacks.rs`. Set by `add_done_callback` (after it pushed its
+/// callback) with one read-modify-write, never cleared; the completer reads
+/// it in the state `complete` returns. Whichever of the two RMWs comes
+/// second sees the other and drains the table (see `done_callbacks.rs`).
+const CALLBACKS: usize = 1 << 11;
+
 /// Where the reference count starts.
-const REF_SHIFT: u32 = 11;
+const REF_SHIFT: u32 = 12;
 /// One reference: held by each `Waker`, each `AbortHandle`, and the `Runnable`.
 const REF_ONE: usize = 1 << REF_SHIFT;
 
@@ -170,6 +177,12 @@ impl Snapshot {
     #[inline]
     pub(crate) fn has_awaiter(self) -> bool {
         self.has(AWAITER)
+    }
+
+    /// Done-callbacks were registered (see [`State::mark_callbacks`]).
+    #[inline]
+    pub(crate) fn has_callbacks(self) -> bool {
+        self.has(CALLBACKS)
     }
 }
 
@@ -516,6 +529,18 @@ impl State {
         } else {
             self.0.fetch_and(!(AWAITER | LOCKED), Ordering::Release);
         }
+    }
+
+    // ---- done-callbacks ----
+
+    /// `add_done_callback` pushed a callback into the side table. Pre: the
+    /// caller keeps the task alive. Post: `CALLBACKS` is set; returns `true`
+    /// if the task had already completed, in which case the completer did
+    /// not see the bit and the caller must drain the table itself. Otherwise
+    /// the completer's `complete` returns a state with the bit and drains it.
+    #[inline]
+    pub(crate) fn mark_callbacks(&self) -> bool {
+        self.0.fetch_or(CALLBACKS, Ordering::AcqRel) & COMPLETED != 0
     }
 
     // ---- the handle ----

@@ -70,3 +70,22 @@ fn the_awaiter_lock_round_trips() {
     assert_eq!(bits(&state) & LOCKED, 0);
     assert!(!state.lock_awaiter_to_notify(), "nobody awaits");
 }
+
+#[test]
+fn exactly_one_of_add_and_complete_sees_the_other() {
+    // Callback bit first: `add` leaves the drain to the completer.
+    let state = State::new_spawned();
+    assert!(matches!(state.start_run(), StartRun::Poll));
+    assert!(
+        !state.mark_callbacks(),
+        "not completed yet: the completer drains"
+    );
+    assert!(state.complete(Outcome::Finished).has_callbacks());
+    // Completion first: the completer sees no bit, `add` drains.
+    let state = State::new_spawned();
+    assert!(matches!(state.start_run(), StartRun::Poll));
+    assert!(!state.complete(Outcome::Cancelled).has_callbacks());
+    assert!(state.mark_callbacks(), "completed: the adder drains");
+    // The bit leaves the reference count alone.
+    assert!(!state.ref_dec() && state.load().has_handle());
+}
