@@ -82,6 +82,9 @@ pub use task::{
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, Elapsed};
 pub use to_thread::to_thread;
 
+#[cfg(feature = "macros")]
+pub use corio_macros::{main, test};
+
 /// asyncio's synchronization primitives and queues (the `corio-sync` crate).
 pub use corio_sync as sync;
 

@@ -14,6 +14,8 @@ mod debug_dump;
 mod debug_mode;
 mod exception_handler;
 mod gather;
+#[cfg(feature = "macros")]
+mod macros;
 mod net_tcp;
 mod net_udp;
 mod net_unix;

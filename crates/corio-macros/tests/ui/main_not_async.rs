@@ -1,0 +1,4 @@
+//! `#[corio::main]` on a function that is not `async`.
+
+#[corio::main]
+fn main() {}
