@@ -30,6 +30,11 @@ pub struct TaskInfo {
     polls: u64,
     age: Option<Duration>,
     block_on: bool,
+    /// The header's address (provenance exposed), for
+    /// [`AbortHandle::current`](crate::AbortHandle::current) only: it turns
+    /// the snapshot `current_task` takes back into a counted handle at once,
+    /// while the task is still being polled. Never dereferenced otherwise.
+    pub(crate) addr: usize,
 }
 
 impl TaskInfo {
@@ -61,6 +66,7 @@ impl TaskInfo {
             polls: header.polls(),
             age: None,
             block_on: header.is_block_on(),
+            addr: (header as *const Header).expose_provenance(),
         }
     }
 

@@ -249,6 +249,36 @@ impl AbortHandle {
         unsafe { self.ptr.as_ref() }
     }
 
+    /// A handle to the task being polled (or dropped) on this thread, if
+    /// any: a task can cancel itself (asyncio's `current_task().cancel()`).
+    /// A cancellation requested during the task's own poll takes effect when
+    /// that poll returns `Pending` (its next await): the future is dropped
+    /// then, without another poll. If the poll returns `Ready` instead, the
+    /// task keeps its value (it finished before the cancellation could act).
+    ///
+    /// ```
+    /// use corio_executor::{AbortHandle, LocalExecutor, ThreadPark};
+    ///
+    /// let ex = LocalExecutor::new();
+    /// let task = ex.spawn(async {
+    ///     AbortHandle::current().unwrap().cancel_with("giving up");
+    ///     std::future::pending::<()>().await // the cancellation lands here
+    /// });
+    /// let error = ex.block_on(task, &mut ThreadPark).unwrap_err();
+    /// assert_eq!(error.cancel_message(), Some("giving up"));
+    /// assert!(AbortHandle::current().is_none(), "not inside a task");
+    /// ```
+    pub fn current() -> Option<AbortHandle> {
+        let info = crate::current_task()?;
+        let ptr = NonNull::new(std::ptr::with_exposed_provenance_mut::<Header>(info.addr))?;
+        // `current_task` returned the task this thread is polling or
+        // dropping right now. The poller (or dropper) holds a reference for
+        // the whole poll (see `current.rs`), and we are inside that poll on
+        // the same thread, with no user code run in between: the header is
+        // alive, so taking a counted reference is sound.
+        Some(AbortHandle::new(ptr))
+    }
+
     pub(crate) fn as_ptr(&self) -> NonNull<Header> {
         self.ptr
     }

@@ -23,6 +23,7 @@ mod panic;
 mod reentrancy;
 mod result;
 mod retained_wakers;
+mod self_cancel;
 mod shared_task;
 mod spans;
 mod spawner;
