@@ -10,6 +10,6 @@ mod wheel;
 
 pub use clock::Clock;
 pub use driver::{TimerHandle, Timers};
-pub use futures::{Elapsed, Interval, MissedTickBehavior, Sleep, Timeout};
+pub use futures::{Deadline, Elapsed, Interval, MissedTickBehavior, Sleep, Timeout};
 pub use instant::Instant;
 pub use wheel::{TimerKey, TimerQueue};

@@ -1,10 +1,12 @@
-//! [`Timeout`]: runs a future against a deadline, and [`Elapsed`], the error
-//! it gives when the deadline wins.
+//! [`Timeout`]: runs a future against a deadline that can be moved or
+//! removed (asyncio's `timeout`, `timeout(None)`, `reschedule`, `when`,
+//! `expired`), and [`Elapsed`], the error it gives when the deadline wins.
 
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::mem;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -12,7 +14,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::driver::TimerHandle;
-use crate::futures::Sleep;
+use crate::futures::{Deadline, Sleep};
 use crate::instant::Instant;
 
 pin_project! {
@@ -24,52 +26,122 @@ pin_project! {
     /// future completes on the first poll never touches the timer queue.
     /// When it gives `Err(Elapsed)` the inner future is not polled again;
     /// it is dropped with the `Timeout` (or recovered by
-    /// [`into_inner`](Self::into_inner)).
+    /// [`into_inner`](Self::into_inner)), and [`expired`](Self::expired)
+    /// is true.
     ///
     /// A timeout made by [`new`](Self::new) has an absolute deadline. One made
     /// by [`lazy`](Self::lazy) holds only a duration: its deadline is fixed
     /// (the clock read, the timers looked up) by the first poll that finds the
-    /// inner future pending, so an unused timeout costs neither.
+    /// inner future pending, so an unused timeout costs neither. One made by
+    /// [`never`](Self::never) has no deadline until
+    /// [`reschedule_at`](Self::reschedule_at) gives it one (asyncio's
+    /// `timeout(None)`). One made by [`with_deadline`](Self::with_deadline)
+    /// follows a shared [`Deadline`] that code inside the future can move.
+    ///
+    /// | asyncio (`async with asyncio.timeout(..) as cm`) | corio-timer |
+    /// |---|---|
+    /// | `asyncio.timeout(None)` | [`Timeout::never`] |
+    /// | `cm.when()` | [`when`](Self::when) (`None`: no deadline) |
+    /// | `cm.reschedule(t)` / `cm.reschedule(None)` | [`reschedule_at`](Self::reschedule_at)`(Some(t))` / `(None)` |
+    /// | `cm.expired()` | [`expired`](Self::expired) |
+    /// | `cm` used inside the block | a [`Deadline`] cloned into the future |
     pub struct Timeout<F> {
         #[pin]
         future: F,
         limit: Limit,
+        // The shared deadline this timeout follows, and the version of it
+        // that `limit` reflects.
+        shared: Option<(Deadline, u64)>,
+        expired: bool,
     }
 }
 
-/// A timeout's timer: a [`Sleep`] at a known deadline, or (for
-/// [`Timeout::lazy`]) a duration not yet started and the way to find the
-/// timers it will run on.
+/// A timeout's timer: a [`Sleep`] at a known deadline, none at all
+/// (disabled), or (for [`Timeout::lazy`]) a duration not yet started.
 enum Limit {
     Armed(Sleep),
     Lazy {
         duration: Duration,
         timers: fn() -> TimerHandle,
     },
+    /// No deadline; the timers to arm on if one is set later.
+    Disabled(Source),
+}
+
+/// Where a disabled limit finds its timers when it is given a deadline.
+#[derive(Clone)]
+enum Source {
+    Handle(TimerHandle),
+    Lookup(fn() -> TimerHandle),
+}
+
+impl Source {
+    fn get(self) -> TimerHandle {
+        match self {
+            Source::Handle(handle) => handle,
+            Source::Lookup(timers) => timers(),
+        }
+    }
 }
 
 impl Limit {
-    /// The armed sleep, arming a lazy limit now (reading the clock).
-    fn arm(&mut self) -> &mut Sleep {
+    /// The armed sleep, arming a lazy limit now (reading the clock); `None`
+    /// when disabled.
+    fn arm(&mut self) -> Option<&mut Sleep> {
         if let Limit::Lazy { duration, timers } = *self {
             let handle = timers();
             let deadline = handle.now().saturating_add(duration);
             *self = Limit::Armed(Sleep::from_handle(handle, deadline));
         }
         match self {
-            Limit::Armed(sleep) => sleep,
+            Limit::Armed(sleep) => Some(sleep),
+            Limit::Disabled(_) => None,
             Limit::Lazy { .. } => unreachable!("armed just above"),
         }
     }
+
+    /// The deadline; for a lazy limit not started, the one it would get now.
+    fn when(&self) -> Option<Instant> {
+        match *self {
+            Limit::Armed(ref sleep) => Some(sleep.deadline()),
+            Limit::Lazy { duration, timers } => Some(timers().now().saturating_add(duration)),
+            Limit::Disabled(_) => None,
+        }
+    }
+
+    /// Moves the deadline, or removes it (`None`); a lazy limit forgets its
+    /// duration.
+    fn set(&mut self, when: Option<Instant>) {
+        match (&mut *self, when) {
+            // A queued sleep moves in place and keeps its waker.
+            (Limit::Armed(sleep), Some(when)) => sleep.reset_unpinned(when),
+            (Limit::Armed(sleep), None) => {
+                let source = Source::Handle(sleep.handle().clone());
+                // Dropping the sleep cancels its queue entry.
+                *self = Limit::Disabled(source);
+            }
+            (Limit::Lazy { timers, .. }, None) => *self = Limit::Disabled(Source::Lookup(*timers)),
+            (Limit::Lazy { timers, .. }, Some(when)) => {
+                *self = Limit::Armed(Sleep::from_handle(timers(), when));
+            }
+            (Limit::Disabled(_), None) => {}
+            (Limit::Disabled(source), Some(when)) => {
+                let source = mem::replace(source, Source::Lookup(no_timers));
+                *self = Limit::Armed(Sleep::from_handle(source.get(), when));
+            }
+        }
+    }
+}
+
+/// A placeholder [`Source`], replaced before it could be called.
+fn no_timers() -> TimerHandle {
+    unreachable!("a placeholder source is never looked up")
 }
 
 impl<F> Timeout<F> {
     /// Runs `fut` with a deadline of `deadline` on `handle`'s timers.
     pub fn new(handle: &TimerHandle, deadline: Instant, fut: F) -> Timeout<F> {
-        Timeout {
-            future: fut,
-            limit: Limit::Armed(Sleep::new(handle, deadline)),
-        }
+        Timeout::with_limit(Limit::Armed(Sleep::new(handle, deadline)), fut)
     }
 
     /// Runs `fut` with a time limit of `duration` that starts at its first
@@ -82,33 +154,115 @@ impl<F> Timeout<F> {
     /// thread-local lookup, say); it is called at most once per poll that
     /// needs it, on the polling thread.
     pub fn lazy(duration: Duration, timers: fn() -> TimerHandle, fut: F) -> Timeout<F> {
+        Timeout::with_limit(Limit::Lazy { duration, timers }, fut)
+    }
+
+    /// Runs `fut` with no deadline (asyncio's `timeout(None)`) until
+    /// [`reschedule_at`](Self::reschedule_at) gives it one on `handle`'s
+    /// timers. Until then it is `fut` itself, touching no timer.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use std::future::{pending, Future};
+    /// use std::task::{Context, Waker};
+    /// use std::time::Duration;
+    /// use corio_timer::{Clock, Timeout, Timers};
+    ///
+    /// let timers = Timers::new(Clock::manual());
+    /// let handle = timers.handle();
+    /// let mut t = pin!(Timeout::never(&handle, pending::<()>()));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert_eq!(t.when(), None);
+    /// assert!(t.as_mut().poll(&mut cx).is_pending());
+    /// assert!(timers.is_empty(), "no deadline, no timer");
+    /// // Later, inside the same task: give it one.
+    /// t.as_mut().reschedule_at(Some(handle.now() + Duration::from_secs(1)));
+    /// assert!(t.as_mut().poll(&mut cx).is_pending());
+    /// timers.clock().advance(Duration::from_secs(1));
+    /// timers.fire(handle.now());
+    /// assert!(t.as_mut().poll(&mut cx).is_ready());
+    /// assert!(t.expired());
+    /// ```
+    pub fn never(handle: &TimerHandle, fut: F) -> Timeout<F> {
+        Timeout::with_limit(Limit::Disabled(Source::Handle(handle.clone())), fut)
+    }
+
+    /// [`never`](Self::never) that finds its timers by calling `timers`,
+    /// and only if it is given a deadline (see [`lazy`](Self::lazy)).
+    pub fn lazy_never(timers: fn() -> TimerHandle, fut: F) -> Timeout<F> {
+        Timeout::with_limit(Limit::Disabled(Source::Lookup(timers)), fut)
+    }
+
+    /// Runs `fut` against the shared `deadline`, on `handle`'s timers: the
+    /// timeout follows every [`Deadline::reschedule`], from inside `fut` or
+    /// from anywhere else, and marks it [`expired`](Deadline::expired) when
+    /// it elapses. See [`Deadline`] for an example.
+    pub fn with_deadline(handle: &TimerHandle, deadline: &Deadline, fut: F) -> Timeout<F> {
+        let version = deadline.version();
+        let mut limit = Limit::Disabled(Source::Handle(handle.clone()));
+        limit.set(deadline.when());
         Timeout {
             future: fut,
-            limit: Limit::Lazy { duration, timers },
+            limit,
+            shared: Some((deadline.clone(), version)),
+            expired: false,
         }
     }
 
-    /// The instant the timeout elapses at. For a [`lazy`](Self::lazy)
-    /// timeout not yet polled, the instant it would elapse at if its limit
-    /// started now (the clock is read on every such call).
+    fn with_limit(limit: Limit, fut: F) -> Timeout<F> {
+        Timeout {
+            future: fut,
+            limit,
+            shared: None,
+            expired: false,
+        }
+    }
+
+    /// The instant the timeout elapses at, [`Instant::MAX`] if it has no
+    /// deadline. For a [`lazy`](Self::lazy) timeout not yet polled, the
+    /// instant it would elapse at if its limit started now (the clock is
+    /// read on every such call).
     pub fn deadline(&self) -> Instant {
-        match self.limit {
-            Limit::Armed(ref sleep) => sleep.deadline(),
-            Limit::Lazy { duration, timers } => timers().now().saturating_add(duration),
+        self.when().unwrap_or(Instant::MAX)
+    }
+
+    /// The deadline, or `None` if the timeout has none (asyncio's
+    /// `when()`). For a lazy timeout not yet polled, as
+    /// [`deadline`](Self::deadline).
+    pub fn when(&self) -> Option<Instant> {
+        match &self.shared {
+            Some((deadline, _)) => deadline.when(),
+            None => self.limit.when(),
         }
     }
 
     /// Moves the deadline (earlier or later), even after it elapsed. On a
     /// [`lazy`](Self::lazy) timeout not yet started, this fixes the deadline:
-    /// the duration is forgotten.
+    /// the duration is forgotten. Same as
+    /// [`reschedule_at`](Self::reschedule_at)`(Some(deadline))`.
     pub fn reschedule(self: Pin<&mut Self>, deadline: Instant) {
-        let limit = self.project().limit;
-        match limit {
-            Limit::Armed(sleep) => sleep.reset_unpinned(deadline),
-            Limit::Lazy { timers, .. } => {
-                *limit = Limit::Armed(Sleep::from_handle(timers(), deadline));
-            }
+        self.reschedule_at(Some(deadline));
+    }
+
+    /// Moves the deadline, or removes it with `None` (asyncio's
+    /// `reschedule(when)`). Clears [`expired`](Self::expired): the timeout
+    /// is armed again, even after it elapsed (asyncio refuses that). On a
+    /// timeout made by [`with_deadline`](Self::with_deadline) this moves
+    /// the shared [`Deadline`].
+    pub fn reschedule_at(self: Pin<&mut Self>, when: Option<Instant>) {
+        let this = self.project();
+        if let Some((deadline, seen)) = this.shared {
+            *seen = deadline.reschedule_from_owner(when);
         }
+        *this.expired = false;
+        this.limit.set(when);
+    }
+
+    /// Whether the deadline came first: the last poll gave `Err(Elapsed)`
+    /// and cut the inner future off (asyncio's `expired()`). An inner future
+    /// that is ready at the same poll wins, and this stays false.
+    pub fn expired(&self) -> bool {
+        self.expired
     }
 
     /// The inner future.
@@ -137,11 +291,30 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        if let Some((deadline, _)) = this.shared {
+            deadline.begin_poll();
+        }
         if let Poll::Ready(out) = this.future.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        match this.limit.arm().poll_unpinned(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+        if let Some((deadline, seen)) = this.shared {
+            // Picks up a reschedule made by the body (or by anyone since
+            // the last poll), and leaves our waker for later ones.
+            if let Some(when) = deadline.sync(seen, cx.waker()) {
+                this.limit.set(when);
+            }
+        }
+        let Some(sleep) = this.limit.arm() else {
+            return Poll::Pending;
+        };
+        match sleep.poll_unpinned(cx) {
+            Poll::Ready(()) => {
+                *this.expired = true;
+                if let Some((deadline, _)) = this.shared {
+                    deadline.set_expired();
+                }
+                Poll::Ready(Err(Elapsed(())))
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -155,6 +328,7 @@ impl fmt::Debug for Limit {
                 .debug_struct("NotStarted")
                 .field("duration", duration)
                 .finish(),
+            Limit::Disabled(_) => f.write_str("NoDeadline"),
         }
     }
 }
@@ -164,6 +338,7 @@ impl<F: fmt::Debug> fmt::Debug for Timeout<F> {
         f.debug_struct("Timeout")
             .field("future", &self.future)
             .field("limit", &self.limit)
+            .field("expired", &self.expired)
             .finish()
     }
 }

@@ -14,6 +14,7 @@ mod instant;
 mod interval;
 mod sleep;
 mod timeout;
+mod timeout_reschedule;
 mod wheel;
 mod wheel_model;
 
