@@ -5,9 +5,13 @@
 //! (or `cargo xtask loom`). One module per primitive family.
 #![cfg(loom)]
 
+#[path = "loom/channel.rs"]
+mod channel;
 #[path = "loom/lock.rs"]
 mod lock;
 #[path = "loom/queue.rs"]
 mod queue;
+#[path = "loom/rwlock.rs"]
+mod rwlock;
 #[path = "loom/signal.rs"]
 mod signal;
