@@ -33,6 +33,7 @@ mod queue;
 mod semaphore;
 mod spawn;
 mod spawn_chain;
+mod spawn_eager;
 mod spawn_from_one;
 mod task_group;
 mod tcp_echo;
@@ -43,6 +44,7 @@ mod yielding;
 /// Every workload, in the order reports list them.
 pub(crate) static ALL: &[Workload] = &[
     spawn::WORKLOAD,
+    spawn_eager::WORKLOAD,
     yielding::WORKLOAD,
     ping_pong::WORKLOAD,
     spawn_chain::WORKLOAD,
