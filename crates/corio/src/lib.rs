@@ -51,8 +51,10 @@
 mod blocking;
 pub mod context;
 pub mod debug;
+pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+pub mod io;
 pub mod net;
 pub mod process;
 mod runtime;

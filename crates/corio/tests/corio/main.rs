@@ -13,7 +13,9 @@ mod common;
 mod debug_dump;
 mod debug_mode;
 mod exception_handler;
+mod fs;
 mod gather;
+mod io_util;
 #[cfg(feature = "macros")]
 mod macros;
 mod net_tcp;
