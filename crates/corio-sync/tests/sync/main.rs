@@ -21,6 +21,7 @@ mod model_lock;
 mod model_queue;
 mod model_signal;
 mod promise;
+mod promise_callbacks;
 mod queue;
 mod runtime_agnostic;
 mod rwlock;

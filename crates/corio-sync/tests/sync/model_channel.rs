@@ -339,6 +339,10 @@ fn run(capacity: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let id = next_id;
                 next_id += 1;
                 let cell = &rx_cell;
+                // Holding the borrow across the await is the point: it is the
+                // receive's `&mut Receiver`, and the run never touches the
+                // receiver while a receive is live (checked by `rx_usable`).
+                #[allow(clippy::await_holding_refcell_ref)]
                 let future: Fut<'_> = Box::pin(async move {
                     let mut rx = cell.borrow_mut();
                     Out::Recv(rx.as_mut().unwrap().recv().await.map(|t| t.0))
