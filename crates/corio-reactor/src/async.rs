@@ -144,6 +144,21 @@ impl<T: AsFd> Async<T> {
         poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
+    /// Reads a byte stream (a TCP or Unix stream socket, a pipe) with `op`, which reads
+    /// into a buffer of `len` bytes, until it does not return `WouldBlock`; like
+    /// [`read_with`](Async::read_with), and a short read clears read readiness so
+    /// the next read waits for an event without a syscall (see
+    /// [`Source::poll_read_stream_with`] for when that is done).
+    pub async fn read_stream_with(
+        &self,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let io = self.get_ref();
+        let mut waiter = Waiter::new(&self.source, Direction::Read);
+        poll_fn(|cx| waiter.poll_read_stream(cx, len, || op(io))).await
+    }
+
     /// Runs a non-blocking write operation until it does not return `WouldBlock`; see
     /// [`read_with`](Async::read_with).
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {

@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 mod r#async;
+mod backend;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod epoll;
 pub mod futures;
 mod reactor;
 mod source;
@@ -8,6 +11,7 @@ mod sys;
 mod table;
 mod waiters;
 
+pub use backend::Backend;
 pub use r#async::Async;
 pub use reactor::{Reactor, TriggerMode};
 pub use source::{Source, Tick};

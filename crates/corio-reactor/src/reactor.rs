@@ -1,5 +1,5 @@
-//! [`Reactor`]: the readiness reactor. It owns one [`polling::Poller`], the table of
-//! registered sources, and the events buffer; [`Reactor::poll`] turns OS readiness
+//! [`Reactor`]: the readiness reactor. It owns one OS poller (a [`Backend`]), the
+//! table of registered sources, and the events buffer; [`Reactor::poll`] turns OS readiness
 //! events into woken wakers and [`Reactor::notify`] interrupts a blocked poll.
 
 use std::fmt;
@@ -11,9 +11,8 @@ use std::task::Waker;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use polling::{Event, Events, PollMode, Poller};
 
-use crate::sys::Registration;
+use crate::backend::{Backend, Events, Poller};
 use crate::table::SourceTable;
 use crate::Source;
 
@@ -29,14 +28,14 @@ pub enum TriggerMode {
     Oneshot,
 }
 
-/// The readiness reactor: one [`polling::Poller`], a table of registered sources, an
-/// events buffer.
+/// The readiness reactor: one OS poller (see [`Backend`]), a table of registered
+/// sources, an events buffer.
 ///
 /// `Send + Sync`; the event loop owns it in an `Arc` and its driver calls
 /// [`poll`](Reactor::poll), while any thread may [`register`](Reactor::register),
 /// [`deregister`](Reactor::deregister) or [`notify`](Reactor::notify).
 pub struct Reactor {
-    poller: Arc<Poller>,
+    poller: Poller,
     mode: TriggerMode,
     /// Registered sources; lock order is table, then a source's own state.
     table: Mutex<SourceTable>,
@@ -56,52 +55,63 @@ struct PollBuffers {
 }
 
 impl Reactor {
-    /// Creates a reactor, edge-triggered where the platform supports it and oneshot
-    /// with re-arm otherwise.
+    /// Creates a reactor on the [preferred backend](Backend::preferred) (epoll on
+    /// Linux), edge-triggered where the platform supports it and oneshot with re-arm
+    /// otherwise.
     pub fn new() -> io::Result<Reactor> {
-        let poller = Poller::new()?;
-        let mode = if poller.supports_edge() {
-            TriggerMode::Edge
-        } else {
-            TriggerMode::Oneshot
-        };
-        Ok(Reactor::from_poller(poller, mode))
+        match Reactor::with_backend(Backend::preferred(), TriggerMode::Edge) {
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                Reactor::with_backend(Backend::Polling, TriggerMode::Oneshot)
+            }
+            made => made,
+        }
     }
 
-    /// Creates a reactor that uses `mode`.
+    /// Creates a reactor that uses `mode`: [`TriggerMode::Edge`] on the preferred
+    /// backend, [`TriggerMode::Oneshot`] on [`Backend::Polling`].
     ///
     /// Fails with [`io::ErrorKind::Unsupported`] if the platform's poller cannot do
     /// edge-triggered polling and `mode` is [`TriggerMode::Edge`]. Forcing
     /// [`TriggerMode::Oneshot`] on an edge-capable platform is allowed; it exercises
     /// the portable path.
     pub fn with_mode(mode: TriggerMode) -> io::Result<Reactor> {
-        let poller = Poller::new()?;
-        if mode == TriggerMode::Edge && !poller.supports_edge() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "edge-triggered polling is not supported on this platform",
-            ));
-        }
-        Ok(Reactor::from_poller(poller, mode))
+        let backend = match mode {
+            TriggerMode::Edge => Backend::preferred(),
+            TriggerMode::Oneshot => Backend::Polling,
+        };
+        Reactor::with_backend(backend, mode)
     }
 
-    fn from_poller(poller: Poller, mode: TriggerMode) -> Reactor {
-        Reactor {
-            poller: Arc::new(poller),
+    /// Creates a reactor on `backend` in `mode`.
+    ///
+    /// Fails with [`io::ErrorKind::Unsupported`] where the backend does not exist
+    /// ([`Backend::Epoll`] off Linux) or cannot use `mode` ([`Backend::Epoll`] is
+    /// edge-triggered only; [`Backend::Polling`] is edge-triggered only where the
+    /// platform allows). `Reactor::with_backend(Backend::Polling, TriggerMode::Edge)`
+    /// runs the portable backend's edge path on Linux, for tests.
+    pub fn with_backend(backend: Backend, mode: TriggerMode) -> io::Result<Reactor> {
+        let poller = Poller::new(backend, mode)?;
+        Ok(Reactor {
             mode,
             table: Mutex::new(SourceTable::default()),
             count: AtomicUsize::new(0),
             polling: Mutex::new(PollBuffers {
-                events: Events::new(),
+                events: poller.events(),
                 wakers: Vec::new(),
             }),
             notified: AtomicBool::new(false),
-        }
+            poller,
+        })
     }
 
     /// The trigger mode this reactor registers sources with.
     pub fn mode(&self) -> TriggerMode {
         self.mode
+    }
+
+    /// The OS poller this reactor drives.
+    pub fn backend(&self) -> Backend {
+        self.poller.backend()
     }
 
     /// Registers a non-blocking fd, once, for both read and write interest.
@@ -121,21 +131,13 @@ impl Reactor {
     pub fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
         let raw = fd.as_raw_fd();
         let slot = usize::try_from(raw).expect("a BorrowedFd is never negative");
-        let mode = match self.mode {
-            TriggerMode::Edge => PollMode::Edge,
-            TriggerMode::Oneshot => PollMode::Oneshot,
-        };
         let mut evicted = Vec::new();
 
         // Add to the poller and insert into the table under one lock, so an event for
         // this key can never be dispatched before the table knows the source.
         let mut table = self.table.lock();
         let key = table.next_key(slot);
-        let interest = match self.mode {
-            TriggerMode::Edge => Event::all(key),
-            TriggerMode::Oneshot => Event::none(key),
-        };
-        let add = || Registration::add(&self.poller, fd, interest, mode);
+        let add = || self.poller.add(fd, key, self.mode);
         let added = match table.in_slot(slot) {
             // The add succeeds only if the number now names another description than
             // the one registered: the old one was closed without deregistration.
@@ -152,11 +154,12 @@ impl Reactor {
             }
             Err(e) => return Err(e),
         };
-        let rearm = match self.mode {
-            TriggerMode::Edge => None,
-            TriggerMode::Oneshot => Some(Arc::clone(&self.poller)),
-        };
-        let source = Arc::new(Source::new(registration, key, rearm));
+        let source = Arc::new(Source::new(
+            registration,
+            key,
+            self.poller.rearm_handle(self.mode),
+            self.poller.reports_read_closed(),
+        ));
         let stale = table.insert(Arc::clone(&source));
         self.count.store(table.len(), Ordering::Release);
         drop(table);
@@ -191,7 +194,7 @@ impl Reactor {
                 // The table held this very source, so the number still names the
                 // registered descriptor (the registration contract), and no other
                 // source can be registered under it while we hold the lock.
-                let deleted = source.registration().delete(&self.poller);
+                let deleted = self.poller.delete(source.registration());
                 tracing::trace!(fd = source.raw(), "deregistered");
                 deleted
             } else {
@@ -208,9 +211,13 @@ impl Reactor {
     /// * `None` blocks until an event arrives or [`notify`](Reactor::notify) is called;
     ///   `Some(Duration::ZERO)` never blocks.
     /// * With no source registered, `Some(Duration::ZERO)` returns `Ok(0)` without a
-    ///   syscall (a pending notification stays pending). With sources registered, on
-    ///   Linux, it first checks with a single non-consuming `poll(2)` on the epoll fd
-    ///   whether anything is pending at all.
+    ///   syscall (a pending notification stays pending). With sources registered it
+    ///   is one syscall when nothing is pending: `epoll_wait(0)` on the epoll
+    ///   backend; on `polling` over epoll a non-consuming `poll(2)` on the epoll fd
+    ///   first.
+    /// * Other timeouts: the epoll backend rounds them up to whole milliseconds
+    ///   (`epoll_wait`'s resolution), so a wait never ends early; `polling` arms a
+    ///   timerfd with the exact timeout.
     /// * Only one thread polls at a time: a call made while another thread is inside
     ///   `poll` returns `Ok(0)` at once.
     /// * A wait interrupted by a signal is retried by the poller, or returns `Ok(0)`;
@@ -220,7 +227,7 @@ impl Reactor {
     /// makes concurrent `poll` calls return `Ok(0)`.
     pub fn poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
         if timeout == Some(Duration::ZERO)
-            && (self.count.load(Ordering::Acquire) == 0 || self.nothing_pending())
+            && (self.count.load(Ordering::Acquire) == 0 || self.poller.nothing_pending())
         {
             return Ok(0);
         }
@@ -229,7 +236,6 @@ impl Reactor {
         };
         let PollBuffers { events, wakers } = &mut *buffers;
 
-        events.clear();
         let waited = self.poller.wait(events, timeout);
         // Any notification up to here has done its job: this wait is over. A `notify`
         // racing with this line either is seen as already pending (and this swap
@@ -244,14 +250,14 @@ impl Reactor {
         let mut delivered = 0;
         if !events.is_empty() {
             let table = self.table.lock();
-            for event in events.iter() {
+            events.for_each(|ready| {
                 // `get` checks the key's generation: an event of a stale registration
                 // (closed while a `dup` kept it alive) reaches no source.
-                if let Some(source) = table.get(event.key) {
-                    source.deliver(&event, wakers);
+                if let Some(source) = table.get(ready.key) {
+                    source.deliver(ready, wakers);
                     delivered += 1;
                 }
-            }
+            });
         }
         tracing::trace!(
             events = events.len(),
@@ -261,30 +267,6 @@ impl Reactor {
         );
         wakers.drain(..).for_each(Waker::wake);
         Ok(delivered)
-    }
-
-    /// Zero-timeout shortcut: whether the poller certainly has nothing to report.
-    ///
-    /// On Linux the epoll fd is itself pollable: it reads as ready exactly when
-    /// `epoll_wait` would return something (an fd event, the notifier, the timer), and
-    /// `poll(2)` on it consumes nothing. One syscall instead of the five `polling`
-    /// spends on a zero-timeout wait (timer set-up and notifier re-arm included).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn nothing_pending(&self) -> bool {
-        use rustix::event::{poll, PollFd, PollFlags, Timespec};
-        let mut fds = [PollFd::new(&*self.poller, PollFlags::IN)];
-        let zero = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // Any error (EINTR included) just means "do the full wait".
-        matches!(poll(&mut fds, Some(&zero)), Ok(0))
-    }
-
-    /// Zero-timeout shortcut: elsewhere, always take the full wait.
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn nothing_pending(&self) -> bool {
-        false
     }
 
     /// Wakes a [`poll`](Reactor::poll) that is blocked, or makes the next one return at
@@ -312,6 +294,7 @@ impl Reactor {
 impl fmt::Debug for Reactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reactor")
+            .field("backend", &self.backend())
             .field("mode", &self.mode)
             .field("sources", &self.source_count())
             .field("notified", &self.notified.load(Ordering::Relaxed))

@@ -11,7 +11,12 @@
 //!   "event lands between the `EWOULDBLOCK` and the clear";
 //! * its waiters ([`Waiters`]): the single slot of poll-API callers and the keyed
 //!   entries of waiter futures, which remove themselves when dropped; all of them are
-//!   woken on readiness, hang-up, error or deregistration.
+//!   woken on readiness, hang-up, error or deregistration;
+//! * for reading, a sticky `closed` flag: the backend reported that the peer shut its
+//!   write side down (`EPOLLRDHUP`), or a hang-up or error. Where the backend reports
+//!   that on EOF (the epoll backend), a *short* stream read clears read readiness as a
+//!   `WouldBlock` would, unless `closed` is set: the receive queue is empty, and
+//!   whatever arrives next (bytes or EOF) is a new event.
 //!
 //! Wakers are woken, and displaced or removed ones dropped, only after the source's
 //! lock is released: either can run user code that re-enters the reactor.
@@ -25,6 +30,7 @@ use std::task::{Context, Poll, Waker};
 use parking_lot::Mutex;
 use polling::{Event, PollMode, Poller};
 
+use crate::backend::Ready;
 use crate::futures::{Readable, Writable};
 use crate::sys::Registration;
 use crate::waiters::{WaiterKey, Waiters};
@@ -66,6 +72,9 @@ pub struct Source {
     /// interest after each event. In edge mode interest is registered once and never
     /// touched again.
     rearm: Option<Arc<Poller>>,
+    /// Whether the backend reports the read side's closing (EOF) as an event, so a
+    /// short read may clear read readiness.
+    short_read_clears: bool,
 }
 
 struct State {
@@ -83,6 +92,9 @@ struct Readiness {
     /// operation would only fail, so `poll_io` waits for an event without
     /// trying it.
     drained: bool,
+    /// Read direction only: the peer closed its write side, or the socket hung up
+    /// or failed. Sticky: no later event can undo it.
+    closed: bool,
     tick: u64,
     waiters: Waiters,
 }
@@ -121,6 +133,7 @@ impl Source {
         registration: Registration,
         key: usize,
         rearm: Option<Arc<Poller>>,
+        short_read_clears: bool,
     ) -> Source {
         Source {
             registration,
@@ -132,6 +145,7 @@ impl Source {
                 armed: (false, false),
             }),
             rearm,
+            short_read_clears,
         }
     }
 
@@ -243,7 +257,30 @@ impl Source {
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(Direction::Read, cx, None, op)
+        self.poll_io(Direction::Read, cx, None, op, |_| false)
+    }
+
+    /// Drives a non-blocking *stream* read into a buffer of `len` bytes: like
+    /// [`poll_read_with`](Source::poll_read_with), and a short read (`0 < n < len`)
+    /// clears read readiness as a `WouldBlock` would, so the next read waits for an
+    /// event instead of making a syscall that can only fail.
+    ///
+    /// Only for byte streams whose short read means the receive queue is empty (TCP
+    /// and Unix stream sockets, pipes); not for datagram sockets (a short read is one
+    /// small datagram) or terminals (one line). The clearing happens only where the
+    /// backend reports the peer's EOF as its own event ([`Backend::Epoll`]
+    /// registers `EPOLLRDHUP`), never once the read side is known closed, and,
+    /// like every clear, only if no event arrived since the read began: an EOF that
+    /// came with the last bytes is still read as `Ok(0)`.
+    ///
+    /// [`Backend::Epoll`]: crate::Backend::Epoll
+    pub fn poll_read_stream_with(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Read, cx, None, op, |&n| n > 0 && n < len)
     }
 
     /// Drives a non-blocking write; see [`poll_read_with`](Source::poll_read_with).
@@ -252,24 +289,28 @@ impl Source {
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(Direction::Write, cx, None, op)
+        self.poll_io(Direction::Write, cx, None, op, |_| false)
     }
 
     /// The retry loop. A direction whose last operation hit `WouldBlock`, with
     /// no event since, is known drained: wait for the next event instead of a
-    /// syscall that can only fail again. (Clearing after a *short* read too,
-    /// as tokio does, is not safe here: `polling` does not report EPOLLRDHUP,
-    /// so an EOF that arrived with the last bytes would never be reported
-    /// again and the reader would wait forever.)
+    /// syscall that can only fail again. A successful result for which
+    /// `drained_by` says so (a short stream read) marks the direction drained the
+    /// same way, where that is safe (see [`poll_read_stream_with`]: with `polling`,
+    /// which does not report EPOLLRDHUP, an EOF that arrived with the last bytes
+    /// would never be reported again and the reader would wait forever).
     ///
     /// `key` is `None` for poll-API callers (the direction's single slot) and a waiter
     /// future's key slot otherwise.
+    ///
+    /// [`poll_read_stream_with`]: Source::poll_read_stream_with
     pub(crate) fn poll_io<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
         mut key: Option<&mut Option<WaiterKey>>,
         mut op: impl FnMut() -> io::Result<R>,
+        drained_by: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
             let (tick, released) = {
@@ -292,6 +333,10 @@ impl Source {
                         self.clear_at(dir, tick);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Ok(done) if self.short_read_clears && drained_by(&done) => {
+                        self.clear_unless_closed(dir, tick);
+                        return Poll::Ready(Ok(done));
+                    }
                     result => return Poll::Ready(result),
                 }
             }
@@ -300,6 +345,17 @@ impl Source {
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }
+        }
+    }
+
+    /// A short read's clear: as `clear_at`, unless the read side is closed (its
+    /// EOF event came already; nothing will report it again).
+    fn clear_unless_closed(&self, dir: Direction, tick: Tick) {
+        let mut state = self.state.lock();
+        let readiness = state.dir(dir);
+        if !readiness.closed && readiness.tick == tick.0 {
+            readiness.ready = false;
+            readiness.drained = true;
         }
     }
 
@@ -388,17 +444,18 @@ impl Source {
 
     /// Called by the reactor with an event for this source; hands the wakers to wake
     /// to `out` (they are woken after every lock is released).
-    pub(crate) fn deliver(&self, event: &Event, out: &mut Vec<Waker>) {
+    pub(crate) fn deliver(&self, event: Ready, out: &mut Vec<Waker>) {
         let mut state = self.state.lock();
         if state.deregistered {
             return;
         }
-        // `is_interrupt` is EPOLLHUP / POLLHUP; kqueue folds EOF into `readable`.
-        let failed = event.is_interrupt() || event.is_err() == Some(true);
-        if event.readable || failed {
+        if event.read_closed {
+            state.read.closed = true;
+        }
+        if event.readable {
             state.read.fire(out);
         }
-        if event.writable || failed {
+        if event.writable {
             state.write.fire(out);
         }
         if self.rearm.is_some() {

@@ -1,5 +1,7 @@
 //! Every `unsafe` of the reactor, behind safe functions: the three poller calls that
-//! name a descriptor by its number (add, modify, delete).
+//! name a descriptor by its number (add, modify, delete). (The epoll backend's calls,
+//! in `epoll.rs`, are safe: rustix takes a `BorrowedFd`, which [`Registration`]
+//! rebuilds here the same way for them.)
 //!
 //! `polling` makes `add` unsafe because the poller keeps an interest in the descriptor
 //! after the call returns: the descriptor must be deleted from the poller before it is
@@ -51,6 +53,20 @@ impl Registration {
         // tagged keys keep away from any other source.
         unsafe { poller.add_with_mode(raw, interest, mode) }?;
         Ok(Registration { fd: raw })
+    }
+
+    /// Records `fd` as registered by a backend whose `add` is safe (epoll through
+    /// rustix); the same contract applies: delete before the descriptor is closed.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(crate) fn added(fd: BorrowedFd<'_>) -> Registration {
+        Registration { fd: fd.as_raw_fd() }
+    }
+
+    /// Runs `f` with the registered descriptor, for one call on the reactor's own
+    /// poller (see `borrow` for why the borrow is sound).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(crate) fn with_fd<R>(&self, f: impl FnOnce(BorrowedFd<'_>) -> R) -> R {
+        f(self.borrow())
     }
 
     /// The registered descriptor number.

@@ -200,7 +200,20 @@ impl<'a> Waiter<'a> {
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.source.poll_io(self.dir, cx, Some(&mut self.key), op)
+        self.source
+            .poll_io(self.dir, cx, Some(&mut self.key), op, |_| false)
+    }
+
+    /// [`poll_io`](Waiter::poll_io) for a stream read into `len` bytes: a short
+    /// read clears readiness (see `Source::poll_read_stream_with`).
+    pub(crate) fn poll_read_stream(
+        &mut self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.source
+            .poll_io(self.dir, cx, Some(&mut self.key), op, |&n| n > 0 && n < len)
     }
 }
 

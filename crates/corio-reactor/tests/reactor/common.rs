@@ -12,15 +12,23 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use corio_reactor::{Reactor, TriggerMode};
+use corio_reactor::{Backend, Reactor, TriggerMode};
 
 /// Generous bound for anything that should happen "promptly".
 pub(crate) const PROMPT: Duration = Duration::from_secs(5);
 
-/// Both trigger modes this platform supports: edge first, then the oneshot fallback.
+/// Every (backend, trigger mode) this platform supports: the default first (epoll
+/// on Linux), then the portable `polling` backend edge-triggered where it can be,
+/// then its oneshot fallback.
 pub(crate) fn reactors() -> Vec<Arc<Reactor>> {
     let mut out = vec![Arc::new(Reactor::new().expect("reactor"))];
     if out[0].mode() == TriggerMode::Edge {
+        if out[0].backend() != Backend::Polling {
+            out.push(Arc::new(
+                Reactor::with_backend(Backend::Polling, TriggerMode::Edge)
+                    .expect("polling edge reactor"),
+            ));
+        }
         out.push(Arc::new(
             Reactor::with_mode(TriggerMode::Oneshot).expect("oneshot reactor"),
         ));
