@@ -80,18 +80,19 @@ fn rewrite(
         None => (TokenStream::new(), quote!(())),
     };
     let build_runner = options.build_runner(macro_name);
-    // Pinned behind `dyn Future<Output = T>`: the output type is fixed
-    // before the body is type-checked, so `?` in the body converts into the
+    // Boxed as `dyn Future<Output = T>`: the output type is fixed before
+    // the body is type-checked, so `?` in the body converts into the
     // declared error type, and a wrong tail expression is reported in the
-    // body, where it was written.
+    // body, where it was written. Moved into `run` (not pinned on this
+    // stack), so when Ctrl-C cancels it, its `Drop`s run inside the loop.
+    // The runner closes when dropped, after `run` returns.
     let run = quote_spanned! {body.span()=>
-        let body = async #body;
-        let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output_type>> =
-            ::core::pin::pin!(body);
+        #[allow(clippy::type_complexity)]
+        let body: ::core::pin::Pin<
+            ::std::boxed::Box<dyn ::core::future::Future<Output = #output_type>>,
+        > = ::std::boxed::Box::pin(async #body);
         let mut runner = #build_runner;
-        let output = runner.run(body);
-        runner.close();
-        output
+        runner.run(body)
     };
     quote! {
         #extra_attr

@@ -88,7 +88,6 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// test that sleeps an hour finishes at once.
 ///
 /// ```
-/// # // rustdoc runs `main`; a test harness would run the `#[test]`.
 /// use std::time::Duration;
 ///
 /// #[corio::test(manual_clock)]
@@ -97,7 +96,21 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     corio::sleep(Duration::from_secs(3600)).await;
 ///     assert_eq!(corio::time::now() - before, Duration::from_secs(3600));
 /// }
-/// # fn main() { an_hour_passes_at_once() }
+///
+/// #[corio::test]
+/// #[should_panic(expected = "boom")]
+/// async fn panics() {
+///     corio::create_task(async {}).await.unwrap();
+///     panic!("boom");
+/// }
+///
+/// #[corio::test(workers = 2)]
+/// async fn returns_a_result() -> Result<(), std::num::ParseIntError> {
+///     let n: u8 = "7".parse()?;
+///     assert_eq!(corio::create_task(async move { n * 6 }).await.unwrap(), 42);
+///     Ok(())
+/// }
+/// # fn main() {} // A doctest builds no tests: these run in corio's tests/corio/macros.rs.
 /// ```
 ///
 /// Unknown options are compile errors:
@@ -112,7 +125,8 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::test(args.into(), item.into()).into()
 }
 
-/// The README's examples, compiled and run as doctests.
+/// The README's examples, compiled and run as doctests (a module: a
+/// proc-macro crate exports nothing but its macros).
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
-pub struct ReadmeDoctests;
+mod readme_doctests {}
