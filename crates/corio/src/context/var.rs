@@ -157,7 +157,6 @@ impl<T> std::fmt::Debug for ContextVar<T> {
 
 /// What [`ContextVar::set`] returns: [`ContextVar::reset`] with it restores
 /// the value the `set` replaced, in the context where it was made.
-#[must_use = "a Token does nothing unless given to ContextVar::reset"]
 pub struct Token<T> {
     var: u64,
     name: &'static str,
