@@ -10,8 +10,10 @@ mod callback_order;
 mod callbacks;
 #[path = "../common/mod.rs"]
 mod common;
+mod context;
 mod debug_dump;
 mod debug_mode;
+mod eager;
 mod exception_handler;
 mod fs;
 mod gather;
