@@ -27,6 +27,7 @@ mod runner;
 mod shield;
 mod streams;
 mod sync;
+mod sync_channels;
 mod task_group;
 mod tasks;
 mod time;
