@@ -286,6 +286,18 @@ enum Stage {
 
 /// The future of [`CancellationToken::cancelled`]: ready once the token is
 /// cancelled. Dropping it leaves no trace.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use corio_sync::{CancellationToken, WaitForCancellation};
+/// let parent = CancellationToken::new();
+/// // 'static: it outlives the child token it came from.
+/// let wait: WaitForCancellation = parent.child_token().cancelled();
+/// let task = tokio::spawn(wait);
+/// parent.cancel();
+/// task.await.unwrap();
+/// # });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitForCancellation {
     node: Arc<Node>,
@@ -346,6 +358,14 @@ impl fmt::Debug for WaitForCancellation {
 
 /// Cancels its [`CancellationToken`] when dropped, from
 /// [`CancellationToken::drop_guard`].
+///
+/// ```
+/// let token = corio_sync::CancellationToken::new();
+/// let scope = token.clone().drop_guard();
+/// assert!(!token.is_cancelled());
+/// drop(scope); // leaving the scope cancels it
+/// assert!(token.is_cancelled());
+/// ```
 #[must_use = "the token is cancelled at once if the guard is not held"]
 pub struct DropGuard {
     /// `None` once disarmed.

@@ -242,6 +242,13 @@ impl Drop for Release<'_> {
 }
 
 /// Shared access to an [`RwLock`]'s data; released when it drops.
+///
+/// ```
+/// let lock = corio_sync::RwLock::new(String::from("shared"));
+/// let a = lock.try_read().unwrap();
+/// let b = lock.try_read().unwrap();
+/// assert_eq!(a.len() + b.len(), 12);
+/// ```
 #[must_use = "the lock is released at once if the guard is not held"]
 pub struct RwLockReadGuard<'a, T> {
     // Field order matters: `data` is released before `_release` lets a writer in.
@@ -271,6 +278,16 @@ impl<T: fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
 }
 
 /// Exclusive access to an [`RwLock`]'s data; released when it drops.
+///
+/// ```
+/// let lock = corio_sync::RwLock::new(0);
+/// {
+///     let mut guard = lock.try_write().unwrap();
+///     *guard += 1;
+///     assert!(lock.try_read().is_none());
+/// } // released here
+/// assert_eq!(*lock.try_read().unwrap(), 1);
+/// ```
 #[must_use = "the lock is released at once if the guard is not held"]
 pub struct RwLockWriteGuard<'a, T> {
     // Field order matters: `data` is released before `release` lets anyone in.

@@ -116,6 +116,17 @@ fn halves<T>(maxsize: usize) -> (Sender<T>, Receiver<T>) {
 ///
 /// When the last clone drops, the receiver drains what was sent and then
 /// sees the end (`recv()` returns `None`).
+///
+/// ```
+/// let (tx, mut rx) = corio_sync::channel(4);
+/// let tx2 = tx.clone();
+/// tx.try_send("from one").unwrap();
+/// tx2.try_send("from two").unwrap();
+/// drop((tx, tx2));
+/// assert_eq!(rx.try_recv(), Ok("from one"));
+/// assert_eq!(rx.try_recv(), Ok("from two"));
+/// assert!(rx.try_recv().is_err()); // disconnected
+/// ```
 pub struct Sender<T> {
     chan: Arc<Chan<T>>,
 }
@@ -255,6 +266,13 @@ impl<T> fmt::Debug for Sender<T> {
 ///
 /// Dropping it closes the channel: the items left are dropped and every
 /// send fails from then on, giving its item back.
+///
+/// ```
+/// let (tx, rx) = corio_sync::channel(4);
+/// tx.try_send(1).unwrap();
+/// drop(rx); // item 1 is dropped with it
+/// assert!(tx.try_send(2).unwrap_err().is_closed());
+/// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
 }

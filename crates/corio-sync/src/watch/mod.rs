@@ -3,22 +3,28 @@
 //! change. The shape of tokio's `watch`; asyncio's nearest is an `Event`
 //! plus a shared variable.
 //!
-//! # How it works
-//!
-//! The value sits in a synchronous readers-writer lock (`data_lock.rs`),
-//! held only for the moment a value is read (a [`Ref`] while it lives) or
-//! replaced. Beside it, under one mutex: a version number bumped by every
-//! send, whether the sender is alive, the receiver count, and two FIFO
-//! [`WaitList`]s: receivers waiting in `changed()`, and senders waiting in
-//! `closed()`.
-//!
-//! Each receiver remembers the version it last marked seen. `changed()` is
-//! ready when the version differs (and marks it seen), fails once the
-//! sender is gone and nothing unseen is left, and otherwise queues. A send
-//! bumps the version while it still holds the value's write lock, so a
-//! reader that holds the read lock and then reads the version (the lock
-//! order everywhere: value, then state) sees the version of the value it
-//! holds. Wakers are woken after both locks are released.
+//! ```
+//! let (tx, rx) = corio_sync::watch::channel("idle");
+//! tx.send("busy").unwrap();
+//! assert_eq!(*rx.borrow(), "busy");
+//! ```
+
+// How it works
+//
+// The value sits in a synchronous readers-writer lock (`data_lock.rs`),
+// held only for the moment a value is read (a `Ref` while it lives) or
+// replaced. Beside it, under one mutex: a version number bumped by every
+// send, whether the sender is alive, the receiver count, and two FIFO
+// `WaitList`s: receivers waiting in `changed()`, and senders waiting in
+// `closed()`.
+//
+// Each receiver remembers the version it last marked seen. `changed()` is
+// ready when the version differs (and marks it seen), fails once the
+// sender is gone and nothing unseen is left, and otherwise queues. A send
+// bumps the version while it still holds the value's write lock, so a
+// reader that holds the read lock and then reads the version (the lock
+// order everywhere: value, then state) sees the version of the value it
+// holds. Wakers are woken after both locks are released.
 
 use std::fmt;
 use std::future::Future;
@@ -100,6 +106,12 @@ pub fn channel<T>(initial: T) -> (Sender<T>, Receiver<T>) {
 ///
 /// While it lives, the sender cannot store a new value (a send waits for
 /// it, synchronously): keep it short, and never across an `.await`.
+///
+/// ```
+/// let (_tx, rx) = corio_sync::watch(vec![1, 2]);
+/// let len = rx.borrow().len(); // the lock is released at the `;`
+/// assert_eq!(len, 2);
+/// ```
 pub struct Ref<'a, T> {
     guard: ReadGuard<'a, T>,
 }
@@ -122,6 +134,13 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
 ///
 /// Dropping it ends the channel: receivers see the last value, then
 /// `changed()` fails with [`RecvError`].
+///
+/// ```
+/// let (tx, rx) = corio_sync::watch(0);
+/// tx.send(1).unwrap();
+/// drop(tx);
+/// assert_eq!(*rx.borrow(), 1); // the last value stays readable
+/// ```
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
@@ -281,6 +300,15 @@ impl<T: fmt::Debug> fmt::Debug for Sender<T> {
 
 /// A receiving half of a [`watch`](crate::watch()) channel; clone it for
 /// more (a clone has seen what the original has seen).
+///
+/// ```
+/// let (tx, mut rx) = corio_sync::watch(0);
+/// tx.send(1).unwrap();
+/// let other = rx.clone();
+/// assert_eq!(*rx.borrow_and_update(), 1);
+/// assert!(!rx.has_changed().unwrap());
+/// assert!(other.has_changed().unwrap()); // each receiver keeps its own mark
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// The version this receiver last marked seen.
@@ -454,6 +482,15 @@ fn leave(list: &mut WaitList<()>, key: &mut Option<WaiterKey>) {
 }
 
 /// The future of [`Receiver::changed`].
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (tx, mut rx) = corio_sync::watch(0);
+/// tx.send(1).unwrap();
+/// let changed: corio_sync::watch::Changed<'_, i32> = rx.changed();
+/// assert_eq!(changed.await, Ok(()));
+/// # });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Changed<'a, T> {
     shared: &'a Shared<T>,
@@ -490,6 +527,15 @@ impl<T> Drop for Changed<'_, T> {
 }
 
 /// The future of [`Sender::closed`].
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (tx, rx) = corio_sync::watch(());
+/// drop(rx);
+/// let closed: corio_sync::watch::Closed<'_, ()> = tx.closed();
+/// closed.await; // ready: no receiver is left
+/// # });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Closed<'a, T> {
     shared: &'a Shared<T>,
