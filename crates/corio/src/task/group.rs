@@ -21,6 +21,7 @@
 //! body or cancelled its task at the await) hands them to the enclosing
 //! group as one `Failure::Nested`, or reports them: `group/nesting.rs`.
 
+mod builder;
 mod nesting;
 mod teardown;
 
@@ -40,6 +41,7 @@ use super::group_error::{Failure, NestedGroupError, PanicPayload, TaskGroupError
 use crate::debug::{GroupRegistration, GroupRegistry, GroupView};
 use crate::runtime::context;
 use crate::Task;
+pub use builder::GroupTaskBuilder;
 use nesting::{Adopt, Enclosing, Listing};
 use teardown::await_marked_done;
 
@@ -196,15 +198,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        let location = Location::caller();
-        self.add(
-            |child| {
-                self.inner
-                    .spawner
-                    .spawn_with(TaskBuilder::new().location(location), child)
-            },
-            future,
-        )
+        self.create_with(TaskBuilder::new().location(Location::caller()), future)
     }
 
     /// Adds a child task that need not be `Send` (it runs on the loop's thread).
@@ -218,13 +212,49 @@ impl<E: Send + 'static> TaskGroup<E> {
         F: Future<Output = Result<T, E>> + 'static,
         T: 'static,
     {
-        let location = Location::caller();
+        self.create_local_with(TaskBuilder::new().location(Location::caller()), future)
+    }
+
+    /// Options for one child task, such as its name (asyncio's
+    /// `TaskGroup.create_task(coro, name=...)`): see [`GroupTaskBuilder`].
+    ///
+    /// ```
+    /// use corio::task::TaskGroup;
+    ///
+    /// corio::run(async {
+    ///     let failed = TaskGroup::<String>::scope(|group| async move {
+    ///         group.builder().name("loader").create(async { Err::<(), _>("no disk".to_string()) });
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    ///     assert_eq!(failed.errors()[0].task().name(), Some("loader"));
+    /// });
+    /// ```
+    pub fn builder(&self) -> GroupTaskBuilder<'_, E> {
+        GroupTaskBuilder::new(self)
+    }
+
+    /// `create_task` with the executor's options already chosen.
+    fn create_with<F, T>(&self, options: TaskBuilder, future: F) -> Task<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
         self.add(
-            |child| {
-                self.inner
-                    .spawner
-                    .spawn_local_with(TaskBuilder::new().location(location), child)
-            },
+            |child| self.inner.spawner.spawn_with(options, child),
+            future,
+        )
+    }
+
+    /// `create_local_task` with the executor's options already chosen.
+    fn create_local_with<F, T>(&self, options: TaskBuilder, future: F) -> Task<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        self.add(
+            |child| self.inner.spawner.spawn_local_with(options, child),
             future,
         )
     }

@@ -1,5 +1,6 @@
 //! Tasks: `create_task`, `create_local_task`, `yield_now`, `current_task`,
-//! `all_tasks`, and the named-task [`Builder`].
+//! `current_task_handle` / `cancel_current`, `all_tasks`, the named-task
+//! [`Builder`], and [`SharedTask`] (a task awaited from many places).
 //!
 //! A task is a future the loop owns and polls. Awaiting its [`Task`] handle
 //! gives `Result<T, TaskError>`; dropping the handle does not cancel it.
@@ -21,9 +22,9 @@ use std::panic::Location;
 
 pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
 pub use builder::Builder;
-pub use corio_executor::{Task, TaskError, TaskId, TaskInfo, TaskState};
+pub use corio_executor::{AbortHandle, SharedTask, Task, TaskError, TaskId, TaskInfo, TaskState};
 pub use gather::{gather, try_gather};
-pub use group::TaskGroup;
+pub use group::{GroupTaskBuilder, TaskGroup};
 pub use group_error::{Failure, NestedGroupError, PanicPayload, TaskGroupError};
 pub use shield::shield;
 pub use wait::{wait, ReturnWhen};
@@ -84,6 +85,53 @@ where
 /// The task being run right now, if called from inside one.
 pub fn current_task() -> Option<TaskInfo> {
     corio_executor::current_task()
+}
+
+/// A handle to the task being run right now, if called from inside one
+/// (asyncio's `current_task()`, as an object you can act on): it can
+/// cancel the task, rename it, or register a done-callback.
+///
+/// ```
+/// corio::run(async {
+///     let task = corio::create_task(async {
+///         let me = corio::task::current_task_handle().unwrap();
+///         me.set_name("renamed");
+///         corio::current_task().unwrap().name().map(str::to_owned)
+///     });
+///     assert_eq!(task.await.unwrap().as_deref(), Some("renamed"));
+/// });
+/// ```
+pub fn current_task_handle() -> Option<AbortHandle> {
+    AbortHandle::current()
+}
+
+/// Cancels the task being run right now (asyncio's
+/// `asyncio.current_task().cancel()`), with an optional message for its
+/// [`TaskError::cancel_message`]. As in asyncio, the cancellation takes
+/// effect at the task's next await, not in the middle of the current step:
+/// the code up to that await runs, then the future is dropped without being
+/// polled again. (Where asyncio would still cancel a coroutine that returns
+/// without awaiting again, corio's task keeps the value it returned.)
+/// Returns `false` outside a task, or if the task is already done.
+///
+/// ```
+/// corio::run(async {
+///     let task = corio::create_task(async {
+///         corio::task::cancel_current(Some("not needed"));
+///         corio::sleep(std::time::Duration::from_secs(3600)).await;
+///         unreachable!("cancelled at the await above");
+///     });
+///     let error = task.await.unwrap_err();
+///     assert!(error.is_cancelled());
+///     assert_eq!(error.cancel_message(), Some("not needed"));
+/// });
+/// ```
+pub fn cancel_current(message: Option<&str>) -> bool {
+    match (AbortHandle::current(), message) {
+        (Some(me), Some(message)) => me.cancel_with(message),
+        (Some(me), None) => me.cancel(),
+        (None, _) => false,
+    }
 }
 
 /// The running loop's tasks that are not done yet (callbacks left out).

@@ -29,6 +29,7 @@ mod streams;
 mod sync;
 mod sync_channels;
 mod task_group;
+mod task_api;
 mod tasks;
 mod time;
 mod to_thread;

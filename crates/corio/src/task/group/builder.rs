@@ -1,0 +1,90 @@
+//! [`GroupTaskBuilder`]: options for one child of a [`TaskGroup`] (its
+//! name), asyncio's `TaskGroup.create_task(coro, name=...)`.
+
+use std::future::Future;
+use std::panic::Location;
+
+use corio_executor::Builder as TaskBuilder;
+
+use super::TaskGroup;
+use crate::Task;
+
+/// Options for one child task of a [`TaskGroup`]: made by
+/// [`TaskGroup::builder`], consumed by [`create`](Self::create) or
+/// [`create_local`](Self::create_local). A child's name shows in its
+/// [`Task`], in [`all_tasks`](crate::all_tasks) and `corio::debug`'s task
+/// dumps, and in the group's [`TaskGroupError`](crate::TaskGroupError)
+/// when it fails.
+///
+/// ```
+/// use corio::task::TaskGroup;
+///
+/// corio::run(async {
+///     TaskGroup::<()>::scope(|group| async move {
+///         let child = group.builder().name("worker-1").create(async {
+///             let me = corio::current_task().unwrap();
+///             Ok(me.name().map(str::to_owned))
+///         });
+///         assert_eq!(child.name(), Some("worker-1"));
+///         Ok(())
+///     })
+///     .await
+///     .unwrap();
+/// });
+/// ```
+#[must_use = "a builder does nothing until `create` or `create_local`"]
+pub struct GroupTaskBuilder<'a, E> {
+    group: &'a TaskGroup<E>,
+    name: Option<String>,
+}
+
+impl<'a, E: Send + 'static> GroupTaskBuilder<'a, E> {
+    pub(super) fn new(group: &'a TaskGroup<E>) -> GroupTaskBuilder<'a, E> {
+        GroupTaskBuilder { group, name: None }
+    }
+
+    /// Names the child.
+    pub fn name(mut self, name: impl Into<String>) -> GroupTaskBuilder<'a, E> {
+        self.name = Some(name.into());
+        self
+    }
+
+    fn options(&self, location: &'static Location<'static>) -> TaskBuilder {
+        let options = TaskBuilder::new().location(location);
+        match &self.name {
+            Some(name) => options.name(name.as_str()),
+            None => options,
+        }
+    }
+
+    /// Adds the child, as [`TaskGroup::create_task`] does.
+    ///
+    /// # Panics
+    ///
+    /// After the group's `scope` returned.
+    #[track_caller]
+    pub fn create<F, T>(self, future: F) -> Task<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let options = self.options(Location::caller());
+        self.group.create_with(options, future)
+    }
+
+    /// Adds a child that need not be `Send`, as
+    /// [`TaskGroup::create_local_task`] does.
+    ///
+    /// # Panics
+    ///
+    /// After the group's `scope` returned, or off the loop's thread.
+    #[track_caller]
+    pub fn create_local<F, T>(self, future: F) -> Task<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        let options = self.options(Location::caller());
+        self.group.create_local_with(options, future)
+    }
+}
