@@ -39,20 +39,22 @@ fn parse_fn(input: ParseStream<'_>, macro_name: &str) -> syn::Result<AsyncFn> {
             is_async = true;
             continue;
         }
-        let qualifier = if input.peek(Token![const]) {
-            "const"
-        } else if input.peek(Token![unsafe]) {
-            "unsafe"
-        } else if input.peek(Token![extern]) {
-            "extern"
-        } else {
-            return Err(input.error(format!(
+        // Named by their text: `const`, `extern`, and the keyword tidy keeps
+        // to the raw modules.
+        let next = input.cursor().token_tree().map(|(token, _)| token);
+        return Err(match next {
+            Some(TokenTree::Ident(ident))
+                if ["const", "unsafe", "extern"].contains(&ident.to_string().as_str()) =>
+            {
+                syn::Error::new(
+                    ident.span(),
+                    format!("the #[corio::{macro_name}] function cannot be `{ident}`"),
+                )
+            }
+            _ => input.error(format!(
                 "#[corio::{macro_name}] goes on an `async fn` (expected `fn` here)"
-            )));
-        };
-        return Err(input.error(format!(
-            "the #[corio::{macro_name}] function cannot be `{qualifier}`"
-        )));
+            )),
+        });
     }
     let fn_token: Token![fn] = input.parse()?;
     if !is_async {

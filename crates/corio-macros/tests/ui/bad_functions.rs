@@ -1,5 +1,5 @@
-//! Functions the attributes cannot run: with arguments, generic, `unsafe`,
-//! with a `#[test]` of their own.
+//! Functions the attributes cannot run: with arguments, generic, `const`,
+//! `extern`, with a `#[test]` of their own, and a struct.
 
 #[corio::test]
 async fn takes_an_argument(_n: u32) {}
@@ -8,7 +8,10 @@ async fn takes_an_argument(_n: u32) {}
 async fn generic<T>() {}
 
 #[corio::test]
-async unsafe fn not_safe() {}
+const fn constant() {}
+
+#[corio::test]
+async extern "C" fn foreign() {}
 
 #[corio::test]
 #[test]
