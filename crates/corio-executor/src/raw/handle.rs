@@ -162,6 +162,10 @@ impl<T> Task<T> {
     /// stop the others, and its panic is reported as an unretrieved one. If
     /// the executor closes before they run, they are dropped unrun.
     ///
+    /// One difference from asyncio: whoever awaits this handle is woken when
+    /// the task completes, before its callbacks are scheduled (asyncio's
+    /// awaiter wakeup is itself a done-callback, ordered by registration).
+    ///
     /// ```
     /// use std::sync::{Arc, Mutex};
     /// use corio_executor::{LocalExecutor, ThreadPark};
