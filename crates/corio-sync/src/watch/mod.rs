@@ -376,6 +376,8 @@ impl<T> Receiver<T> {
 
     /// Waits until the value satisfies `predicate` (checked on the current
     /// value first, then on each change), marks it seen and returns it.
+    /// `predicate` runs under the value's read lock: it must not send on
+    /// this channel (that would deadlock).
     ///
     /// # Errors
     ///
