@@ -74,6 +74,7 @@ pub use streams::{
     open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamError,
     StreamReader, StreamWriter,
 };
+pub use streams::StreamFeeder;
 pub use task::{
     all_tasks, create_local_task, create_task, current_task, yield_now, Failure, NestedGroupError,
     Task, TaskError, TaskGroup, TaskGroupError, TaskId, TaskInfo,

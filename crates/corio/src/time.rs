@@ -1,13 +1,22 @@
 //! Time on the running loop's clock: `sleep`, `timeout` (asyncio's
-//! `wait_for`/`timeout`), `interval`, and corio's [`Instant`].
+//! `wait_for`/`timeout`, including `timeout(None)` and rescheduling),
+//! `interval`, and corio's [`Instant`].
 //!
 //! The futures come from `corio-timer`; these functions bind them to the
 //! running loop's timers.
+//!
+//! | asyncio | corio |
+//! |---|---|
+//! | `async with asyncio.timeout(d):` / `await asyncio.wait_for(aw, d)` | [`timeout`]`(d, fut).await` |
+//! | `async with asyncio.timeout_at(when):` | [`timeout_at`]`(when, fut).await` |
+//! | `async with asyncio.timeout(None):` | [`timeout_never`]`(fut).await` |
+//! | `async with asyncio.timeout(..) as cm:` + `cm.reschedule(t)` / `cm.when()` / `cm.expired()` inside or after the block | a [`Deadline`] and [`timeout_with`]`(&deadline, fut)`; `deadline.reschedule(Some(t))`, `.when()`, `.expired()` |
+//! | `cm.reschedule(t)` from the code holding the timeout | [`Timeout::reschedule_at`]`(Some(t))` on a pinned `Timeout` |
 
 use std::future::Future;
 use std::time::Duration;
 
-pub use corio_timer::{Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout};
+pub use corio_timer::{Deadline, Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout};
 
 use crate::runtime::context;
 
@@ -138,6 +147,75 @@ fn running_timers() -> corio_timer::TimerHandle {
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     context::with("corio::timeout_at()", |handle| {
         Timeout::new(&handle.shared.timers, deadline, future)
+    })
+}
+
+/// Runs `future` with no deadline (asyncio's `async with
+/// asyncio.timeout(None)`): it is `future` itself until the code holding
+/// the pinned [`Timeout`] gives it one with
+/// [`reschedule_at`](Timeout::reschedule_at). Looks up the loop's timers
+/// only then, so it works anywhere until it is given a deadline.
+///
+/// To move the deadline from *inside* the future, as asyncio code calls
+/// `cm.reschedule()` inside the block, use [`timeout_with`] and a
+/// [`Deadline`].
+///
+/// ```
+/// use std::pin::pin;
+/// use std::time::Duration;
+///
+/// let mut runner = corio::Runner::builder().manual_clock().build().unwrap();
+/// runner.run(async {
+///     let start = corio::time::now();
+///     let mut work = pin!(corio::time::timeout_never(corio::sleep(Duration::from_secs(60))));
+///     assert_eq!(work.when(), None);
+///     // Poll it a while with no deadline, then impose one.
+///     let _ = corio::timeout(Duration::from_secs(5), work.as_mut()).await;
+///     work.as_mut().reschedule_at(Some(start + Duration::from_secs(10)));
+///     assert!(work.as_mut().await.is_err());
+///     assert_eq!(corio::time::now() - start, Duration::from_secs(10));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// When given a deadline outside a running loop.
+pub fn timeout_never<F: Future>(future: F) -> Timeout<F> {
+    Timeout::lazy_never(running_timers, future)
+}
+
+/// Runs `future` against a shared [`Deadline`] (asyncio's `async with
+/// asyncio.timeout(..) as cm`): clone the deadline into `future` and it
+/// can read, move or remove the deadline while it runs
+/// ([`Deadline::reschedule`], `cm.reschedule(..)` in asyncio); afterwards
+/// [`Deadline::expired`] says whether the deadline cut it off.
+///
+/// ```
+/// use std::time::Duration;
+/// use corio::time::Deadline;
+///
+/// let mut runner = corio::Runner::builder().manual_clock().build().unwrap();
+/// runner.run(async {
+///     // async with asyncio.timeout(None) as cm:
+///     let cm = Deadline::new(None);
+///     let result = corio::time::timeout_with(&cm, async {
+///         // Only now do we know how long this may take.
+///         cm.reschedule(Some(corio::time::now() + Duration::from_secs(10)));
+///         corio::sleep(Duration::from_secs(60)).await;
+///     })
+///     .await;
+///     assert!(result.is_err());
+///     assert!(cm.expired()); // if cm.expired(): ...
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop.
+#[track_caller]
+pub fn timeout_with<F: Future>(deadline: &Deadline, future: F) -> Timeout<F> {
+    context::with("corio::time::timeout_with()", |handle| {
+        Timeout::with_deadline(&handle.shared.timers, deadline, future)
     })
 }
 

@@ -1,5 +1,6 @@
 //! asyncio's high-level streams: [`open_connection`], [`start_server`],
-//! [`Server`], [`StreamReader`], [`StreamWriter`], and their Unix-socket twins
+//! [`Server`], [`StreamReader`] (and [`StreamFeeder`], which feeds one by
+//! hand), [`StreamWriter`], and their Unix-socket twins
 //! [`open_unix_connection`] and [`start_unix_server`].
 //!
 //! | asyncio | corio |
@@ -9,6 +10,7 @@
 //! | `await asyncio.open_unix_connection(path)` | [`open_unix_connection`]`(path).await` |
 //! | `await asyncio.start_unix_server(cb, path)` | [`start_unix_server`]`(cb, path).await` |
 //! | `IncompleteReadError`, `LimitOverrunError` | [`StreamError`] |
+//! | `StreamReader()` + `feed_data`/`feed_eof`/`set_exception` | [`StreamReader::new_fed`] → ([`StreamReader`], [`StreamFeeder`]) |
 //!
 //! The one difference to keep in mind: corio has no background transport,
 //! so a [`StreamWriter`]'s bytes leave in [`drain`](StreamWriter::drain) (and
@@ -50,11 +52,13 @@ mod catch_unwind;
 mod connect;
 mod error;
 mod reader;
+mod reader_feed;
 mod server;
 mod writer;
 
 pub use connect::{open_connection, open_unix_connection};
 pub use error::StreamError;
 pub use reader::StreamReader;
+pub use reader_feed::StreamFeeder;
 pub use server::{start_server, start_unix_server, Server};
 pub use writer::StreamWriter;

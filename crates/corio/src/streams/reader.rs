@@ -1,16 +1,23 @@
 //! [`StreamReader`]: asyncio's `StreamReader`, a buffered reader over the
-//! read half of a connection, with framed reads (`readline`, `readuntil`,
-//! `readexactly`) and a line limit.
+//! read half of a connection, or over bytes fed by hand
+//! ([`StreamReader::new_fed`]), with framed reads (`readline`, `readuntil`,
+//! `readuntil_any`, `readexactly`) and a line limit.
 
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncBufRead, AsyncRead};
 
 use super::error::StreamError;
+use super::reader_feed::{Feed, FeedSource, StreamFeeder};
+
+// readuntil, readuntil_any and their separator search.
+#[path = "reader_until.rs"]
+mod until;
 
 /// asyncio's default limit (`_DEFAULT_LIMIT`): 64 KiB.
 const DEFAULT_LIMIT: usize = 64 * 1024;
@@ -28,9 +35,12 @@ const MIN_READ: usize = 16 * 1024;
 /// | `await reader.read()` / `read(-1)` | [`read_to_end`](Self::read_to_end)`().await` |
 /// | `await reader.readline()` | [`readline`](Self::readline)`().await` |
 /// | `await reader.readuntil(sep)` | [`readuntil`](Self::readuntil)`(sep).await` |
+/// | `await reader.readuntil((sep1, sep2))` (3.13) | [`readuntil_any`](Self::readuntil_any)`(&[sep1, sep2]).await` |
 /// | `await reader.readexactly(n)` | [`readexactly`](Self::readexactly)`(n).await` |
 /// | `reader.at_eof()` | [`at_eof`](Self::at_eof)`()` |
 /// | `StreamReader(limit=n)` | [`set_limit`](Self::set_limit)`(n)` |
+/// | `StreamReader()` + `feed_data` / `feed_eof` / `set_exception` | [`new_fed`](Self::new_fed)`()` → (`StreamReader`, [`StreamFeeder`]) |
+/// | `reader.exception()` | [`exception`](Self::exception)`()` |
 ///
 /// Any [`futures_io::AsyncRead`] can be wrapped with [`StreamReader::new`];
 /// the reader itself implements `AsyncRead` and `AsyncBufRead`, so it works
@@ -65,6 +75,9 @@ pub struct StreamReader {
     end: usize,
     eof: bool,
     limit: usize,
+    /// For a reader made by `new_fed`: the feed `inner` reads from, whose
+    /// error and end-of-stream the reader checks directly (asyncio's rules).
+    feed: Option<Arc<Feed>>,
 }
 
 impl StreamReader {
@@ -101,6 +114,68 @@ impl StreamReader {
             end: 0,
             eof: false,
             limit,
+            feed: None,
+        }
+    }
+
+    /// A reader fed by hand (asyncio's bare `StreamReader()`), and the
+    /// [`StreamFeeder`] that feeds it: `feed_data`, `feed_eof`,
+    /// `set_exception`. For tests and protocol parsers: every read method
+    /// works on it, and a read waiting for data is woken by `feed_data`.
+    ///
+    /// The reader's methods take `&mut self`, so the feeding half is a
+    /// separate handle (cloneable, `Send + Sync`) rather than methods on the
+    /// reader. Differences from asyncio: bytes fed move into the reader's
+    /// buffer when a read needs them (so [`buffer`](Self::buffer) shows
+    /// only what was pulled in), and dropping the last feeder ends the
+    /// stream. [`at_eof`](Self::at_eof) is asyncio's: true once `feed_eof`
+    /// was called and every byte was read.
+    ///
+    /// ```
+    /// use corio::{StreamError, StreamReader};
+    ///
+    /// corio::run(async {
+    ///     let (mut reader, feeder) = StreamReader::new_fed();
+    ///     feeder.feed_data(b"\x00\x05hel");
+    ///     let len = reader.readexactly(2).await.unwrap();
+    ///     feeder.feed_data(b"lo");
+    ///     assert_eq!(reader.readexactly(len[1].into()).await.unwrap(), b"hello");
+    ///     feeder.feed_eof();
+    ///     assert!(reader.at_eof());
+    ///     let err = reader.readexactly(1).await.unwrap_err();
+    ///     assert!(matches!(err, StreamError::IncompleteRead { expected: Some(1), .. }));
+    /// });
+    /// ```
+    pub fn new_fed() -> (StreamReader, StreamFeeder) {
+        StreamReader::new_fed_with_limit(DEFAULT_LIMIT)
+    }
+
+    /// [`new_fed`](Self::new_fed) with the given line limit (asyncio's
+    /// `StreamReader(limit=n)`).
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is 0.
+    pub fn new_fed_with_limit(limit: usize) -> (StreamReader, StreamFeeder) {
+        let feed = Feed::new();
+        let mut reader = StreamReader::with_limit(FeedSource(Arc::clone(&feed)), limit);
+        reader.feed = Some(Arc::clone(&feed));
+        (reader, StreamFeeder::new(feed))
+    }
+
+    /// The error set by [`StreamFeeder::set_exception`] on a fed reader
+    /// (asyncio's `exception()`); `None` otherwise. A reader over a stream
+    /// returns its IO errors from the read that hit them instead.
+    pub fn exception(&self) -> Option<io::Error> {
+        self.feed.as_ref()?.exception()
+    }
+
+    /// asyncio's rule for a fed reader's error: every read method fails
+    /// with it at once, whatever is buffered.
+    fn check_exception(&self) -> io::Result<()> {
+        match self.exception() {
+            Some(err) => Err(err),
+            None => Ok(()),
         }
     }
 
@@ -126,10 +201,12 @@ impl StreamReader {
     }
 
     /// Whether the stream has ended and every byte of it was read (asyncio's
-    /// `at_eof()`). The end is only seen by a read that returned it; until
-    /// then this is `false`.
+    /// `at_eof()`). Over a stream, the end is only seen by a read that
+    /// returned it; until then this is `false`. A fed reader knows at once
+    /// when [`feed_eof`](StreamFeeder::feed_eof) was called.
     pub fn at_eof(&self) -> bool {
-        self.eof && self.start == self.end
+        self.start == self.end
+            && (self.eof || self.feed.as_ref().is_some_and(|feed| feed.is_drained_eof()))
     }
 
     /// The bytes read from the stream and not yet returned.
@@ -150,6 +227,7 @@ impl StreamReader {
     /// });
     /// ```
     pub async fn read(&mut self, n: usize) -> io::Result<Vec<u8>> {
+        self.check_exception()?;
         if n == 0 {
             return Ok(Vec::new());
         }
@@ -167,6 +245,7 @@ impl StreamReader {
     /// });
     /// ```
     pub async fn read_to_end(&mut self) -> io::Result<Vec<u8>> {
+        self.check_exception()?;
         while !self.eof {
             poll_fn(|cx| self.poll_fill(cx)).await?;
         }
@@ -199,98 +278,6 @@ impl StreamReader {
         }
     }
 
-    /// Reads up to and including the separator `sep` (asyncio's
-    /// `readuntil(separator)`).
-    ///
-    /// # Errors
-    ///
-    /// - [`IncompleteRead`](StreamError::IncompleteRead) when the stream
-    ///   ends before `sep`: `partial` holds the remaining bytes, now
-    ///   consumed, and `expected` is `None`.
-    /// - [`LimitOverrun`](StreamError::LimitOverrun) when more than
-    ///   [`limit`](Self::limit) bytes come before `sep`. Unlike asyncio
-    ///   (which leaves the bytes buffered), the overlong chunk is discarded
-    ///   through its separator — reading on as needed, never buffering much
-    ///   more than the limit — so the reader is positioned at the start of
-    ///   the next chunk. `consumed` counts the discarded bytes, separator
-    ///   included.
-    /// - [`Io`](StreamError::Io) when the stream fails, or with
-    ///   [`InvalidInput`](io::ErrorKind::InvalidInput) when `sep` is empty.
-    ///
-    /// ```
-    /// use corio::{StreamError, StreamReader};
-    ///
-    /// corio::run(async {
-    ///     let mut reader = StreamReader::with_limit(&b"a very long record;ok;rest"[..], 8);
-    ///     let err = reader.readuntil(b";").await.unwrap_err();
-    ///     assert!(matches!(err, StreamError::LimitOverrun { consumed: 19 }));
-    ///     assert_eq!(reader.readuntil(b";").await.unwrap(), b"ok;");
-    ///     let err = reader.readuntil(b";").await.unwrap_err();
-    ///     assert!(matches!(err, StreamError::IncompleteRead { ref partial, expected: None } if partial == b"rest"));
-    /// });
-    /// ```
-    pub async fn readuntil(&mut self, sep: &[u8]) -> Result<Vec<u8>, StreamError> {
-        if sep.is_empty() {
-            return Err(StreamError::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "readuntil: the separator must not be empty",
-            )));
-        }
-        // Where the search resumes: bytes before it are known not to start
-        // a separator.
-        let mut searched = 0;
-        loop {
-            let buffered = &self.buf[self.start..self.end];
-            if let Some(at) = find(&buffered[searched..], sep).map(|i| i + searched) {
-                if at > self.limit {
-                    let consumed = at + sep.len();
-                    self.consume_buffered(consumed);
-                    return Err(StreamError::LimitOverrun { consumed });
-                }
-                return Ok(self.take(at + sep.len()));
-            }
-            searched = (buffered.len() + 1).saturating_sub(sep.len());
-            if searched > self.limit {
-                return Err(self.discard_through(sep).await);
-            }
-            if self.eof {
-                let partial = self.take(self.end - self.start);
-                return Err(StreamError::IncompleteRead {
-                    partial,
-                    expected: None,
-                });
-            }
-            poll_fn(|cx| self.poll_fill(cx)).await?;
-        }
-    }
-
-    /// After a limit overrun: drops bytes until just past the next `sep`
-    /// (or to the end of the stream), keeping at most `sep.len() - 1` bytes
-    /// buffered between reads. Returns the `LimitOverrun` error, or the IO
-    /// error that interrupted the discarding.
-    async fn discard_through(&mut self, sep: &[u8]) -> StreamError {
-        let mut consumed = 0;
-        loop {
-            let buffered = &self.buf[self.start..self.end];
-            if let Some(at) = find(buffered, sep) {
-                consumed += at + sep.len();
-                self.consume_buffered(at + sep.len());
-                return StreamError::LimitOverrun { consumed };
-            }
-            // Keep a tail that may be the start of a separator.
-            let drop = (buffered.len() + 1).saturating_sub(sep.len());
-            let drop = if self.eof { buffered.len() } else { drop };
-            consumed += drop;
-            self.consume_buffered(drop);
-            if self.eof {
-                return StreamError::LimitOverrun { consumed };
-            }
-            if let Err(err) = poll_fn(|cx| self.poll_fill(cx)).await {
-                return StreamError::Io(err);
-            }
-        }
-    }
-
     /// Reads exactly `n` bytes (asyncio's `readexactly(n)`).
     ///
     /// # Errors
@@ -316,6 +303,7 @@ impl StreamReader {
     /// });
     /// ```
     pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>, StreamError> {
+        self.check_exception()?;
         while self.end - self.start < n {
             if self.eof {
                 let partial = self.take(self.end - self.start);
@@ -408,14 +396,6 @@ impl StreamReader {
     }
 }
 
-/// The first index of `needle` in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if let [byte] = needle {
-        return haystack.iter().position(|b| b == byte);
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 impl fmt::Debug for StreamReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamReader")
@@ -433,6 +413,7 @@ impl AsyncRead for StreamReader {
         out: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.check_exception()?;
         if out.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -459,6 +440,7 @@ impl AsyncRead for StreamReader {
 
 impl StreamReader {
     fn poll_fill_buf_inner(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        self.check_exception()?;
         ready!(self.poll_buffered(cx))?;
         Poll::Ready(Ok(&self.buf[self.start..self.end]))
     }
