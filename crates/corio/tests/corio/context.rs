@@ -170,6 +170,8 @@ fn builder_context_runs_a_task_in_the_given_context() {
     });
 }
 
+type Seen = Arc<Mutex<Vec<(&'static str, Option<u32>)>>>;
+
 #[test]
 fn callbacks_run_in_the_context_they_were_scheduled_from() {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -178,7 +180,7 @@ fn callbacks_run_in_the_context_they_were_scheduled_from() {
         async move {
             let handle = corio::get_running_loop();
             VALUE.set(1);
-            let record = |seen: &Arc<Mutex<Vec<(&'static str, Option<u32>)>>>, what| {
+            let record = |seen: &Seen, what| {
                 let seen = seen.clone();
                 move || seen.lock().unwrap().push((what, VALUE.get()))
             };
@@ -231,27 +233,26 @@ fn a_callbacks_set_does_not_reach_the_loop_or_the_next_callback() {
 
 #[test]
 fn a_nested_task_group_child_sees_the_parents_value_at_creation() {
-    let result = corio::run(async {
+    let seen = corio::run(async {
         VALUE.set(1);
-        TaskGroup::<()>::scope(|outer| async move {
+        let inner = TaskGroup::<()>::scope(|outer| async move {
             VALUE.set(2); // the scope body is the parent task itself
-            let inner = outer.create_task(async {
-                TaskGroup::<()>::scope(|group| async move {
+            Ok(outer.create_task(async {
+                let child = TaskGroup::<()>::scope(|group| async move {
                     let child = group.create_task(async { Ok(VALUE.get()) });
                     VALUE.set(3); // after creating the child
                     Ok(child)
                 })
                 .await
-                .map_err(|_| ())
-            });
-            Ok(inner)
+                .map_err(|_| ())?;
+                child.await.map_err(|_| ())
+            }))
         })
         .await
-        .unwrap()
+        .unwrap();
+        inner.await.unwrap()
     });
-    let mut inner = result;
-    let mut child = inner.try_result().unwrap().unwrap();
-    assert_eq!(child.try_result().unwrap().unwrap(), Some(2));
+    assert_eq!(seen, Some(2));
 }
 
 #[test]
