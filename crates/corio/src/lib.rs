@@ -57,6 +57,7 @@ pub mod hyper;
 pub mod io;
 pub mod net;
 pub mod process;
+pub mod protocol;
 mod runtime;
 pub mod signal;
 pub mod streams;

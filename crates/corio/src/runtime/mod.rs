@@ -11,6 +11,7 @@ pub(crate) mod context;
 pub(crate) mod driver;
 pub(crate) mod event_loop;
 pub(crate) mod exception_handler;
+mod fd_callbacks;
 pub(crate) mod handle;
 pub(crate) mod runner;
 pub(crate) mod threadsafe;
