@@ -66,10 +66,16 @@ where
     ///
     /// # Panics
     ///
-    /// Outside a running loop, naming `what`.
+    /// Outside a running loop, naming `corio::fs::{op}()`.
     #[track_caller]
-    pub(crate) fn on_loop(what: &str, f: F) -> Hop<R, F> {
-        context::with(what, |handle| Hop::spawn(&handle.shared.blocking, f))
+    pub(crate) fn on_loop(op: &str, f: F) -> Hop<R, F> {
+        match current_pool() {
+            Some(pool) => Hop::spawn(&pool, f),
+            None => panic!(
+                "corio::fs::{op}() needs a running event loop, and none is running on this \
+                 thread: call it from inside corio::run(...) (or a task it runs)"
+            ),
+        }
     }
 }
 
@@ -116,8 +122,7 @@ where
     R: Send + 'static,
 {
     let owned = path.to_path_buf();
-    let what = format_args!("corio::fs::{op}()").to_string();
-    let result = Hop::on_loop(&what, move || f(&owned)).await;
+    let result = Hop::on_loop(op, move || f(&owned)).await;
     result.map_err(|e| path_error(op, &path.display(), e))
 }
 
@@ -133,8 +138,7 @@ where
     R: Send + 'static,
 {
     let (from_owned, to_owned) = (from.to_path_buf(), to.to_path_buf());
-    let what = format_args!("corio::fs::{op}()").to_string();
-    let result = Hop::on_loop(&what, move || f(&from_owned, &to_owned)).await;
+    let result = Hop::on_loop(op, move || f(&from_owned, &to_owned)).await;
     result.map_err(|e| {
         let paths = format!("{} -> {}", from.display(), to.display());
         path_error(op, &paths, e)

@@ -2,6 +2,7 @@
 //! directory listings, `File`'s buffered reads, writes and seeks, drop and
 //! cancellation, concurrency, and the same under two workers.
 
+use std::future::Future;
 use std::io::{ErrorKind, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -481,4 +482,25 @@ fn files_work_from_tasks_on_two_workers() {
             assert_eq!(task.await.unwrap(), i.to_le_bytes().repeat(1000));
         }
     });
+}
+
+#[test]
+fn a_free_function_polled_outside_a_loop_panics_naming_itself() {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+    let panic = std::panic::catch_unwind(|| {
+        let mut read = std::pin::pin!(fs::read("/nowhere"));
+        let _ = read
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker));
+    })
+    .unwrap_err();
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.starts_with("corio::fs::read() needs a running event loop"),
+        "{message:?}"
+    );
 }
