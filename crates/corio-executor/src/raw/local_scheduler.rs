@@ -23,6 +23,8 @@
 //!   futures of tasks rejected by a closed executor are dropped through
 //!   `teardown.rs`, with bounded stack.
 
+mod eager;
+
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -32,7 +34,7 @@ use std::time::Duration;
 
 use concurrent_queue::ConcurrentQueue;
 
-use super::current::{ClearedContext, Contextual, EagerStep};
+use super::current::{ClearedContext, Contextual};
 use super::header::NO_SLOT;
 use super::task_list::TaskList;
 use super::Builder;
@@ -172,14 +174,6 @@ impl LocalScheduler {
         let _ = self.on_unretrieved_panic.set(hook);
     }
 
-    pub(crate) fn eager_tasks(&self) -> bool {
-        self.eager_tasks.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_eager_tasks(&self, on: bool) {
-        self.eager_tasks.store(on, Ordering::Relaxed);
-    }
-
     // ---- spawning ----
 
     /// Spawns a `Send` task, from any thread.
@@ -193,69 +187,6 @@ impl LocalScheduler {
         let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
         self.submit(runnable);
         task
-    }
-
-    /// Spawns a `Send` task whose first step runs now, on the owner thread
-    /// (see [`Spawner::spawn_eager_with`](crate::Spawner::spawn_eager_with));
-    /// from any other thread it is scheduled as usual.
-    #[track_caller]
-    pub(crate) fn spawn_eager<F>(self: &Arc<Self>, builder: Builder, future: F) -> Task<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
-        self.submit_eager(runnable);
-        task
-    }
-
-    /// Spawns a task that need not be `Send`, its first step run now.
-    ///
-    /// # Panics
-    ///
-    /// Off the owner thread.
-    #[track_caller]
-    pub(crate) fn spawn_local_eager<F>(
-        self: &Arc<Self>,
-        builder: Builder,
-        future: F,
-    ) -> Task<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        assert!(
-            self.is_owner(),
-            "a local (!Send) task can only be spawned on its executor's thread"
-        );
-        // SAFETY: as in `spawn_local`: 'static, on the owner thread, which
-        // alone polls and drops it (the eager step below runs here too).
-        let (runnable, task) =
-            unsafe { builder.spawn_unchecked(Contextual::capture(future), self.clone()) };
-        self.submit_eager(runnable);
-        task
-    }
-
-    /// A new task's first Runnable, run in place: listed first (as its
-    /// first queueing would), then polled on this stack, inside the
-    /// caller's poll if there is one. Queued as usual when that cannot be:
-    /// off the owner thread, or [`MAX_EAGER_DEPTH`](super::current::MAX_EAGER_DEPTH)
-    /// eager steps deep. Cancelled at once if closed.
-    fn submit_eager(&self, runnable: Runnable) {
-        if self.is_closed() {
-            return teardown::drop_rejected(runnable);
-        }
-        let Some(owned) = self.owned() else {
-            return self.push_remote(runnable);
-        };
-        let Some(step) = EagerStep::enter() else {
-            return self.schedule_runnable(runnable);
-        };
-        // A fresh task: neither completed nor listed.
-        self.register(owned, runnable.header(), true);
-        // No borrow is held: the step may spawn, wake, cancel or close.
-        crate::local::run_step(runnable);
-        drop(step);
     }
 
     /// Spawns a task that need not be `Send`; it lives on the owner thread.

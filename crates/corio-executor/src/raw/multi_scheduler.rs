@@ -25,6 +25,7 @@
 //! `multi_scheduler/closing.rs`.
 
 mod closing;
+mod eager;
 
 use std::cell::Cell;
 use std::future::Future;
@@ -33,7 +34,7 @@ use std::sync::{Arc, OnceLock};
 use concurrent_queue::{ConcurrentQueue, PushError};
 use parking_lot::Mutex;
 
-use super::current::{ClearedContext, Contextual, EagerStep};
+use super::current::{ClearedContext, Contextual};
 use super::local_scheduler::{current_thread, EndOfBorrow};
 use super::task_list::TaskList;
 use super::{AbortHandle, Builder, Header, Runnable, Task};
@@ -86,15 +87,6 @@ pub(crate) fn polling<R>(task: usize, poll: impl FnOnce() -> R) -> R {
     let result = poll();
     POLLING.with(|polling| polling.set(previous));
     result
-}
-
-/// Runs an eager task's first step in place, marked as the task this
-/// thread polls (its self-wakes go to the back of the queue; its creator's
-/// marking comes back after).
-#[inline]
-fn run_eager(runnable: Runnable) {
-    let task = runnable.header() as *const Header as usize;
-    polling(task, || crate::local::run_step(runnable));
 }
 
 /// One worker's (or the owner thread's) queues and parker.
@@ -255,15 +247,6 @@ impl MultiScheduler {
         let _ = self.on_unretrieved_panic.set(hook);
     }
 
-    pub(crate) fn eager_tasks(&self) -> bool {
-        self.eager_tasks.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_eager_tasks(&self, on: bool) {
-        self.eager_tasks
-            .store(on, std::sync::atomic::Ordering::Relaxed);
-    }
-
     /// Wakes slot `slot`'s thread (wherever it sleeps).
     #[inline]
     pub(crate) fn unpark_slot(&self, slot: usize) {
@@ -282,27 +265,6 @@ impl MultiScheduler {
         let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
         if let Some(runnable) = self.list_send(runnable) {
             self.schedule_send(runnable);
-        }
-        task
-    }
-
-    /// Spawns a `Send` task whose first step runs now, on the calling
-    /// thread if it is one of the executor's (else it is scheduled).
-    #[track_caller]
-    pub(crate) fn spawn_eager<F>(self: &Arc<Self>, builder: Builder, future: F) -> Task<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
-        if let Some(runnable) = self.list_send(runnable) {
-            match (self.current_slot(), EagerStep::enter()) {
-                (Some(_), Some(step)) => {
-                    run_eager(runnable);
-                    drop(step);
-                }
-                _ => self.schedule_send(runnable),
-            }
         }
         task
     }
@@ -351,44 +313,6 @@ impl MultiScheduler {
         let (runnable, task) =
             unsafe { builder.spawn_unchecked(Contextual::capture(future), pinned) };
         self.submit_pinned(slot, runnable);
-        task
-    }
-
-    /// Spawns a task that need not be `Send`, pinned to the calling
-    /// thread's slot, its first step run now.
-    ///
-    /// # Panics
-    ///
-    /// As [`spawn_local`](Self::spawn_local).
-    #[track_caller]
-    pub(crate) fn spawn_local_eager<F>(
-        self: &Arc<Self>,
-        builder: Builder,
-        future: F,
-    ) -> Task<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        let Some(slot) = self.current_slot() else {
-            local_spawn_off_thread()
-        };
-        let pinned = Pinned {
-            scheduler: self.clone(),
-            slot,
-        };
-        // SAFETY: as in `spawn_local`; the eager step runs on this thread too.
-        let (runnable, task) =
-            unsafe { builder.spawn_unchecked(Contextual::capture(future), pinned) };
-        if let Some(runnable) = self.list_pinned(slot, runnable) {
-            match EagerStep::enter() {
-                Some(step) => {
-                    run_eager(runnable);
-                    drop(step);
-                }
-                None => self.push_pinned(slot, runnable),
-            }
-        }
         task
     }
 
