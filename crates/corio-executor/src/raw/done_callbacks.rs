@@ -26,6 +26,13 @@
 //! and every `Schedule` type without knowing it. A callback that panics does
 //! not stop the later ones; the first panic is re-raised after they ran, and
 //! reaches the executor's unretrieved-panic report like any detached task's.
+//!
+//! **At close.** A task dropped by a closing executor completes, and its
+//! callbacks task is rejected by the closed queue and dropped unrun (the
+//! callbacks with it). One exception today: the work-stealing executor's
+//! closed pinned queue (`push_pinned`) abandons every Runnable it rejects, so
+//! the callbacks of a pinned local task dropped at close are leaked with the
+//! callbacks task (and the executor core its `Via` keeps alive).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -36,7 +43,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use super::handle::AbortHandle;
-use super::header::Header;
+use super::header::{Header, NO_SLOT};
 use super::{Builder, Runnable};
 use crate::loom::Mutex;
 use crate::{Schedule, TaskId, TaskInfo};
@@ -210,7 +217,14 @@ impl Schedule for Via {
     }
 
     fn release(&self, task: &Header) {
-        self.target().release(task);
+        // Only a registry that listed the callbacks task (the local
+        // executor lists whatever reaches its queue) needs to hear of its
+        // end. The work-stealing executor lists only what it spawned, and
+        // its pinned scheduler insists on being told on its own thread,
+        // which a dropped (never run) callbacks task need not be on.
+        if task.slot() != NO_SLOT {
+            self.target().release(task);
+        }
     }
 
     fn panic_never_retrieved(&self, task: &Header, payload: &(dyn Any + Send)) {
