@@ -24,6 +24,7 @@ mod macros;
 mod net_tcp;
 mod net_udp;
 mod net_unix;
+mod promise_api;
 mod protocol;
 mod runner;
 mod shield;
