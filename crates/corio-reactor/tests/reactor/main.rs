@@ -10,4 +10,5 @@ mod notify;
 mod poll_timeout;
 mod read_edges;
 mod readiness;
+mod short_reads;
 mod waiters;

@@ -1,5 +1,6 @@
 //! [`StreamWriter`]: asyncio's `StreamWriter`, a buffered writer over the
-//! write half of a connection: `write` buffers, `drain` sends.
+//! write half of a connection: `write` buffers, `drain` sends (vectored: one
+//! `writev` of the buffered chunks, see `writer/chunks.rs`).
 
 use std::fmt;
 use std::future::poll_fn;
@@ -9,6 +10,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::AsyncWrite;
+
+mod chunks;
+
+use chunks::Chunks;
 
 /// asyncio's default high-water mark: 64 KiB.
 const DEFAULT_HIGH: usize = 64 * 1024;
@@ -91,9 +96,8 @@ enum State {
 pub struct StreamWriter {
     /// `None` once closed.
     inner: Option<Box<dyn AsyncWrite + Send + Unpin>>,
-    /// `buf[written..]` is still to be sent.
-    buf: Vec<u8>,
-    written: usize,
+    /// What is still to be sent.
+    buf: Chunks,
     high: usize,
     low: usize,
     state: State,
@@ -119,8 +123,7 @@ impl StreamWriter {
     {
         StreamWriter {
             inner: Some(Box::new(inner)),
-            buf: Vec::new(),
-            written: 0,
+            buf: Chunks::default(),
             high: DEFAULT_HIGH,
             low: DEFAULT_LOW,
             state: State::Open,
@@ -171,11 +174,7 @@ impl StreamWriter {
         if self.failed.is_some() {
             return; // The next drain reports the failure.
         }
-        if self.written > 0 && self.written >= self.buf.len() / 2 {
-            self.buf.drain(..self.written);
-            self.written = 0;
-        }
-        self.buf.extend_from_slice(data);
+        self.buf.push(data);
     }
 
     /// Writes each item in turn (asyncio's `writelines`).
@@ -192,7 +191,7 @@ impl StreamWriter {
     /// The number of bytes buffered and not yet sent (asyncio's
     /// `transport.get_write_buffer_size()`).
     pub fn write_buffer_size(&self) -> usize {
-        self.buf.len() - self.written
+        self.buf.len()
     }
 
     /// Sets the high- and low-water marks (asyncio's
@@ -304,12 +303,12 @@ impl StreamWriter {
         };
         self.inner = None;
         self.state = State::Closed;
-        self.buf = Vec::new();
-        self.written = 0;
+        self.buf = Chunks::default();
         closed
     }
 
-    /// Sends `buf[written..]`, then flushes.
+    /// Sends the buffered chunks (vectored: as many as one `writev` takes),
+    /// then flushes.
     fn poll_send_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let Some((kind, message)) = &self.failed {
             return Poll::Ready(Err(io::Error::new(*kind, message.clone())));
@@ -317,23 +316,21 @@ impl StreamWriter {
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Ready(Ok(())); // closed: the buffer is empty
         };
-        while self.written < self.buf.len() {
-            match Pin::new(&mut **inner).poll_write(cx, &self.buf[self.written..]) {
+        while !self.buf.is_empty() {
+            let written = self
+                .buf
+                .with_slices(|slices| Pin::new(&mut **inner).poll_write_vectored(cx, slices));
+            match written {
                 Poll::Ready(Ok(0)) => {
                     let err =
                         io::Error::new(io::ErrorKind::WriteZero, "the stream accepted no bytes");
                     return Poll::Ready(Err(self.fail(err)));
                 }
-                Poll::Ready(Ok(n)) => self.written += n,
+                Poll::Ready(Ok(n)) => self.buf.consume(n),
                 Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(err)) => return Poll::Ready(Err(self.fail(err))),
                 Poll::Pending => return Poll::Pending,
             }
-        }
-        self.buf.clear();
-        self.written = 0;
-        if self.buf.capacity() > 4 * self.high.max(DEFAULT_HIGH) {
-            self.buf.shrink_to(self.high.max(DEFAULT_HIGH));
         }
         match Pin::new(&mut **inner).poll_flush(cx) {
             Poll::Ready(Err(err)) => Poll::Ready(Err(self.fail(err))),
@@ -351,8 +348,7 @@ impl StreamWriter {
     /// Records the first failure and drops the buffer.
     fn fail(&mut self, err: io::Error) -> io::Error {
         self.failed = Some((err.kind(), err.to_string()));
-        self.buf = Vec::new();
-        self.written = 0;
+        self.buf = Chunks::default();
         err
     }
 }

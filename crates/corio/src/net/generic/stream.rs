@@ -2,9 +2,11 @@
 //! reactor, written once for TCP and Unix streams (`TcpStream` and `UnixStream` are
 //! aliases of it).
 //!
-//! Reads and writes go through `Source::poll_read_with`/`poll_write_with`, which own
-//! EINTR and the "clear readiness only if no new edge arrived" rule; the `try_*`
-//! methods apply the same rule by hand with a readiness tick.
+//! Reads and writes go through `Source::poll_read_stream_with`/`poll_write_with`, which
+//! own EINTR and the "clear readiness only if no new edge arrived" rule; a short read
+//! clears read readiness too where the reactor reports EOF as an event (so the next
+//! read waits without a syscall that can only fail). The `try_*` methods apply the
+//! `WouldBlock` rule by hand with a readiness tick.
 
 use std::fmt;
 use std::io;
@@ -148,7 +150,8 @@ impl<S: StreamSocket> Stream<S> {
     /// Several tasks may read one stream at once: each call waits with its
     /// own waker, and a cancelled call takes its waker back.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|io| io.read(buf)).await
+        let len = buf.len();
+        self.io.read_stream_with(len, |io| io.read(buf)).await
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one byte.
@@ -208,7 +211,10 @@ impl<S: StreamSocket> Stream<S> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let io = self.io.get_ref();
-        self.io.source().poll_read_with(cx, || io.read(buf))
+        let len = buf.len();
+        self.io
+            .source()
+            .poll_read_stream_with(cx, len, || io.read(buf))
     }
 
     pub(crate) fn poll_write_priv(
