@@ -25,6 +25,7 @@ mod net_tcp;
 mod net_udp;
 mod net_unix;
 mod promise_api;
+mod net_writev;
 mod protocol;
 mod runner;
 mod shield;
