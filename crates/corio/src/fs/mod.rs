@@ -42,7 +42,7 @@
 //! |---|---|---|
 //! | `tokio::fs::read(p)` | `await asyncio.to_thread(Path(p).read_bytes)` | [`read`] |
 //! | `tokio::fs::read_to_string(p)` | `await asyncio.to_thread(Path(p).read_text)` | [`read_to_string`] |
-//! | `tokio::fs::write(p, b)` | `await asyncio.to_thread(Path(p).write_bytes, b)` | [`write`] |
+//! | `tokio::fs::write(p, b)` | `await asyncio.to_thread(Path(p).write_bytes, b)` | [`write`](fn@write) |
 //! | `tokio::fs::read_dir(p)` + `next_entry()` | `await asyncio.to_thread(os.listdir, p)` | [`read_dir`] + [`ReadDir::next_entry`] (also a `Stream`) |
 //! | `tokio::fs::File`, `OpenOptions` | `await asyncio.to_thread(open, p)` | [`File`], [`OpenOptions`] |
 //! | `create_dir_all`, `remove_file`, `rename`, `copy`, `metadata`, ... | `os.*` in `to_thread` | the same names here |
