@@ -246,12 +246,19 @@ impl<T> Promise<T> {
             state.draining = drain.is_some();
             drain
         };
-        // Wakers are user code: wake them unlocked.
-        for waker in wakers {
-            waker.wake();
-        }
+        // Wakers are user code: wake them unlocked. One that panics must not
+        // leave the promise `draining` with its callbacks never run, so the
+        // callbacks run first and the panic resumes after them.
+        let woken = panic::catch_unwind(AssertUnwindSafe(|| {
+            for waker in wakers {
+                waker.wake();
+            }
+        }));
         if let Some(drain) = drain {
             drain(self);
+        }
+        if let Err(payload) = woken {
+            panic::resume_unwind(payload);
         }
         Ok(())
     }

@@ -299,3 +299,27 @@ fn callbacks_race_with_completion_across_threads() {
         }
     }
 }
+
+#[test]
+fn a_panicking_waker_still_lets_the_callbacks_run() {
+    struct PanicWaker;
+    impl std::task::Wake for PanicWaker {
+        fn wake(self: Arc<Self>) {
+            panic!("waker failed");
+        }
+    }
+    let log = log();
+    let promise: Promise<u8> = Promise::new();
+    let waker = std::task::Waker::from(Arc::new(PanicWaker));
+    let mut waiter = promise.wait();
+    assert!(poll_with(&mut waiter, &waker).is_pending());
+    promise.add_done_callback(logging(&log, "cb"));
+    let caught = panic::catch_unwind(AssertUnwindSafe(|| promise.set_result(2)));
+    assert_eq!(
+        caught.unwrap_err().downcast_ref::<&str>(),
+        Some(&"waker failed")
+    );
+    assert_eq!(entries(&log), ["cb=Ok(2)"]);
+    promise.add_done_callback(logging(&log, "late"));
+    assert_eq!(entries(&log).len(), 2, "not stuck draining");
+}
