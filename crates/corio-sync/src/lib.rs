@@ -45,3 +45,7 @@ pub use cancel::{CancellationToken, DropGuard, WaitForCancellation};
 // watch: one value, many readers, wait for changes.
 pub mod watch;
 pub use watch::channel as watch;
+
+// broadcast: every receiver sees every value; laggards are told and skip ahead.
+pub mod broadcast;
+pub use broadcast::channel as broadcast;

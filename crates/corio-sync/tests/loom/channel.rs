@@ -1,9 +1,11 @@
 //! loom models of the channel halves and `watch`: the last sender dropping
 //! while the receiver waits (the items drain, then `None`: no hang, no loss),
 //! the receiver dropping while a sender waits for room (the item is either
-//! delivered, dropped with the channel or handed back, exactly once), and a
+//! delivered, dropped with the channel or handed back, exactly once), a
 //! watch send-then-drop racing `changed()` (the receiver ends on the last
-//! value).
+//! value), and broadcast sends racing a receiver's `recv` and another
+//! receiver dropping out (every value read or counted as missed, then
+//! `Closed`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -78,5 +80,35 @@ fn watch_send_and_drop_race_changed() {
         while block_on(rx.changed()).is_ok() {}
         assert_eq!(*rx.borrow(), 1, "ends on the last value");
         sender.join().unwrap();
+    });
+}
+
+#[test]
+fn broadcast_sends_and_a_dropping_receiver_race_recv() {
+    loom::model(|| {
+        let (tx, mut rx) = corio_sync::broadcast(1);
+        let other = tx.subscribe();
+        let sender = thread::spawn(move || {
+            for i in 0..2u32 {
+                tx.send(i).unwrap();
+            }
+        });
+        let dropper = thread::spawn(move || drop(other));
+        let (mut got, mut missed) = (Vec::new(), 0);
+        loop {
+            match block_on(rx.recv()) {
+                Ok(value) => got.push(value),
+                Err(corio_sync::broadcast::RecvError::Lagged(n)) => missed += n,
+                Err(corio_sync::broadcast::RecvError::Closed) => break,
+            }
+        }
+        sender.join().unwrap();
+        dropper.join().unwrap();
+        assert_eq!(got.last(), Some(&1), "the last value always arrives");
+        assert_eq!(
+            got.len() as u64 + missed,
+            2,
+            "each value read or counted as missed"
+        );
     });
 }

@@ -8,6 +8,7 @@
 //! root). The loom models are a separate binary, `tests/loom.rs`.
 
 mod barrier;
+mod broadcast;
 mod cancel;
 mod channel;
 mod condition;
