@@ -1,4 +1,4 @@
-//! Models (m)-(n): `add_done_callback` racing with the task's completion.
+//! Models (m)-(o): `add_done_callback` racing with the task's completion.
 
 use super::*;
 
@@ -66,5 +66,57 @@ fn done_callback_added_while_the_task_is_cancelled() {
         assert!(task.is_cancelled());
         drop(task);
         assert!(queue.task_freed());
+    });
+}
+
+/// A plain FIFO scheduler that allows several Runnables at once (the
+/// callbacks tasks of one task and the task itself).
+#[derive(Clone, Default)]
+struct Fifo(Arc<Mutex<VecDeque<Runnable>>>);
+
+impl Schedule for Fifo {
+    fn schedule(&self, runnable: Runnable) {
+        self.0.lock().unwrap().push_back(runnable);
+    }
+}
+
+impl Fifo {
+    fn drain(&self) {
+        loop {
+            let next = self.0.lock().unwrap().pop_front();
+            match next {
+                Some(runnable) => {
+                    runnable.run();
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// (o) Two threads add a callback each while the task completes on a
+/// third: every callback runs exactly once (some through the completer's
+/// drain, some through an adder's), and everything is freed.
+#[test]
+fn two_done_callbacks_added_on_two_threads_while_the_task_completes() {
+    model(|| {
+        let fifo = Fifo::default();
+        let (runnable, task) = Builder::new().spawn(async {}, fifo.clone());
+        let task = Arc::new(task);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let adders: Vec<_> = (0..2)
+            .map(|_| {
+                let (task, callback) = (task.clone(), counting(&ran));
+                thread::spawn(move || task.add_done_callback(callback))
+            })
+            .collect();
+        runnable.run();
+        for adder in adders {
+            adder.join().unwrap();
+        }
+        fifo.drain();
+        assert_eq!(ran.load(Ordering::SeqCst), 2, "each callback once");
+        drop(task);
+        assert_eq!(Arc::strong_count(&fifo.0), 1, "every task freed");
     });
 }
