@@ -1,6 +1,7 @@
 //! `corio::sync`'s Rust-shaped types on corio's own loop: a channel whose
 //! consumer ends when the producers are done, a `CancellationToken` stopping
-//! workers blocked in `sleep`, a `watch` of a config that an `RwLock` guards.
+//! workers blocked in `sleep`, a `watch` of a config that an `RwLock` guards,
+//! `broadcast` listeners.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,4 +94,38 @@ fn watchers_follow_a_config_behind_an_rwlock() {
         seen
     });
     assert_eq!(seen, ["v3", "v3", "v3"]);
+}
+
+#[test]
+fn broadcast_listeners_each_get_every_event() {
+    let got = corio::run(async {
+        let (tx, rx) = corio::sync::broadcast(4);
+        let listeners: Vec<_> = (0..3)
+            .map(|_| {
+                let mut rx = rx.resubscribe();
+                corio::create_task(async move {
+                    let mut got = Vec::new();
+                    while let Ok(event) = rx.recv().await {
+                        got.push(event);
+                    }
+                    got
+                })
+            })
+            .collect();
+        drop(rx);
+        for event in 0..10u32 {
+            tx.send(event).unwrap();
+            if event % 3 == 2 {
+                corio::yield_now().await; // the listeners keep up
+            }
+        }
+        drop(tx);
+        let mut got = Vec::new();
+        for listener in listeners {
+            got.push(listener.await.unwrap());
+        }
+        got
+    });
+    let all: Vec<u32> = (0..10).collect();
+    assert_eq!(got, [all.clone(), all.clone(), all]);
 }
