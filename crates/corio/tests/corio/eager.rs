@@ -299,3 +299,27 @@ fn eager_tasks_run_on_the_creating_thread_under_workers() {
     runner.close();
     assert!(ok);
 }
+
+/// An eager step holding its own handle (`current_task_handle`) that
+/// cancels itself, and drops that handle: the task ends cancelled at its
+/// first await, inside `create`; the creator goes on.
+#[test]
+fn an_eager_step_that_cancels_itself_ends_cancelled_inside_create() {
+    corio::run(async {
+        let reached = Arc::new(AtomicUsize::new(0));
+        let task = Builder::new().eager().create({
+            let reached = reached.clone();
+            async move {
+                let me = corio::task::current_task_handle().unwrap();
+                assert!(me.cancel());
+                drop(me);
+                reached.fetch_add(1, Ordering::SeqCst);
+                corio::yield_now().await;
+                reached.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        assert!(task.is_done());
+        assert!(matches!(task.await, Err(TaskError::Cancelled { .. })));
+        assert_eq!(reached.load(Ordering::SeqCst), 1);
+    });
+}
