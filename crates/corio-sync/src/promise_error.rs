@@ -92,6 +92,13 @@ impl PromiseError {
     }
 
     /// Whether the promise was cancelled (rather than failed).
+    ///
+    /// ```
+    /// use corio_sync::{Cancelled, PromiseError};
+    ///
+    /// assert!(PromiseError::from(Cancelled).is_cancelled());
+    /// assert!(!PromiseError::from("failed").is_cancelled());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, PromiseError::Cancelled { .. })
     }
@@ -117,6 +124,14 @@ impl PromiseError {
 
     /// The error given to [`set_exception`](crate::Promise::set_exception),
     /// if the promise failed.
+    ///
+    /// ```
+    /// use corio_sync::{Cancelled, PromiseError};
+    ///
+    /// let err = PromiseError::from("disk full");
+    /// assert_eq!(err.failure().unwrap().to_string(), "disk full");
+    /// assert!(PromiseError::from(Cancelled).failure().is_none());
+    /// ```
     pub fn failure(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
         match self {
             PromiseError::Failed(err) => Some(&**err),
@@ -126,6 +141,15 @@ impl PromiseError {
 
     /// The failure as a concrete error type, if it failed with one of that
     /// type (asyncio's `except SomeError`).
+    ///
+    /// ```
+    /// use std::io;
+    /// use corio_sync::PromiseError;
+    ///
+    /// let err = PromiseError::from(io::Error::from(io::ErrorKind::NotFound));
+    /// assert_eq!(err.downcast_ref::<io::Error>().unwrap().kind(), io::ErrorKind::NotFound);
+    /// assert!(err.downcast_ref::<std::fmt::Error>().is_none());
+    /// ```
     pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
         self.failure()?.downcast_ref::<E>()
     }

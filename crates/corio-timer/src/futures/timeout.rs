@@ -189,6 +189,17 @@ impl<F> Timeout<F> {
 
     /// [`never`](Self::never) that finds its timers by calling `timers`,
     /// and only if it is given a deadline (see [`lazy`](Self::lazy)).
+    ///
+    /// ```
+    /// use std::future::ready;
+    /// use corio_timer::{TimerHandle, Timeout};
+    ///
+    /// fn no_timers() -> TimerHandle {
+    ///     unreachable!("a timeout without a deadline never looks")
+    /// }
+    /// let t = Timeout::lazy_never(no_timers, ready(1));
+    /// assert_eq!(t.when(), None);
+    /// ```
     pub fn lazy_never(timers: fn() -> TimerHandle, fut: F) -> Timeout<F> {
         Timeout::with_limit(Limit::Disabled(Source::Lookup(timers)), fut)
     }
@@ -229,6 +240,17 @@ impl<F> Timeout<F> {
     /// The deadline, or `None` if the timeout has none (asyncio's
     /// `when()`). For a lazy timeout not yet polled, as
     /// [`deadline`](Self::deadline).
+    ///
+    /// ```
+    /// use std::future::pending;
+    /// use corio_timer::{Clock, Timeout, Timers};
+    ///
+    /// let timers = Timers::new(Clock::manual());
+    /// let handle = timers.handle();
+    /// let at = handle.now();
+    /// assert_eq!(Timeout::new(&handle, at, pending::<()>()).when(), Some(at));
+    /// assert_eq!(Timeout::never(&handle, pending::<()>()).when(), None);
+    /// ```
     pub fn when(&self) -> Option<Instant> {
         match &self.shared {
             Some((deadline, _)) => deadline.when(),
@@ -249,6 +271,25 @@ impl<F> Timeout<F> {
     /// is armed again, even after it elapsed (asyncio refuses that). On a
     /// timeout made by [`with_deadline`](Self::with_deadline) this moves
     /// the shared [`Deadline`].
+    ///
+    /// ```
+    /// use std::future::{pending, Future};
+    /// use std::pin::pin;
+    /// use std::task::{Context, Waker};
+    /// use std::time::Duration;
+    /// use corio_timer::{Clock, Timeout, Timers};
+    ///
+    /// let timers = Timers::new(Clock::manual());
+    /// let handle = timers.handle();
+    /// let mut t = pin!(Timeout::new(&handle, handle.now() + Duration::from_secs(1), pending::<()>()));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(t.as_mut().poll(&mut cx).is_pending());
+    /// t.as_mut().reschedule_at(None); // asyncio: cm.reschedule(None)
+    /// assert!(timers.is_empty(), "the timer is gone");
+    /// timers.clock().advance(Duration::from_secs(5));
+    /// timers.fire(handle.now());
+    /// assert!(t.as_mut().poll(&mut cx).is_pending());
+    /// ```
     pub fn reschedule_at(self: Pin<&mut Self>, when: Option<Instant>) {
         let this = self.project();
         if let Some((deadline, seen)) = this.shared {
@@ -261,6 +302,21 @@ impl<F> Timeout<F> {
     /// Whether the deadline came first: the last poll gave `Err(Elapsed)`
     /// and cut the inner future off (asyncio's `expired()`). An inner future
     /// that is ready at the same poll wins, and this stays false.
+    ///
+    /// ```
+    /// use std::future::{pending, Future};
+    /// use std::pin::pin;
+    /// use std::task::{Context, Waker};
+    /// use corio_timer::{Clock, Timeout, Timers};
+    ///
+    /// let timers = Timers::new(Clock::manual());
+    /// let handle = timers.handle();
+    /// // A deadline already reached: the first poll elapses.
+    /// let mut t = pin!(Timeout::new(&handle, handle.now(), pending::<()>()));
+    /// assert!(!t.expired());
+    /// assert!(t.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready());
+    /// assert!(t.expired());
+    /// ```
     pub fn expired(&self) -> bool {
         self.expired
     }

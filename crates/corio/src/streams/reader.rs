@@ -153,6 +153,11 @@ impl StreamReader {
     /// [`new_fed`](Self::new_fed) with the given line limit (asyncio's
     /// `StreamReader(limit=n)`).
     ///
+    /// ```
+    /// let (reader, _feeder) = corio::StreamReader::new_fed_with_limit(16);
+    /// assert_eq!(reader.limit(), 16);
+    /// ```
+    ///
     /// # Panics
     ///
     /// If `limit` is 0.
@@ -166,6 +171,15 @@ impl StreamReader {
     /// The error set by [`StreamFeeder::set_exception`] on a fed reader
     /// (asyncio's `exception()`); `None` otherwise. A reader over a stream
     /// returns its IO errors from the read that hit them instead.
+    ///
+    /// ```
+    /// use std::io;
+    ///
+    /// let (reader, feeder) = corio::StreamReader::new_fed();
+    /// assert!(reader.exception().is_none());
+    /// feeder.set_exception(io::ErrorKind::BrokenPipe.into());
+    /// assert_eq!(reader.exception().unwrap().kind(), io::ErrorKind::BrokenPipe);
+    /// ```
     pub fn exception(&self) -> Option<io::Error> {
         self.feed.as_ref()?.exception()
     }

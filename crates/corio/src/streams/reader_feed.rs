@@ -123,6 +123,16 @@ impl StreamFeeder {
     ///
     /// After [`feed_eof`](Self::feed_eof) (asyncio asserts the same:
     /// "feed_data after feed_eof").
+    ///
+    /// ```
+    /// corio::run(async {
+    ///     let (mut reader, feeder) = corio::StreamReader::new_fed();
+    ///     feeder.feed_data(b"ab");
+    ///     feeder.feed_data(b"");
+    ///     feeder.feed_data(b"c");
+    ///     assert_eq!(reader.read(10).await.unwrap(), b"abc");
+    /// });
+    /// ```
     pub fn feed_data(&self, data: &[u8]) {
         if data.is_empty() {
             // asyncio checks before looking at the data, so an empty feed
@@ -144,6 +154,16 @@ impl StreamFeeder {
     /// are read, reads return the end of the stream and
     /// [`at_eof`](super::StreamReader::at_eof) is true. Calling it again
     /// does nothing.
+    ///
+    /// ```
+    /// corio::run(async {
+    ///     let (mut reader, feeder) = corio::StreamReader::new_fed();
+    ///     feeder.feed_data(b"last");
+    ///     feeder.feed_eof();
+    ///     assert_eq!(reader.read_to_end().await.unwrap(), b"last");
+    ///     assert!(reader.at_eof());
+    /// });
+    /// ```
     pub fn feed_eof(&self) {
         self.feed.update(|state| state.eof = true);
     }
@@ -177,7 +197,15 @@ impl StreamFeeder {
         self.feed.update(|state| state.error = Some(err));
     }
 
-    /// Whether [`feed_eof`](Self::feed_eof) was called.
+    /// Whether [`feed_eof`](Self::feed_eof) was called (or every other
+    /// feeder was dropped).
+    ///
+    /// ```
+    /// let (_reader, feeder) = corio::StreamReader::new_fed();
+    /// assert!(!feeder.is_eof());
+    /// feeder.feed_eof();
+    /// assert!(feeder.is_eof());
+    /// ```
     pub fn is_eof(&self) -> bool {
         self.feed.state.lock().eof
     }
