@@ -21,7 +21,7 @@ pub enum TaskState {
 
 /// A snapshot of one task: id, name, spawn location, state, poll count and
 /// (in an executor's listing) age.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TaskInfo {
     id: TaskId,
     name: Option<Box<str>>,
@@ -109,6 +109,21 @@ impl TaskInfo {
     /// facade: the main future of `run`).
     pub fn is_block_on(&self) -> bool {
         self.block_on
+    }
+}
+
+impl std::fmt::Debug for TaskInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `addr` is left out: an address, meaningless to a reader.
+        f.debug_struct("TaskInfo")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("location", &self.location)
+            .field("state", &self.state)
+            .field("polls", &self.polls)
+            .field("age", &self.age)
+            .field("block_on", &self.block_on)
+            .finish()
     }
 }
 
