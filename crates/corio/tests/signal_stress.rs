@@ -201,9 +201,13 @@ fn every_signal_sent_during_io_bursts_and_listener_churn_is_delivered() {
             }
             shared.stop.store(true, Ordering::SeqCst);
             sender.join().expect("sender thread");
-            server.cancel();
+            // The clients first: a burst may be in flight when `stop` is set, and
+            // cancelling the server drops its listener, which resets every
+            // connection still waiting in its accept queue (the clients saw
+            // `ConnectionReset` on their first read). The server goes last.
             clients.await.expect("clients task");
             churn.await.expect("churn task");
+            server.cancel();
             final_seen
         }
     });
