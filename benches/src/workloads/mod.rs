@@ -25,6 +25,7 @@ use crate::runtime::{Family, Runtime, Threads};
 
 mod foreign_spawn;
 mod gather;
+mod idle_conns;
 mod lock_contended;
 mod lock_uncontended;
 mod ping_pong;
@@ -35,10 +36,13 @@ mod spawn;
 mod spawn_chain;
 mod spawn_eager;
 mod spawn_from_one;
+mod syscall_floor;
 mod task_group;
 mod tcp_echo;
 mod tcp_stream;
 mod timers;
+mod udp_echo;
+mod unix_echo;
 mod yielding;
 
 /// Every workload, in the order reports list them.
@@ -65,6 +69,9 @@ pub(crate) static ALL: &[Workload] = &[
     queue::UNBOUNDED_64,
     tcp_echo::WORKLOAD,
     tcp_stream::WORKLOAD,
+    udp_echo::WORKLOAD,
+    unix_echo::WORKLOAD,
+    idle_conns::WORKLOAD,
     process::WORKLOAD,
 ];
 
@@ -100,7 +107,11 @@ impl Workload {
             Family::Tokio => self.tokio,
             Family::Smol => self.smol,
         };
-        run(runtime.threads(workers), size.max(1))
+        let measured = run(runtime.threads(workers), size.max(1));
+        if self.name == "tcp-echo" {
+            syscall_floor::report_tcp_echo_once();
+        }
+        measured
     }
 }
 
