@@ -122,7 +122,11 @@ fn corio(threads: Threads, n: usize) -> Measurement {
         });
         let mut idle = Vec::with_capacity(IDLE);
         for _ in 0..IDLE {
-            idle.push(corio::net::TcpStream::connect(addr).await.expect("connect idle"));
+            idle.push(
+                corio::net::TcpStream::connect(addr)
+                    .await
+                    .expect("connect idle"),
+            );
         }
         while accepted.load(Ordering::Relaxed) < IDLE {
             corio::sleep(Duration::from_millis(1)).await;
@@ -184,7 +188,11 @@ fn tokio(threads: Threads, n: usize) -> Measurement {
         });
         let mut idle = Vec::with_capacity(IDLE);
         for _ in 0..IDLE {
-            idle.push(tokio::net::TcpStream::connect(addr).await.expect("connect idle"));
+            idle.push(
+                tokio::net::TcpStream::connect(addr)
+                    .await
+                    .expect("connect idle"),
+            );
         }
         while accepted.load(Ordering::Relaxed) < IDLE {
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -249,7 +257,11 @@ fn smol(threads: Threads, n: usize) -> Measurement {
         });
         let mut idle = Vec::with_capacity(IDLE);
         for _ in 0..IDLE {
-            idle.push(smol::net::TcpStream::connect(addr).await.expect("connect idle"));
+            idle.push(
+                smol::net::TcpStream::connect(addr)
+                    .await
+                    .expect("connect idle"),
+            );
         }
         while accepted.load(Ordering::Relaxed) < IDLE {
             smol::Timer::after(Duration::from_millis(1)).await;
