@@ -16,7 +16,7 @@ use crate::runtime::{self, Threads};
 pub(super) const WORKLOAD: Workload = Workload {
     name: "udp-echo",
     description: "64 UDP clients, 64-byte datagram request/response round trips",
-    default_size: 320_000,
+    default_size: 128_000,
     multi_threaded: false,
     corio,
     tokio,

@@ -14,7 +14,7 @@ use crate::runtime::{self, Threads};
 pub(super) const WORKLOAD: Workload = Workload {
     name: "unix-echo",
     description: "64 Unix stream socket pairs, 64-byte request/echo round trips",
-    default_size: 640_000,
+    default_size: 320_000,
     multi_threaded: false,
     corio,
     tokio,
