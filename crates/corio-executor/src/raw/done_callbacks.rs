@@ -130,9 +130,15 @@ pub(crate) unsafe fn add(ptr: NonNull<Header>, callback: Callback) {
 /// The completer saw `CALLBACKS` in the state `complete` returned: schedules
 /// every callback registered so far.
 ///
+/// Out of line and cold: tasks with callbacks are rare, and inlined into the
+/// poll loop this path made `Runnable::run` save two more registers on
+/// every poll (measured with callgrind).
+///
 /// # Safety
 ///
 /// The caller just completed the task and holds a reference.
+#[cold]
+#[inline(never)]
 pub(crate) unsafe fn completed(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the header alive.
     let id = unsafe { ptr.as_ref() }.id();

@@ -192,6 +192,38 @@ pub(crate) unsafe fn drop_now(ptr: NonNull<Header>) -> bool {
 ///
 /// The caller holds a reference and just completed the task.
 unsafe fn after_complete(ptr: NonNull<Header>, state: Snapshot) {
+    if state.has_callbacks() {
+        // SAFETY: forwarded.
+        return unsafe { after_complete_with_callbacks(ptr, state) };
+    }
+    // SAFETY: forwarded.
+    unsafe { drop_output_or_notify(ptr, state) }
+}
+
+/// `after_complete` for a task with done-callbacks: the bit was set before
+/// our `complete`, so they are ours to schedule (see `done_callbacks.rs`).
+/// Out of line, so that the poll loop's common path keeps its registers.
+///
+/// # Safety
+///
+/// As for `after_complete`.
+#[cold]
+#[inline(never)]
+unsafe fn after_complete_with_callbacks(ptr: NonNull<Header>, state: Snapshot) {
+    // SAFETY: forwarded.
+    unsafe {
+        drop_output_or_notify(ptr, state);
+        done_callbacks::completed(ptr);
+    }
+}
+
+/// Drops an output nobody will read, or wakes whoever awaits the handle.
+///
+/// # Safety
+///
+/// As for `after_complete`.
+#[inline(always)]
+unsafe fn drop_output_or_notify(ptr: NonNull<Header>, state: Snapshot) {
     // SAFETY: the caller's reference keeps the header alive.
     let header = unsafe { ptr.as_ref() };
     if !state.has_handle() {
@@ -201,13 +233,9 @@ unsafe fn after_complete(ptr: NonNull<Header>, state: Snapshot) {
             // reference keeps the task alive while we drop it.
             unsafe { (header.vtable.drop_output)(ptr) };
         }
-    } else if state.has_awaiter() {
-        awaiter::notify(header);
+        return;
     }
-    if state.has_callbacks() {
-        // The bit was set before our `complete`: the callbacks are ours to
-        // schedule (see `done_callbacks.rs`).
-        // SAFETY: we just completed the task and hold a reference.
-        unsafe { done_callbacks::completed(ptr) };
+    if state.has_awaiter() {
+        awaiter::notify(header);
     }
 }
