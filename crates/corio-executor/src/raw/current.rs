@@ -102,24 +102,33 @@ impl Slot {
 
 thread_local! {
     static CONTEXT: Cell<Slot> = const { Cell::new(Slot::EMPTY) };
+    /// Whether `CONTEXT` holds anything: the one word the fast paths read
+    /// (no destructor, so reading it is a plain load, also while the
+    /// thread exits). Kept in step by `swap`, the only writer of `CONTEXT`.
+    static NONEMPTY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs `slot` as the thread's context and returns the one it
+/// replaces; `None` (and `slot` dropped) once the thread-local is gone.
+#[inline]
+fn swap(slot: Slot) -> Option<Slot> {
+    let nonempty = !slot.is_empty();
+    let old = CONTEXT.try_with(|c| c.replace(slot)).ok()?;
+    NONEMPTY.with(|flag| flag.set(nonempty));
+    Some(old)
+}
+
+/// Whether the thread's context is empty with no identity: one load.
+#[inline(always)]
+fn context_is_empty() -> bool {
+    !NONEMPTY.with(Cell::get)
 }
 
 /// Installs `data` with identity `id` as the calling thread's context and
 /// returns the one it replaces.
 pub(crate) fn replace_context(data: ContextData, id: u64) -> (ContextData, u64) {
-    let old = CONTEXT.with(|c| c.replace(Slot { data, id }));
+    let old = swap(Slot { data, id }).unwrap_or(Slot::EMPTY);
     (old.data, old.id)
-}
-
-/// Whether the thread's context is empty with no identity (one load of
-/// the thread-local, nothing moved).
-#[inline]
-fn context_is_empty() -> bool {
-    CONTEXT.with(|c| {
-        // SAFETY: a shared look at the cell's content, on its own thread,
-        // with no code running that could replace it before we return.
-        unsafe { (*c.as_ptr()).is_empty() }
-    })
 }
 
 /// A future that runs in the context that was current when it was made
@@ -128,8 +137,8 @@ fn context_is_empty() -> bool {
 /// whoever polls next on the thread.
 ///
 /// Cost when contexts are unused: a task made while the context is empty
-/// holds `None`; its poll reads the thread-local once before and once
-/// after (both empty: nothing is moved), and its drop the same.
+/// holds an empty slot; creating it, each poll and its drop read one flag
+/// of the thread-local before and one after, and move nothing.
 pub(crate) struct Contextual<F> {
     context: Slot,
     future: ManuallyDrop<F>,
@@ -140,14 +149,37 @@ impl<F> Contextual<F> {
     /// data, no identity (a copy is a context of its own).
     #[inline]
     pub(crate) fn capture(future: F) -> Contextual<F> {
-        let data = CONTEXT.with(|c| {
-            // SAFETY: a shared look at the cell's content, on its own
-            // thread; cloning an `Arc` runs no code that could replace it.
-            unsafe { (*c.as_ptr()).data.clone() }
-        });
+        let data = if context_is_empty() {
+            None
+        } else {
+            CONTEXT
+                .try_with(|c| {
+                    // SAFETY: a shared look at the cell's content, on its own
+                    // thread; cloning an `Arc` runs no code that could
+                    // replace it.
+                    unsafe { (*c.as_ptr()).data.clone() }
+                })
+                .ok()
+                .flatten()
+        };
         Contextual {
             context: Slot { data, id: 0 },
             future: ManuallyDrop::new(future),
+        }
+    }
+
+    /// Installs the wrapper's context for a poll or the drop; the guard
+    /// puts everything back (also when unwinding).
+    #[inline(always)]
+    fn enter(context: &mut Slot) -> Restore<'_> {
+        let outer = if context.is_empty() && context_is_empty() {
+            None
+        } else {
+            swap(std::mem::replace(context, Slot::EMPTY))
+        };
+        Restore {
+            own: context,
+            outer,
         }
     }
 }
@@ -160,19 +192,31 @@ struct Restore<'a> {
 }
 
 impl Drop for Restore<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         match self.outer.take() {
             // Fast path: both were empty. Keep whatever the poll set (a
             // task that set its first variable) and leave the thread empty.
             None => {
-                if !context_is_empty_or_gone() {
-                    *self.own = CONTEXT.with(|c| c.replace(Slot::EMPTY));
+                if !context_is_empty() {
+                    self.keep_what_was_set();
                 }
             }
             Some(outer) => {
-                let _ = CONTEXT.try_with(|c| *self.own = c.replace(outer));
+                if let Some(own) = swap(outer) {
+                    *self.own = own;
+                }
             }
+        }
+    }
+}
+
+impl Restore<'_> {
+    #[cold]
+    #[inline(never)]
+    fn keep_what_was_set(&mut self) {
+        if let Some(own) = swap(Slot::EMPTY) {
+            *self.own = own;
         }
     }
 }
@@ -187,48 +231,21 @@ impl<F: Future> Future for Contextual<F> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above: `future` never moves while the wrapper is pinned.
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
-        let outer = if this.context.is_empty() && context_is_empty() {
-            None
-        } else {
-            let own = std::mem::replace(&mut this.context, Slot::EMPTY);
-            Some(CONTEXT.with(|c| c.replace(own)))
-        };
-        let _restore = Restore {
-            own: &mut this.context,
-            outer,
-        };
+        let _restore = Self::enter(&mut this.context);
         future.poll(cx)
     }
 }
 
 impl<F> Drop for Contextual<F> {
+    #[inline]
     fn drop(&mut self) {
-        // The future's `Drop` runs in the task's context too. Without a
-        // thread-local (the thread is exiting) it runs without one.
-        let outer = if self.context.is_empty() && context_is_empty_or_gone() {
-            None
-        } else {
-            let own = std::mem::replace(&mut self.context, Slot::EMPTY);
-            CONTEXT.try_with(|c| c.replace(own)).ok()
-        };
-        let _restore = Restore {
-            own: &mut self.context,
-            outer,
-        };
+        // The future's `Drop` runs in the task's context too (without one
+        // once the thread-local is gone: the thread is exiting).
+        let _restore = Self::enter(&mut self.context);
         // SAFETY: dropped once, here, in place (it is pinned if the wrapper
         // was), and never touched again.
         unsafe { ManuallyDrop::drop(&mut self.future) };
     }
-}
-
-/// Like [`context_is_empty`], `true` once the thread-local is destroyed.
-fn context_is_empty_or_gone() -> bool {
-    CONTEXT
-        .try_with(|c| {
-            // SAFETY: as in `context_is_empty`.
-            unsafe { (*c.as_ptr()).is_empty() }
-        })
-        .unwrap_or(true)
 }
 
 // ---- eager steps ----
@@ -275,14 +292,14 @@ pub(crate) struct ClearedContext(Option<Slot>);
 
 impl ClearedContext {
     pub(crate) fn new() -> ClearedContext {
-        ClearedContext(CONTEXT.try_with(|c| c.replace(Slot::EMPTY)).ok())
+        ClearedContext(swap(Slot::EMPTY))
     }
 }
 
 impl Drop for ClearedContext {
     fn drop(&mut self) {
         if let Some(outer) = self.0.take() {
-            let _ = CONTEXT.try_with(|c| c.set(outer));
+            drop(swap(outer));
         }
     }
 }
