@@ -248,7 +248,7 @@ impl<S: StreamIo> Inner<S> {
                     Poll::Pending => {}
                 }
             }
-        } else if let Poll::Ready(_) = io.source().poll_readable(cx) {
+        } else if io.source().poll_readable(cx).is_ready() {
             // A write pipe reads as ready only on an error or hang-up: the
             // reader went away (asyncio's `_UnixWritePipeTransport._read_ready`).
             let err = (state.pending() > 0).then(|| io::ErrorKind::BrokenPipe.into());
