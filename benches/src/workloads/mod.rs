@@ -30,6 +30,7 @@ mod lock_contended;
 mod lock_uncontended;
 mod ping_pong;
 mod process;
+mod protocol_echo;
 mod queue;
 mod semaphore;
 mod spawn;
@@ -68,6 +69,7 @@ pub(crate) static ALL: &[Workload] = &[
     queue::UNBOUNDED_4,
     queue::UNBOUNDED_64,
     tcp_echo::WORKLOAD,
+    protocol_echo::WORKLOAD,
     tcp_stream::WORKLOAD,
     udp_echo::WORKLOAD,
     unix_echo::WORKLOAD,

@@ -25,9 +25,9 @@ pub(super) const WORKLOAD: Workload = Workload {
 };
 
 /// Concurrent connections.
-const CONNECTIONS: usize = 64;
+pub(super) const CONNECTIONS: usize = 64;
 /// Bytes per message.
-const MESSAGE: usize = 64;
+pub(super) const MESSAGE: usize = 64;
 
 /// `tcp-echo` on corio.
 fn corio(threads: Threads, n: usize) -> Measurement {
@@ -75,7 +75,7 @@ fn corio(threads: Threads, n: usize) -> Measurement {
 }
 
 /// `tcp-echo` on tokio.
-fn tokio(threads: Threads, n: usize) -> Measurement {
+pub(super) fn tokio(threads: Threads, n: usize) -> Measurement {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (connections, per_connection) = super::split(n, CONNECTIONS);
     runtime::tokio(threads).block_on(async move {
@@ -120,7 +120,7 @@ fn tokio(threads: Threads, n: usize) -> Measurement {
 }
 
 /// `tcp-echo` on smol.
-fn smol(threads: Threads, n: usize) -> Measurement {
+pub(super) fn smol(threads: Threads, n: usize) -> Measurement {
     use smol::io::{AsyncReadExt, AsyncWriteExt};
     let (connections, per_connection) = super::split(n, CONNECTIONS);
     crate::smol_run!(threads, |ex| async move {
