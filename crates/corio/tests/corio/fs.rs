@@ -52,6 +52,16 @@ async fn eventually_contains(path: &Path, expected: &[u8]) {
     }
 }
 
+/// Polls `future` once, then drops it; its output if that one poll finished it.
+async fn poll_once_then_drop<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        std::task::Poll::Ready(output) => std::task::Poll::Ready(Some(output)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
+
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 251) as u8).collect()
 }
@@ -409,9 +419,9 @@ fn a_dropped_write_all_or_read_loses_no_data() {
             .open(dir.join("f"))
             .await
             .unwrap();
-        // Dropped mid-way: whatever it handed over is written, in order.
-        let result = corio::timeout(Duration::ZERO, file.write_all(&payload)).await;
-        assert!(result.is_err(), "8 MiB cannot be written in zero time");
+        // Polled once, then dropped mid-way (8 MiB take several trips):
+        // whatever it handed over is written, in order.
+        poll_once_then_drop(file.write_all(&payload)).await;
         file.flush().await.unwrap();
         let written = fs::read(dir.join("f")).await.unwrap();
         assert!(written.len() >= 2 << 20, "handed over: {}", written.len());
@@ -420,10 +430,14 @@ fn a_dropped_write_all_or_read_loses_no_data() {
         // A read dropped mid-way: the next reads start where it would have.
         file.seek(SeekFrom::Start(0)).await.unwrap();
         let mut first = vec![0; 1 << 20];
-        let _ = corio::timeout(Duration::ZERO, file.read(&mut first)).await;
-        let mut all = Vec::new();
-        file.read_to_end(&mut all).await.unwrap();
-        assert_eq!(all, written);
+        // (One poll may find the trip done already, on a busy machine.)
+        let taken = match poll_once_then_drop(file.read(&mut first)).await {
+            Some(read) => read.unwrap(),
+            None => 0,
+        };
+        let mut rest = Vec::new();
+        file.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, written[taken..]);
 
         // A dropped fs::write still writes the whole file.
         let _ = corio::timeout(Duration::ZERO, fs::write(dir.join("g"), &payload)).await;
