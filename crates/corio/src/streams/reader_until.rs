@@ -68,9 +68,9 @@ impl StreamReader {
     /// corio::run(async {
     ///     let input = &b"unix\nwindows\r\nold mac\rrest"[..];
     ///     let mut reader = corio::StreamReader::new(input);
-    ///     let seps: &[&[u8]] = &[b"\r\n", b"\n"];
-    ///     assert_eq!(reader.readuntil_any(seps).await.unwrap(), b"unix\n");
-    ///     assert_eq!(reader.readuntil_any(seps).await.unwrap(), b"windows\r\n");
+    ///     // Python: await reader.readuntil((b"\r\n", b"\n"))
+    ///     assert_eq!(reader.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap(), b"unix\n");
+    ///     assert_eq!(reader.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap(), b"windows\r\n");
     ///     // With `\r` a separator too, the first to end wins: `\r`.
     ///     let seps: &[&[u8]] = &[b"\r\n", b"\n", b"\r"];
     ///     assert_eq!(reader.readuntil_any(seps).await.unwrap(), b"old mac\r");

@@ -264,8 +264,9 @@ fn readuntil_any_waits_for_a_separator_split_across_feeds() {
         // But with `\r` a separator itself, the chunk ends there at once.
         let (mut reader, feeder) = StreamReader::new_fed();
         feeder.feed_data(b"x\r");
-        let seps: &[&[u8]] = &[b"\r\n", b"\r"];
-        assert_eq!(reader.readuntil_any(seps).await.unwrap(), b"x\r");
+        // (A literal list works as is: the parameter's type coerces it.)
+        let line = reader.readuntil_any(&[b"\r\n", b"\r"]).await.unwrap();
+        assert_eq!(line, b"x\r");
     });
 }
 
