@@ -308,6 +308,9 @@ impl<T: Clone> Promise<T> {
     ///   and a callback that completes a second promise runs that promise's
     ///   callbacks nested, before this promise's later callbacks (asyncio
     ///   queues them behind);
+    /// - every callback runs before any waiting task resumes; in asyncio an
+    ///   awaiting task is itself a done-callback, so tasks and callbacks
+    ///   resume interleaved, in the order they started waiting;
     /// - a callback added to a promise that is done (and not draining) runs
     ///   at once, inside `add_done_callback` — asyncio runs it on the next
     ///   iteration; one added while the promise is draining its callbacks
