@@ -215,50 +215,6 @@ impl<E: Send + 'static> TaskGroup<E> {
         self.create_local_with(TaskBuilder::new().location(Location::caller()), future)
     }
 
-    /// Options for one child task, such as its name (asyncio's
-    /// `TaskGroup.create_task(coro, name=...)`): see [`GroupTaskBuilder`].
-    ///
-    /// ```
-    /// use corio::task::TaskGroup;
-    ///
-    /// corio::run(async {
-    ///     let failed = TaskGroup::<String>::scope(|group| async move {
-    ///         group.builder().name("loader").create(async { Err::<(), _>("no disk".to_string()) });
-    ///         Ok(())
-    ///     })
-    ///     .await
-    ///     .unwrap_err();
-    ///     assert_eq!(failed.errors()[0].task().name(), Some("loader"));
-    /// });
-    /// ```
-    pub fn builder(&self) -> GroupTaskBuilder<'_, E> {
-        GroupTaskBuilder::new(self)
-    }
-
-    /// `create_task` with the executor's options already chosen.
-    fn create_with<F, T>(&self, options: TaskBuilder, future: F) -> Task<T>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.add(
-            |child| self.inner.spawner.spawn_with(options, child),
-            future,
-        )
-    }
-
-    /// `create_local_task` with the executor's options already chosen.
-    fn create_local_with<F, T>(&self, options: TaskBuilder, future: F) -> Task<T>
-    where
-        F: Future<Output = Result<T, E>> + 'static,
-        T: 'static,
-    {
-        self.add(
-            |child| self.inner.spawner.spawn_local_with(options, child),
-            future,
-        )
-    }
-
     fn add<F, T>(&self, spawn: impl FnOnce(ChildFuture<F, E>) -> Task<T>, future: F) -> Task<T>
     where
         F: Future<Output = Result<T, E>>,

@@ -1,5 +1,6 @@
 //! [`GroupTaskBuilder`]: options for one child of a [`TaskGroup`] (its
-//! name), asyncio's `TaskGroup.create_task(coro, name=...)`.
+//! name), asyncio's `TaskGroup.create_task(coro, name=...)`; and
+//! `TaskGroup::builder` with the two spawn paths it and `create_task` share.
 
 use std::future::Future;
 use std::panic::Location;
@@ -8,6 +9,52 @@ use corio_executor::Builder as TaskBuilder;
 
 use super::TaskGroup;
 use crate::Task;
+
+impl<E: Send + 'static> TaskGroup<E> {
+    /// Options for one child task, such as its name (asyncio's
+    /// `TaskGroup.create_task(coro, name=...)`): see [`GroupTaskBuilder`].
+    ///
+    /// ```
+    /// use corio::task::TaskGroup;
+    ///
+    /// corio::run(async {
+    ///     let failed = TaskGroup::<String>::scope(|group| async move {
+    ///         group.builder().name("loader").create(async { Err::<(), _>("no disk".to_string()) });
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    ///     assert_eq!(failed.errors()[0].task().name(), Some("loader"));
+    /// });
+    /// ```
+    pub fn builder(&self) -> GroupTaskBuilder<'_, E> {
+        GroupTaskBuilder::new(self)
+    }
+
+    /// `create_task` with the executor's options already chosen.
+    pub(super) fn create_with<F, T>(&self, options: TaskBuilder, future: F) -> Task<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.add(
+            |child| self.inner.spawner.spawn_with(options, child),
+            future,
+        )
+    }
+
+    /// `create_local_task` with the executor's options already chosen.
+    pub(super) fn create_local_with<F, T>(&self, options: TaskBuilder, future: F) -> Task<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        self.add(
+            |child| self.inner.spawner.spawn_local_with(options, child),
+            future,
+        )
+    }
+}
 
 /// Options for one child task of a [`TaskGroup`]: made by
 /// [`TaskGroup::builder`], consumed by [`create`](Self::create) or
