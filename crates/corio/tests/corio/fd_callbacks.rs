@@ -234,3 +234,29 @@ fn closing_the_loop_removes_every_callback() {
     assert_eq!(Arc::strong_count(&a), 1);
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn a_reader_works_under_workers() {
+    let mut runner = corio::Runner::builder().workers(2).build().unwrap();
+    runner.run(async {
+        let (a, mut b) = pair();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let handle = corio::get_running_loop();
+        let (reader, sink) = (a.clone(), got.clone());
+        handle
+            .add_reader(&*a, move || {
+                let mut buf = [0; 64];
+                if let Ok(n) = (&*reader).read(&mut buf) {
+                    sink.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            })
+            .unwrap();
+        for word in [&b"one"[..], b"two", b"three"] {
+            let len = got.lock().unwrap().len();
+            b.write_all(word).unwrap();
+            until(|| got.lock().unwrap().len() == len + word.len()).await;
+        }
+        assert!(handle.remove_reader(a.as_raw_fd()));
+        assert_eq!(*got.lock().unwrap(), b"onetwothree");
+    });
+}

@@ -664,3 +664,48 @@ fn a_write_pipe_whose_reader_goes_away_is_lost() {
     });
     assert_eq!(fold(&log).0, ["made", "lost:none"]);
 }
+
+#[test]
+fn echo_under_workers() {
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let mut runner = corio::Runner::builder().workers(2).build().unwrap();
+    runner.run(async move {
+        let handle = corio::get_running_loop();
+        let server = handle
+            .create_server(
+                move || Recorder {
+                    echo: true,
+                    ..Recorder::new(&l)
+                },
+                "127.0.0.1:0",
+            )
+            .await
+            .unwrap();
+        let addr = server.local_addr();
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                corio::create_task(async move {
+                    let (mut r, mut w) = corio::open_connection(addr).await.unwrap();
+                    for _ in 0..50 {
+                        w.write(b"0123456789");
+                        w.drain().await.unwrap();
+                        assert_eq!(r.readexactly(10).await.unwrap(), b"0123456789");
+                    }
+                    w.close();
+                    let _ = w.wait_closed().await;
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.unwrap();
+        }
+        server.close();
+        corio::timeout(Duration::from_secs(20), server.wait_closed())
+            .await
+            .expect("wait_closed hung under workers");
+    });
+    let log = log.lock().unwrap();
+    assert_eq!(log.iter().filter(|e| *e == "made").count(), 8);
+    assert_eq!(log.iter().filter(|e| *e == "lost:none").count(), 8);
+}
