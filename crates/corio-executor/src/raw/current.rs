@@ -86,6 +86,7 @@ pub(crate) type ContextData = Option<Arc<dyn Any + Send + Sync>>;
 /// What the thread-local holds: the data, and the identity of the context
 /// (0: not assigned yet; the facade assigns one when it needs it, for
 /// `reset` tokens). A copy shares the data and starts without an identity.
+/// Empty means no data.
 struct Slot {
     data: ContextData,
     id: u64,
@@ -94,9 +95,10 @@ struct Slot {
 impl Slot {
     const EMPTY: Slot = Slot { data: None, id: 0 };
 
-    #[inline]
+    /// No data (an identity without data is dropped: see `swap`).
+    #[inline(always)]
     fn is_empty(&self) -> bool {
-        self.data.is_none() && self.id == 0
+        self.data.is_none()
     }
 }
 
@@ -111,7 +113,12 @@ thread_local! {
 /// Installs `slot` as the thread's context and returns the one it
 /// replaces; `None` (and `slot` dropped) once the thread-local is gone.
 #[inline]
-fn swap(slot: Slot) -> Option<Slot> {
+fn swap(mut slot: Slot) -> Option<Slot> {
+    if slot.data.is_none() {
+        // Tokens are made only by a `set`, which leaves data: a context
+        // without data has nothing a token could reset.
+        slot.id = 0;
+    }
     let nonempty = !slot.is_empty();
     let old = CONTEXT.try_with(|c| c.replace(slot)).ok()?;
     NONEMPTY.with(|flag| flag.set(nonempty));
@@ -168,55 +175,59 @@ impl<F> Contextual<F> {
         }
     }
 
-    /// Installs the wrapper's context for a poll or the drop; the guard
-    /// puts everything back (also when unwinding).
+    /// Whether this wrapper and the thread both have no context: then a
+    /// poll or drop needs no swap, only a look after it (see [`Keep`]).
     #[inline(always)]
-    fn enter(context: &mut Slot) -> Restore<'_> {
-        let outer = if context.is_empty() && context_is_empty() {
-            None
-        } else {
-            swap(std::mem::replace(context, Slot::EMPTY))
-        };
-        Restore {
-            own: context,
-            outer,
+    fn fast(&self) -> bool {
+        self.context.is_empty() && context_is_empty()
+    }
+}
+
+/// The fast path's guard (the wrapper and the thread had no context): after
+/// the poll or drop (also when unwinding), what it set on the thread, if
+/// anything, becomes the wrapper's, and the thread is empty again.
+struct Keep<'a>(&'a mut Slot);
+
+impl Drop for Keep<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !context_is_empty() {
+            keep_what_was_set(self.0);
         }
     }
 }
 
-/// Puts the task's context back into its wrapper, and the outer one into
-/// the thread-local, when a poll or drop ends (also by unwinding).
-struct Restore<'a> {
+#[cold]
+#[inline(never)]
+fn keep_what_was_set(own: &mut Slot) {
+    if let Some(set) = swap(Slot::EMPTY) {
+        *own = set;
+    }
+}
+
+/// The slow path's guard: the wrapper's context is installed; when the
+/// poll or drop ends (also by unwinding) what is installed goes back into
+/// the wrapper and `outer` back onto the thread.
+struct Swapped<'a> {
     own: &'a mut Slot,
     outer: Option<Slot>,
 }
 
-impl Drop for Restore<'_> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        match self.outer.take() {
-            // Fast path: both were empty. Keep whatever the poll set (a
-            // task that set its first variable) and leave the thread empty.
-            None => {
-                if !context_is_empty() {
-                    self.keep_what_was_set();
-                }
-            }
-            Some(outer) => {
-                if let Some(own) = swap(outer) {
-                    *self.own = own;
-                }
-            }
-        }
+impl<'a> Swapped<'a> {
+    #[inline(never)]
+    fn enter(own: &'a mut Slot) -> Swapped<'a> {
+        let outer = swap(std::mem::replace(own, Slot::EMPTY));
+        Swapped { own, outer }
     }
 }
 
-impl Restore<'_> {
-    #[cold]
+impl Drop for Swapped<'_> {
     #[inline(never)]
-    fn keep_what_was_set(&mut self) {
-        if let Some(own) = swap(Slot::EMPTY) {
-            *self.own = own;
+    fn drop(&mut self) {
+        if let Some(outer) = self.outer.take() {
+            if let Some(own) = swap(outer) {
+                *self.own = own;
+            }
         }
     }
 }
@@ -224,27 +235,42 @@ impl Restore<'_> {
 impl<F: Future> Future for Contextual<F> {
     type Output = F::Output;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `future` is structurally pinned (never moved out, dropped
         // in place by `Drop`); `context` is not pinned and only swapped.
         let this = unsafe { self.get_unchecked_mut() };
+        let fast = this.fast();
         // SAFETY: as above: `future` never moves while the wrapper is pinned.
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
-        let _restore = Self::enter(&mut this.context);
-        future.poll(cx)
+        if fast {
+            let _keep = Keep(&mut this.context);
+            future.poll(cx)
+        } else {
+            let _swapped = Swapped::enter(&mut this.context);
+            future.poll(cx)
+        }
     }
 }
 
 impl<F> Drop for Contextual<F> {
     #[inline]
     fn drop(&mut self) {
+        if !std::mem::needs_drop::<F>() {
+            return; // no code runs: no context needed
+        }
         // The future's `Drop` runs in the task's context too (without one
         // once the thread-local is gone: the thread is exiting).
-        let _restore = Self::enter(&mut self.context);
-        // SAFETY: dropped once, here, in place (it is pinned if the wrapper
-        // was), and never touched again.
-        unsafe { ManuallyDrop::drop(&mut self.future) };
+        if self.fast() {
+            let _keep = Keep(&mut self.context);
+            // SAFETY: dropped once, here, in place (it is pinned if the
+            // wrapper was), and never touched again.
+            unsafe { ManuallyDrop::drop(&mut self.future) };
+        } else {
+            let _swapped = Swapped::enter(&mut self.context);
+            // SAFETY: as above.
+            unsafe { ManuallyDrop::drop(&mut self.future) };
+        }
     }
 }
 
