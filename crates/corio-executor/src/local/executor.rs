@@ -212,7 +212,7 @@ impl LocalExecutor {
     pub fn block_on<F: Future>(&self, future: F, park: &mut impl Park) -> F::Output {
         match self.block_on_catch(future, park) {
             Ok(value) => value,
-            Err(TaskError::Panicked { payload, .. }) => std::panic::resume_unwind(payload),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             Err(error) => panic!("the future passed to block_on was cancelled ({error})"),
         }
     }

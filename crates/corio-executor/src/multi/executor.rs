@@ -276,7 +276,7 @@ impl Executor {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match self.block_on_with(Builder::new().location(Location::caller()), future) {
             Ok(value) => value,
-            Err(TaskError::Panicked { payload, .. }) => std::panic::resume_unwind(payload),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             Err(error) => panic!("the future passed to block_on was cancelled ({error})"),
         }
     }

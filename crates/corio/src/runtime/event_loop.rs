@@ -190,7 +190,7 @@ impl EventLoop {
         };
         match result {
             Ok(value) => value,
-            Err(TaskError::Panicked { payload, .. }) => std::panic::resume_unwind(payload),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             Err(error) => panic!("the event loop's main future was cancelled ({error})"),
         }
     }

@@ -382,3 +382,17 @@ fn create_task_through_a_handle_from_another_thread() {
     .unwrap();
     assert_eq!(runner.run(task).unwrap(), "spawned remotely");
 }
+
+#[test]
+fn a_main_future_panic_with_a_non_string_payload_is_re_raised_as_itself() {
+    #[derive(Debug, PartialEq)]
+    struct Custom(u32);
+    let payload = std::panic::catch_unwind(|| {
+        corio::run(async {
+            corio::yield_now().await;
+            std::panic::panic_any(Custom(42));
+        })
+    })
+    .unwrap_err();
+    assert_eq!(payload.downcast_ref::<Custom>(), Some(&Custom(42)));
+}
