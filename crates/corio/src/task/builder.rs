@@ -109,30 +109,28 @@ impl Builder {
     ///
     /// Outside a running loop.
     #[track_caller]
+    #[inline]
     pub fn create<F>(self, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let (builder, eager, ctx) = self.finish();
-        let spawn = move || {
-            let eager = context::with("corio::create_task()", move |handle| {
-                let spawner = &handle.shared.spawner;
-                if eager || spawner.eager_tasks() {
-                    Err((spawner.clone(), builder, future))
-                } else {
-                    Ok(spawner.spawn_with(builder, future))
-                }
-            });
-            // The eager step runs outside the loop's thread-local borrow.
-            eager.unwrap_or_else(|(spawner, builder, future)| {
-                spawner.spawn_eager_with(builder, future)
-            })
-        };
-        match ctx {
-            None => spawn(),
-            Some(ctx) => ctx.run(spawn),
+        if eager || ctx.is_some() {
+            return create_with_options(builder, eager, ctx, future);
         }
+        // The common case: a normal task, unless the loop makes every task
+        // eager (then the eager step runs outside the loop's thread-local
+        // borrow, below).
+        let normal = context::with("corio::create_task()", move |handle| {
+            let spawner = &handle.shared.spawner;
+            if spawner.eager_tasks() {
+                Err((builder, future))
+            } else {
+                Ok(spawner.spawn_with(builder, future))
+            }
+        });
+        normal.unwrap_or_else(|(builder, future)| create_with_options(builder, true, None, future))
     }
 
     /// Creates a `!Send` task on the running loop (see
@@ -165,5 +163,34 @@ impl Builder {
             None => spawn(),
             Some(ctx) => ctx.run(spawn),
         }
+    }
+}
+
+/// `create` of an eager task, or of a task in a given context: out of line.
+#[track_caller]
+#[inline(never)]
+fn create_with_options<F>(
+    builder: TaskBuilder,
+    eager: bool,
+    ctx: Option<Context>,
+    future: F,
+) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let spawn = move || {
+        let spawner = context::with("corio::create_task()", |handle| {
+            handle.shared.spawner.clone()
+        });
+        if eager || spawner.eager_tasks() {
+            spawner.spawn_eager_with(builder, future)
+        } else {
+            spawner.spawn_with(builder, future)
+        }
+    };
+    match ctx {
+        None => spawn(),
+        Some(ctx) => ctx.run(spawn),
     }
 }
