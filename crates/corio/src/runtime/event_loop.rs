@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::Poll;
 
 use corio_executor::{
-    Builder as TaskBuilder, Executor, LocalExecutor, SlowPoll, Spawner, TaskError, TaskInfo,
+    Builder as TaskBuilder, Executor, LocalExecutor, SlowPoll, Spawner, TaskInfo,
 };
 use corio_reactor::Reactor;
 use corio_timer::{Clock, Timers};
