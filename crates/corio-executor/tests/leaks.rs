@@ -6,12 +6,15 @@
 //! `close`, spawned after close), each future and each output is dropped
 //! exactly once, and every task allocation is freed (a counting global
 //! allocator checks that each scenario returns the heap to where it was).
+//! Done-callbacks too: 10,000 tasks with two each, dropped unrun by a
+//! closing executor, or run, with every callback dropped exactly once.
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{drain, forgotten, poll_once, yield_now, Counter, WakerSlot};
@@ -281,9 +284,68 @@ fn block_on_unwinding() {
     t.assert(1, 1, "block_on unwinding out of park");
 }
 
+const TASKS: usize = 10_000;
+
+/// Spawns `TASKS` tasks with two callbacks each; `finish` says whether the
+/// tasks complete (and their callbacks run) before the executor closes.
+fn done_callback_scenario(finish: bool) -> (usize, usize) {
+    let dropped = Counter::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    {
+        let ex = LocalExecutor::new();
+        let mut kept = Vec::new();
+        for i in 0..TASKS {
+            let task = if finish {
+                ex.spawn(async {})
+            } else {
+                ex.spawn(forgotten::<()>())
+            };
+            for _ in 0..2 {
+                let (token, ran) = (dropped.token(), ran.clone());
+                task.add_done_callback(move |_| {
+                    let _token = token;
+                    ran.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+            if i % 2 == 0 {
+                // Half detached, half with a live handle at close.
+                drop(task);
+            } else {
+                kept.push(task);
+            }
+        }
+        if finish {
+            drain(&ex);
+        }
+        ex.close();
+        drop(kept);
+    }
+    (dropped.get(), ran.load(Ordering::SeqCst))
+}
+
+/// Tasks with done-callbacks, dropped by a closing executor unrun.
+fn done_callbacks_dropped_unrun() {
+    let (dropped, ran) = done_callback_scenario(false);
+    assert_eq!(
+        (dropped, ran),
+        (2 * TASKS, 0),
+        "each callback dropped once, none run"
+    );
+}
+
+/// Tasks with done-callbacks that run them.
+fn done_callbacks_run() {
+    let (dropped, ran) = done_callback_scenario(true);
+    assert_eq!(
+        (dropped, ran),
+        (2 * TASKS, 2 * TASKS),
+        "each callback run and dropped once"
+    );
+}
+
 #[test]
 fn every_future_and_output_is_dropped_once_and_every_task_is_freed() {
-    let scenarios: [(&str, fn()); 12] = [
+    let scenarios: [(&str, fn()); 14] = [
         ("completed and awaited", completed_and_awaited),
         ("completed and detached", completed_and_detached),
         (
@@ -304,6 +366,8 @@ fn every_future_and_output_is_dropped_once_and_every_task_is_freed() {
             awaiter_waker_left_in_a_detached_task,
         ),
         ("block_on unwinding", block_on_unwinding),
+        ("done-callbacks dropped unrun", done_callbacks_dropped_unrun),
+        ("done-callbacks run", done_callbacks_run),
         ("completed and awaited, again", completed_and_awaited),
     ];
     // Panics are part of the scenarios: keep them quiet, and warm up the
