@@ -2,18 +2,21 @@
 //! client side), close flushing and abort dropping the write buffer,
 //! pause_reading, the write-buffer water marks with a peer that does not
 //! read, a peer reset, server close and wait_closed, a panicking protocol,
-//! a UDP echo, and a pipe pair through a child process.
+//! a UDP echo (`datagram.rs`), and pipes through a child process
+//! (`pipes.rs`).
+
+mod datagram;
+mod pipes;
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use corio::protocol::{DatagramProtocol, DatagramTransport, Protocol, Transport};
+use corio::protocol::{Protocol, Transport};
 
 /// Runs `fut` on a fresh loop, failing the test if it takes longer than 20 s.
-fn run_bounded<F: Future>(fut: F) -> F::Output {
+pub(super) fn run_bounded<F: Future>(fut: F) -> F::Output {
     corio::run(async {
         corio::timeout(Duration::from_secs(20), fut)
             .await
@@ -21,10 +24,10 @@ fn run_bounded<F: Future>(fut: F) -> F::Output {
     })
 }
 
-type Log = Arc<Mutex<Vec<String>>>;
+pub(super) type Log = Arc<Mutex<Vec<String>>>;
 
 /// Waits (bounded) until `cond` holds.
-async fn until(mut cond: impl FnMut() -> bool) {
+pub(super) async fn until(mut cond: impl FnMut() -> bool) {
     for _ in 0..5000 {
         if cond() {
             return;
@@ -35,7 +38,7 @@ async fn until(mut cond: impl FnMut() -> bool) {
 }
 
 /// A protocol that logs every callback and runs an optional hook on data.
-struct Recorder {
+pub(super) struct Recorder {
     log: Log,
     transport: Option<Transport>,
     echo: bool,
@@ -90,7 +93,7 @@ impl Protocol for Recorder {
 
 /// Joins the `data:` entries and returns (events with the data folded into
 /// one `data` entry, the data).
-fn fold(log: &Log) -> (Vec<String>, String) {
+pub(super) fn fold(log: &Log) -> (Vec<String>, String) {
     let mut events = Vec::new();
     let mut data = String::new();
     for e in log.lock().unwrap().iter() {
@@ -491,178 +494,6 @@ fn a_panicking_protocol_is_reported_and_loses_its_connection() {
             ["lost:the protocol's data_received panicked"]
         );
     });
-}
-
-struct UdpEcho {
-    transport: Option<DatagramTransport>,
-    log: Log,
-    echo: bool,
-}
-
-impl DatagramProtocol for UdpEcho {
-    fn connection_made(&mut self, transport: DatagramTransport) {
-        self.transport = Some(transport);
-    }
-    fn datagram_received(&mut self, data: &[u8], addr: SocketAddr) {
-        self.log
-            .lock()
-            .unwrap()
-            .push(String::from_utf8_lossy(data).into_owned());
-        if self.echo {
-            self.transport.as_ref().unwrap().sendto(data, Some(addr));
-        } else {
-            self.transport.as_ref().unwrap().close();
-        }
-    }
-    fn error_received(&mut self, err: io::Error) {
-        self.log
-            .lock()
-            .unwrap()
-            .push(format!("error:{:?}", err.kind()));
-    }
-    fn connection_lost(&mut self, err: Option<io::Error>) {
-        self.log
-            .lock()
-            .unwrap()
-            .push(format!("lost:{:?}", err.map(|e| e.kind())));
-    }
-}
-
-#[test]
-fn datagram_echo() {
-    run_bounded(async {
-        let handle = corio::get_running_loop();
-        let (server_log, client_log): (Log, Log) = Default::default();
-        let s = server_log.clone();
-        let (server, server_task) = handle
-            .create_datagram_endpoint(
-                move || UdpEcho {
-                    transport: None,
-                    log: s,
-                    echo: true,
-                },
-                Some("127.0.0.1:0".parse().unwrap()),
-                None,
-            )
-            .await
-            .unwrap();
-        let c = client_log.clone();
-        let (client, client_task) = corio::protocol::create_datagram_endpoint(
-            move || UdpEcho {
-                transport: None,
-                log: c,
-                echo: false,
-            },
-            None,
-            server.local_addr(),
-        )
-        .await
-        .unwrap();
-        assert_eq!(client.peer_addr(), server.local_addr());
-        client.sendto(b"ping", None);
-        let client_protocol = client_task.await.unwrap();
-        assert_eq!(*client_protocol.log.lock().unwrap(), ["ping", "lost:None"]);
-        assert_eq!(*server_log.lock().unwrap(), ["ping"]);
-        assert!(client.is_closing());
-        server.abort();
-        server_task.await.unwrap();
-        assert_eq!(*server_log.lock().unwrap(), ["ping", "lost:None"]);
-    });
-}
-
-#[test]
-fn datagram_to_a_closed_port_is_an_error_received() {
-    run_bounded(async {
-        // A port nobody listens on: bind, read the port, close.
-        let closed = std::net::UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let log: Log = Arc::default();
-        let l = log.clone();
-        let (client, _task) = corio::protocol::create_datagram_endpoint(
-            move || UdpEcho {
-                transport: None,
-                log: l,
-                echo: false,
-            },
-            None,
-            Some(closed),
-        )
-        .await
-        .unwrap();
-        client.sendto(b"anyone?", None);
-        until(|| !log.lock().unwrap().is_empty()).await;
-        assert_eq!(log.lock().unwrap()[0], "error:ConnectionRefused");
-        assert!(
-            !client.is_closing(),
-            "an error_received does not close the endpoint"
-        );
-    });
-}
-
-#[test]
-fn a_pipe_pair_through_cat() {
-    let log: Log = Arc::default();
-    let write_log: Log = Arc::default();
-    let (l, w) = (log.clone(), write_log.clone());
-    run_bounded(async move {
-        let mut child = std::process::Command::new("cat")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let handle = corio::get_running_loop();
-        let (reader, read_done) = handle
-            .connect_read_pipe(move || Recorder::new(&l), stdout)
-            .unwrap();
-        assert!(!reader.can_write_eof());
-        let (writer, write_done) =
-            corio::protocol::connect_write_pipe(move || Recorder::new(&w), stdin).unwrap();
-        writer.write(b"through ");
-        writer.write(b"the pipes");
-        writer.write_eof();
-        write_done.await.unwrap();
-        read_done.await.unwrap();
-        assert!(child.wait().unwrap().success());
-    });
-    assert_eq!(
-        fold(&log),
-        (
-            vec![
-                "made".into(),
-                "data".into(),
-                "eof".into(),
-                "lost:none".into()
-            ],
-            "through the pipes".into()
-        )
-    );
-    assert_eq!(fold(&write_log).0, ["made", "lost:none"]);
-}
-
-#[test]
-fn a_write_pipe_whose_reader_goes_away_is_lost() {
-    let log: Log = Arc::default();
-    let l = log.clone();
-    run_bounded(async move {
-        let mut child = std::process::Command::new("head")
-            .args(["-c", "1"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let (writer, done) =
-            corio::protocol::connect_write_pipe(move || Recorder::new(&l), stdin).unwrap();
-        // `head -c 1` exits after one byte: the pipe's reader is gone.
-        writer.write(b"x");
-        assert!(child.wait().unwrap().success());
-        done.await.unwrap();
-    });
-    assert_eq!(fold(&log).0, ["made", "lost:none"]);
 }
 
 #[test]
