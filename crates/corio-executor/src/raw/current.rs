@@ -147,7 +147,9 @@ pub(crate) fn replace_context(data: ContextData, id: u64) -> (ContextData, u64) 
 /// holds an empty slot; creating it, each poll and its drop read one flag
 /// of the thread-local before and one after, and move nothing.
 pub(crate) struct Contextual<F> {
-    context: Slot,
+    /// The task's context; boxed, so a task without one (the common case)
+    /// carries one word.
+    context: Option<Box<Slot>>,
     future: ManuallyDrop<F>,
 }
 
@@ -156,7 +158,7 @@ impl<F> Contextual<F> {
     /// data, no identity (a copy is a context of its own).
     #[inline]
     pub(crate) fn capture(future: F) -> Contextual<F> {
-        let data = if context_is_empty() {
+        let context = if context_is_empty() {
             None
         } else {
             CONTEXT
@@ -168,9 +170,15 @@ impl<F> Contextual<F> {
                 })
                 .ok()
                 .flatten()
+                .map(|data| {
+                    Box::new(Slot {
+                        data: Some(data),
+                        id: 0,
+                    })
+                })
         };
         Contextual {
-            context: Slot { data, id: 0 },
+            context,
             future: ManuallyDrop::new(future),
         }
     }
@@ -179,14 +187,23 @@ impl<F> Contextual<F> {
     /// poll or drop needs no swap, only a look after it (see [`Keep`]).
     #[inline(always)]
     fn fast(&self) -> bool {
-        self.context.is_empty() && context_is_empty()
+        self.context.is_none() && context_is_empty()
+    }
+}
+
+/// Stores what a poll or drop left installed as the wrapper's context.
+fn store(own: &mut Option<Box<Slot>>, left: Slot) {
+    match own {
+        Some(boxed) => **boxed = left,
+        None if !left.is_empty() => *own = Some(Box::new(left)),
+        None => {}
     }
 }
 
 /// The fast path's guard (the wrapper and the thread had no context): after
 /// the poll or drop (also when unwinding), what it set on the thread, if
 /// anything, becomes the wrapper's, and the thread is empty again.
-struct Keep<'a>(&'a mut Slot);
+struct Keep<'a>(&'a mut Option<Box<Slot>>);
 
 impl Drop for Keep<'_> {
     #[inline(always)]
@@ -199,9 +216,9 @@ impl Drop for Keep<'_> {
 
 #[cold]
 #[inline(never)]
-fn keep_what_was_set(own: &mut Slot) {
+fn keep_what_was_set(own: &mut Option<Box<Slot>>) {
     if let Some(set) = swap(Slot::EMPTY) {
-        *own = set;
+        store(own, set);
     }
 }
 
@@ -209,14 +226,18 @@ fn keep_what_was_set(own: &mut Slot) {
 /// poll or drop ends (also by unwinding) what is installed goes back into
 /// the wrapper and `outer` back onto the thread.
 struct Swapped<'a> {
-    own: &'a mut Slot,
+    own: &'a mut Option<Box<Slot>>,
     outer: Option<Slot>,
 }
 
 impl<'a> Swapped<'a> {
     #[inline(never)]
-    fn enter(own: &'a mut Slot) -> Swapped<'a> {
-        let outer = swap(std::mem::replace(own, Slot::EMPTY));
+    fn enter(own: &'a mut Option<Box<Slot>>) -> Swapped<'a> {
+        let mine = match own.as_deref_mut() {
+            Some(slot) => std::mem::replace(slot, Slot::EMPTY),
+            None => Slot::EMPTY,
+        };
+        let outer = swap(mine);
         Swapped { own, outer }
     }
 }
@@ -225,8 +246,8 @@ impl Drop for Swapped<'_> {
     #[inline(never)]
     fn drop(&mut self) {
         if let Some(outer) = self.outer.take() {
-            if let Some(own) = swap(outer) {
-                *self.own = own;
+            if let Some(left) = swap(outer) {
+                store(self.own, left);
             }
         }
     }
