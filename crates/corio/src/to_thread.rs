@@ -32,6 +32,9 @@ where
     R: Send + 'static,
 {
     let location = Location::caller();
+    // asyncio's to_thread runs `f` in a copy of the caller's contextvars.
+    let ctx = crate::context::Context::current();
+    let f = move || ctx.run(f);
     context::with("corio::to_thread()", |handle| {
         let join = handle.shared.blocking.spawn(f).unwrap_or_else(|e| {
             panic!("corio::to_thread() called while the event loop closes: {e}")

@@ -233,16 +233,24 @@ impl LoopHandle {
     }
 
     /// Creates a task on this loop from any thread. It first runs in the
-    /// loop's next iteration.
+    /// loop's next iteration (on a loop with
+    /// [`eager_tasks`](crate::Builder::eager_tasks), called on the loop's
+    /// thread, its first step runs at once).
     #[track_caller]
     pub fn create_task<F>(&self, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared
-            .spawner
-            .spawn_with(TaskBuilder::new().location(Location::caller()), future)
+        let builder = TaskBuilder::new().location(Location::caller());
+        let spawner = &self.shared.spawner;
+        if spawner.eager_tasks() {
+            // `eager_tasks(true)` applies here too, as asyncio's task
+            // factory does; off the loop's threads the task is scheduled.
+            spawner.spawn_eager_with(builder, future)
+        } else {
+            spawner.spawn_with(builder, future)
+        }
     }
 
     /// Submits `future` to this loop from another thread and returns a handle

@@ -188,12 +188,15 @@ fn callbacks_run_in_the_context_they_were_scheduled_from() {
             handle.call_later(Duration::from_millis(1), record(&seen, "later"));
             handle.call_at(corio::time::now(), record(&seen, "at"));
             VALUE.set(2); // after scheduling: the callbacks keep 1
-            // From another thread: that thread's (empty) context.
+                          // From another thread: that thread's (empty) context.
             let remote = handle.clone();
             let seen_remote = seen.clone();
             std::thread::spawn(move || {
                 remote.call_soon_threadsafe(move || {
-                    seen_remote.lock().unwrap().push(("threadsafe", VALUE.get()))
+                    seen_remote
+                        .lock()
+                        .unwrap()
+                        .push(("threadsafe", VALUE.get()))
                 });
             })
             .join()
@@ -361,4 +364,21 @@ fn contexts_follow_tasks_across_worker_threads() {
     });
     runner.close();
     assert!(!wrong.load(Ordering::SeqCst));
+}
+
+#[test]
+fn to_thread_runs_in_a_copy_of_the_callers_context() {
+    static REQUEST: corio::context::ContextVar<u32> = corio::context::ContextVar::new("request");
+    corio::run(async {
+        REQUEST.set(7);
+        let (seen, after_set) = corio::to_thread(|| {
+            let seen = REQUEST.get();
+            REQUEST.set(8);
+            (seen, REQUEST.get())
+        })
+        .await
+        .unwrap();
+        assert_eq!((seen, after_set), (Some(7), Some(8)));
+        assert_eq!(REQUEST.get(), Some(7), "the thread's set stays in its copy");
+    });
 }

@@ -323,3 +323,20 @@ fn an_eager_step_that_cancels_itself_ends_cancelled_inside_create() {
         assert_eq!(reached.load(Ordering::SeqCst), 1);
     });
 }
+
+#[test]
+fn loop_handle_create_task_is_eager_on_an_eager_loop() {
+    let mut runner = corio::Runner::builder().eager_tasks(true).build().unwrap();
+    runner.run(async {
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = ran.clone();
+        let task = corio::get_running_loop().create_task(async move {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        assert!(
+            ran.load(std::sync::atomic::Ordering::SeqCst),
+            "first step ran inside create_task"
+        );
+        assert!(task.is_done());
+    });
+}
