@@ -433,8 +433,17 @@ impl MultiScheduler {
                 }
             }
             // Closed: the slot's thread dropped its tasks already; a !Send
-            // future must not be dropped here. A leak, never a wrong drop.
-            Err(rejected) => rejected.into_inner().abandon(),
+            // future must not be dropped here (a leak, never a wrong drop).
+            // A Send task on a pinned slot (the hidden task that runs a
+            // pinned task's done-callbacks) is dropped like any rejected one.
+            Err(rejected) => {
+                let runnable = rejected.into_inner();
+                if runnable.header().is_local() {
+                    runnable.abandon();
+                } else {
+                    teardown::drop_rejected(runnable);
+                }
+            }
         }
     }
 

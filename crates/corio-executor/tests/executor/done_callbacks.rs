@@ -241,15 +241,20 @@ fn callbacks_left_unrun_when_a_multi_threaded_executor_closes_are_dropped() {
     {
         let ex = Executor::new(2);
         ex.block_on(async {
-            // `Send` tasks only: the callbacks of a pinned local task that
-            // completes while its slot closes are leaked today (a closed
-            // pinned queue abandons every Runnable, see `push_pinned`).
             for _ in 0..100 {
                 let task = ex.spawn(forgotten::<()>());
                 let token = dropped.token();
                 task.add_done_callback(move |_| drop(token));
             }
+            // Pinned local tasks too: closing drops them on their slot,
+            // which queues their callbacks' hidden task on the closed
+            // pinned queue; that (Send) task is dropped, not leaked.
+            for _ in 0..100 {
+                let task = ex.spawn_local(forgotten::<()>());
+                let token = dropped.token();
+                task.add_done_callback(move |_| drop(token));
+            }
         });
     }
-    assert_eq!(dropped.get(), 100, "each callback dropped (or run) once");
+    assert_eq!(dropped.get(), 200, "each callback dropped (or run) once");
 }
