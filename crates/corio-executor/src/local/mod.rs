@@ -3,9 +3,9 @@
 //! Invariants:
 //! - One FIFO run queue touched only by the owner thread. Wakes from other
 //!   threads go to a lock-free injector, drained at the start of every
-//!   iteration and before every push from the owner thread (so the queue
-//!   keeps arrival order across threads, as asyncio's one ready deque
-//!   does), and call the unpark callback (see `raw/local_scheduler.rs`,
+//!   iteration and before every spawn on the owner thread (so new tasks
+//!   and callbacks keep arrival order across threads, as in asyncio's one
+//!   ready deque), and call the unpark callback (see `raw/local_scheduler.rs`,
 //!   which owns the queues, the registry and thread confinement).
 //! - An iteration runs exactly the tasks that were queued when it began;
 //!   whatever they wake or spawn runs in the next iteration, in that order.

@@ -257,24 +257,29 @@ impl LocalScheduler {
     fn submit(&self, runnable: Runnable) {
         if self.is_closed() {
             teardown::drop_rejected(runnable);
-        } else {
-            self.schedule_runnable(runnable);
+            return;
+        }
+        match self.owned() {
+            Some(owned) => {
+                // One FIFO across threads for new tasks and callbacks: one
+                // that another thread queued before this spawn (a
+                // `call_soon_threadsafe`, a `create_task` from a worker
+                // thread) goes first, as in asyncio's one ready deque. One
+                // atomic load when the injector is empty; wakes (`schedule`)
+                // skip it, so a yield pays nothing.
+                if !self.injector.is_empty() {
+                    self.drain_injector(owned);
+                }
+                self.push_owned(owned, runnable, true);
+            }
+            None => self.push_remote(runnable),
         }
     }
 
     #[inline(always)]
     fn schedule_runnable(&self, runnable: Runnable) {
         match self.owned() {
-            Some(owned) => {
-                // One FIFO across threads: a Runnable another thread queued
-                // before this one (a `call_soon_threadsafe`, a wake from a
-                // worker thread) goes first, as it would in asyncio's one
-                // ready deque. One atomic load when the injector is empty.
-                if !self.injector.is_empty() {
-                    self.drain_injector(owned);
-                }
-                self.push_owned(owned, runnable, true)
-            }
+            Some(owned) => self.push_owned(owned, runnable, true),
             None => self.push_remote(runnable),
         }
     }
