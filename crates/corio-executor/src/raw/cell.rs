@@ -271,5 +271,9 @@ unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         });
         let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
     }
+    if cell.header.has_side_context() {
+        // Its future was leaked with a context set aside (see `current.rs`).
+        current::forget_side_context(&cell.header);
+    }
     drop(cell);
 }

@@ -9,12 +9,14 @@
 //! before, never a task that may already be freed.
 //!
 //! The context (asyncio's `contextvars.Context`, as data the executor does
-//! not look into) is a second thread-local: every task future is wrapped in
-//! a [`Contextual`] that captured the spawner's context (a copy: the data is
+//! not look into) is a second thread-local. A task spawned in a context is
+//! wrapped in a [`Contextual`] that captured it (a copy: the data is
 //! shared, the identity is not) and installs it for each poll and for the
 //! drop, then takes back what the task left there and restores the outer
-//! one. Nested polls (an eager task's first step inside its creator's poll)
-//! nest correctly.
+//! one. A task spawned while the context is empty (the common case) is
+//! spawned bare, costing no byte: the rare context it sets itself waits in
+//! a side table between polls (`side.rs`). Nested polls (an eager task's
+//! first step inside its creator's poll) nest correctly.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -27,6 +29,10 @@ use std::task::{Context, Poll};
 
 use super::header::Header;
 use crate::{TaskId, TaskInfo};
+
+mod side;
+pub(super) use side::around;
+pub(super) use side::forget as forget_side_context;
 
 thread_local! {
     static CURRENT: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
@@ -127,9 +133,27 @@ fn swap(mut slot: Slot) -> Option<Slot> {
 
 /// Whether the thread's context is empty with no identity: one load.
 #[inline(always)]
-fn context_is_empty() -> bool {
+pub(crate) fn context_is_empty() -> bool {
     !NONEMPTY.with(Cell::get)
 }
+
+/// Spawns a task future in the calling thread's context:
+/// `spawn_in_context!(future, |f| builder.spawn(f, scheduler))` evaluates
+/// the spawn expression with `f` the bare future when the context is empty
+/// (no wrapper, no byte added: see `side.rs`), else with `f` a
+/// [`Contextual`] that captured it.
+macro_rules! spawn_in_context {
+    ($future:expr, |$f:ident| $spawn:expr) => {
+        if $crate::raw::current::context_is_empty() {
+            let $f = $future;
+            $spawn
+        } else {
+            let $f = $crate::raw::current::Contextual::capture($future);
+            $spawn
+        }
+    };
+}
+pub(crate) use spawn_in_context;
 
 /// Installs `data` with identity `id` as the calling thread's context and
 /// returns the one it replaces.
@@ -139,16 +163,12 @@ pub(crate) fn replace_context(data: ContextData, id: u64) -> (ContextData, u64) 
 }
 
 /// A future that runs in the context that was current when it was made
-/// (every task future is wrapped in one): its polls and its drop see that
-/// context, and what they set in it stays with the future, never leaks to
-/// whoever polls next on the thread.
-///
-/// Cost when contexts are unused: a task made while the context is empty
-/// holds an empty slot; creating it, each poll and its drop read one flag
-/// of the thread-local before and one after, and move nothing.
+/// (a task spawned in a context is wrapped in one): its polls and its drop
+/// see that context, and what they set in it stays with the future, never
+/// leaks to whoever polls next on the thread.
 pub(crate) struct Contextual<F> {
-    /// The task's context; boxed, so a task without one (the common case)
-    /// carries one word.
+    /// The task's context; boxed, one word (`None` only if capturing found
+    /// the thread-local gone, or after a poll cleared it).
     context: Option<Box<Slot>>,
     future: ManuallyDrop<F>,
 }

@@ -46,9 +46,16 @@ pub(crate) const FLAG_HIDDEN: u32 = 1 << 0;
 pub(crate) const FLAG_LOCAL: u32 = 1 << 1;
 /// Flag: the task runs the future passed to `block_on` (the facade's "main task").
 pub(crate) const FLAG_BLOCK_ON: u32 = 1 << 2;
+/// Flag: a task spawned without a wrapper (from an empty context) set a
+/// context during a poll, and it waits in the side table of
+/// `current/side.rs` until the next poll or the drop of the future. Unlike
+/// the flags above it changes after allocation, but only by the holder of
+/// `RUNNING` (after a poll) or `DROPPING` (after the drop of the future),
+/// with a relaxed load and store, the discipline of the poll counter.
+pub(crate) const FLAG_SIDE_CONTEXT: u32 = 1 << 3;
 /// Where the poll counter starts in the `flags` word: the bits above the flags.
-pub(crate) const POLLS_SHIFT: u32 = 3;
-/// The most polls the counter records; it saturates there (536,870,911).
+pub(crate) const POLLS_SHIFT: u32 = 4;
+/// The most polls the counter records; it saturates there (268,435,455).
 pub(crate) const POLLS_MAX: u32 = u32::MAX >> POLLS_SHIFT;
 
 /// The untyped front of a task. `#[repr(C)]` so a pointer to the allocation
@@ -67,7 +74,8 @@ pub struct Header {
     /// The local executor's registry index. Only the registry reads or writes
     /// it, on the executor's thread; relaxed atomics keep the header `Sync`.
     pub(crate) slot: AtomicU32,
-    /// The `FLAG_*` bits (set at allocation, never changed) and, above
+    /// The `FLAG_*` bits (set at allocation, never changed, except
+    /// [`FLAG_SIDE_CONTEXT`], written like the counter) and, above
     /// [`POLLS_SHIFT`], a saturating count of the future's polls. Only the
     /// poller writes the count, while it holds `RUNNING`, so a relaxed load
     /// and store suffice (no read-modify-write): successive pollers are
@@ -126,17 +134,39 @@ impl Header {
         self.flags.load(StdOrdering::Relaxed) & FLAG_BLOCK_ON != 0
     }
 
-    /// How many times the future has been polled (saturating at 536,870,911).
+    /// How many times the future has been polled (saturating at 268,435,455).
     #[inline]
     pub fn polls(&self) -> u64 {
         u64::from(self.flags.load(StdOrdering::Relaxed) >> POLLS_SHIFT)
     }
 
-    /// Counts one poll. Only the holder of `RUNNING` calls this.
+    /// Counts one poll and returns the flags as they were. Only the holder
+    /// of `RUNNING` calls this.
     #[inline]
-    pub(crate) fn count_poll(&self) {
+    pub(crate) fn count_poll(&self) -> u32 {
         let flags = self.flags.load(StdOrdering::Relaxed);
         self.flags.store(one_more_poll(flags), StdOrdering::Relaxed);
+        flags
+    }
+
+    /// Whether [`FLAG_SIDE_CONTEXT`] is set.
+    #[inline]
+    pub(crate) fn has_side_context(&self) -> bool {
+        self.flags.load(StdOrdering::Relaxed) & FLAG_SIDE_CONTEXT != 0
+    }
+
+    /// Sets or clears [`FLAG_SIDE_CONTEXT`]. Only the holder of `RUNNING` or
+    /// `DROPPING` calls this (the counter's discipline: one writer at a
+    /// time, ordered by the state word's transitions).
+    #[inline]
+    pub(crate) fn set_side_context(&self, on: bool) {
+        let flags = self.flags.load(StdOrdering::Relaxed);
+        let flags = if on {
+            flags | FLAG_SIDE_CONTEXT
+        } else {
+            flags & !FLAG_SIDE_CONTEXT
+        };
+        self.flags.store(flags, StdOrdering::Relaxed);
     }
 
     /// Whether the future has finished or been dropped.

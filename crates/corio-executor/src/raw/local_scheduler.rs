@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use concurrent_queue::ConcurrentQueue;
 
-use super::current::{ClearedContext, Contextual};
+use super::current::{spawn_in_context, ClearedContext};
 use super::header::NO_SLOT;
 use super::task_list::TaskList;
 use super::Builder;
@@ -184,7 +184,7 @@ impl LocalScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
+        let (runnable, task) = spawn_in_context!(future, |f| builder.spawn(f, self.clone()));
         self.submit(runnable);
         task
     }
@@ -208,7 +208,7 @@ impl LocalScheduler {
         // scheduler polls and drops a task's future only there (module docs:
         // thread confinement), so a !Send future never leaves it.
         let (runnable, task) =
-            unsafe { builder.spawn_unchecked(Contextual::capture(future), self.clone()) };
+            unsafe { spawn_in_context!(future, |f| builder.spawn_unchecked(f, self.clone())) };
         self.submit(runnable);
         task
     }
@@ -231,9 +231,9 @@ impl LocalScheduler {
         // polls and drops it; `EndOfBorrow` drops the future before this
         // function returns or unwinds, so it never outlives its borrows.
         let (runnable, mut task) = unsafe {
-            builder
+            spawn_in_context!(future, |f| builder
                 .block_on()
-                .spawn_unchecked(Contextual::capture(future), self.clone())
+                .spawn_unchecked(f, self.clone()))
         };
         let end = EndOfBorrow(task.abort_handle());
         // The future runs in the caller's context (captured above); the

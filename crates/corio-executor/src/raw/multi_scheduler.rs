@@ -34,7 +34,7 @@ use std::sync::{Arc, OnceLock};
 use concurrent_queue::{ConcurrentQueue, PushError};
 use parking_lot::Mutex;
 
-use super::current::{ClearedContext, Contextual};
+use super::current::{spawn_in_context, ClearedContext};
 use super::local_scheduler::{current_thread, EndOfBorrow};
 use super::task_list::TaskList;
 use super::{AbortHandle, Builder, Header, Runnable, Task};
@@ -262,7 +262,7 @@ impl MultiScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
+        let (runnable, task) = spawn_in_context!(future, |f| builder.spawn(f, self.clone()));
         if let Some(runnable) = self.list_send(runnable) {
             self.schedule_send(runnable);
         }
@@ -311,7 +311,7 @@ impl MultiScheduler {
         // listing below is dropped only here, so the !Send future is polled
         // and dropped on the thread that spawned it.
         let (runnable, task) =
-            unsafe { builder.spawn_unchecked(Contextual::capture(future), pinned) };
+            unsafe { spawn_in_context!(future, |f| builder.spawn_unchecked(f, pinned)) };
         self.submit_pinned(slot, runnable);
         task
     }
@@ -341,11 +341,8 @@ impl MultiScheduler {
         // SAFETY: pinned to the owner slot, polled and dropped only on this
         // thread (module docs); `EndOfBorrow` drops the future before this
         // function returns or unwinds, so it never outlives its borrows.
-        let (runnable, mut task) = unsafe {
-            builder
-                .block_on()
-                .spawn_unchecked(Contextual::capture(future), pinned)
-        };
+        let (runnable, mut task) =
+            unsafe { spawn_in_context!(future, |f| builder.block_on().spawn_unchecked(f, pinned)) };
         let end = EndOfBorrow(task.abort_handle());
         // The future runs in the caller's context (captured above); the
         // loop around it starts from an empty one.

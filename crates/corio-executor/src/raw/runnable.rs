@@ -8,6 +8,7 @@
 use std::ptr::NonNull;
 
 use super::awaiter;
+use super::current;
 use super::done_callbacks;
 use super::header::Header;
 use super::state::{Claim, EndPoll, Outcome, Snapshot, StartRun};
@@ -106,9 +107,15 @@ unsafe fn run(ptr: NonNull<Header>) -> bool {
         StartRun::Poll => {}
     }
 
-    header.count_poll();
-    // SAFETY: RUNNING is ours; the vtable matches the allocation.
-    if let Some(panicked) = unsafe { (header.vtable.poll)(ptr) } {
+    let flags = header.count_poll();
+    let mut result = None;
+    // The poll runs in the task's context (see `current/side.rs`).
+    current::around(header, flags, || {
+        // SAFETY: RUNNING is ours; the vtable matches the allocation.
+        result = unsafe { (header.vtable.poll)(ptr) };
+        result.is_some()
+    });
+    if let Some(panicked) = result {
         let outcome = if panicked {
             Outcome::Panicked
         } else {
@@ -155,8 +162,13 @@ unsafe fn run(ptr: NonNull<Header>) -> bool {
 unsafe fn drop_claimed(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the header alive.
     let header = unsafe { ptr.as_ref() };
-    // SAFETY: DROPPING gives us the exclusive right to drop the future.
-    unsafe { (header.vtable.drop_future)(ptr) };
+    let flags = header.flags.load(std::sync::atomic::Ordering::Relaxed);
+    // The future's `Drop` runs in the task's context (see `current/side.rs`).
+    current::around(header, flags, || {
+        // SAFETY: DROPPING gives us the exclusive right to drop the future.
+        unsafe { (header.vtable.drop_future)(ptr) };
+        true
+    });
     let state = header.state.complete(Outcome::Cancelled);
     // SAFETY: we just completed the task and hold a reference.
     unsafe { after_complete(ptr, state) };

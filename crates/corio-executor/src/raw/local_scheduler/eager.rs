@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::LocalScheduler;
-use crate::raw::current::{Contextual, EagerStep};
+use crate::raw::current::{spawn_in_context, EagerStep};
 use crate::raw::{Builder, Runnable, Task};
 use crate::teardown;
 
@@ -29,7 +29,7 @@ impl LocalScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
+        let (runnable, task) = spawn_in_context!(future, |f| builder.spawn(f, self.clone()));
         self.submit_eager(runnable);
         task
     }
@@ -56,7 +56,7 @@ impl LocalScheduler {
         // SAFETY: as in `spawn_local`: 'static, on the owner thread, which
         // alone polls and drops it (the eager step below runs here too).
         let (runnable, task) =
-            unsafe { builder.spawn_unchecked(Contextual::capture(future), self.clone()) };
+            unsafe { spawn_in_context!(future, |f| builder.spawn_unchecked(f, self.clone())) };
         self.submit_eager(runnable);
         task
     }

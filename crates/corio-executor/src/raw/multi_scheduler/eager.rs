@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::{local_spawn_off_thread, polling, MultiScheduler, Pinned};
-use crate::raw::current::{Contextual, EagerStep};
+use crate::raw::current::{spawn_in_context, EagerStep};
 use crate::raw::{Builder, Header, Runnable, Task};
 
 impl MultiScheduler {
@@ -28,7 +28,7 @@ impl MultiScheduler {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (runnable, task) = builder.spawn(Contextual::capture(future), self.clone());
+        let (runnable, task) = spawn_in_context!(future, |f| builder.spawn(f, self.clone()));
         if let Some(runnable) = self.list_send(runnable) {
             match (self.current_slot(), EagerStep::enter()) {
                 (Some(_), Some(step)) => {
@@ -66,7 +66,7 @@ impl MultiScheduler {
         };
         // SAFETY: as in `spawn_local`; the eager step runs on this thread too.
         let (runnable, task) =
-            unsafe { builder.spawn_unchecked(Contextual::capture(future), pinned) };
+            unsafe { spawn_in_context!(future, |f| builder.spawn_unchecked(f, pinned)) };
         if let Some(runnable) = self.list_pinned(slot, runnable) {
             match EagerStep::enter() {
                 Some(step) => {
