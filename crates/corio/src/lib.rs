@@ -71,11 +71,11 @@ pub use runtime::exception_handler::{default_exception_handler, LoopError, LoopE
 pub use runtime::handle::{CallbackHandle, LoopHandle};
 pub use runtime::runner::{run, Builder, Runner};
 pub use runtime::threadsafe::ThreadsafeTask;
+pub use streams::StreamFeeder;
 pub use streams::{
     open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamError,
     StreamReader, StreamWriter,
 };
-pub use streams::StreamFeeder;
 pub use task::{
     all_tasks, create_local_task, create_task, current_task, yield_now, Failure, NestedGroupError,
     Task, TaskError, TaskGroup, TaskGroupError, TaskId, TaskInfo,

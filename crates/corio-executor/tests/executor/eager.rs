@@ -114,7 +114,10 @@ fn eager_steps_nest_at_most_max_eager_depth_deep() {
     let ex = LocalExecutor::new();
     let deepest = Arc::new(AtomicUsize::new(0));
     nest(ex.spawner(), 1, deepest.clone());
-    assert_eq!(deepest.load(Ordering::SeqCst), Spawner::MAX_EAGER_DEPTH as usize);
+    assert_eq!(
+        deepest.load(Ordering::SeqCst),
+        Spawner::MAX_EAGER_DEPTH as usize
+    );
     // The rest was scheduled: it runs, in chunks of the same depth.
     while ex.run_once() > 0 {}
     assert_eq!(deepest.load(Ordering::SeqCst), 1000);

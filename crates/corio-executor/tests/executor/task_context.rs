@@ -17,7 +17,10 @@ fn data(n: u32) -> Data {
 /// The current context's data, as a number (`None`: empty).
 fn current() -> Option<u32> {
     let (data, id) = Spawner::replace_context(None, 0);
-    let value = data.as_deref().and_then(|d| d.downcast_ref::<u32>()).copied();
+    let value = data
+        .as_deref()
+        .and_then(|d| d.downcast_ref::<u32>())
+        .copied();
     drop(Spawner::replace_context(data, id));
     value
 }
@@ -78,7 +81,11 @@ fn block_on_runs_its_future_in_the_callers_context_and_the_loop_from_an_empty_on
         (main, current())
     });
     assert_eq!(main, (Some(3), Some(3)));
-    assert_eq!(after, Some(3), "the caller's context is back after block_on");
+    assert_eq!(
+        after,
+        Some(3),
+        "the caller's context is back after block_on"
+    );
     assert_eq!(ex.block_on(unrelated, &mut ThreadPark).unwrap(), None);
 }
 
