@@ -152,6 +152,11 @@ impl std::fmt::Debug for Context {
     }
 }
 
+/// Runs `f` in an empty context of its own and restores the caller's.
+pub(crate) fn isolated<R>(f: impl FnOnce() -> R) -> R {
+    run_in(None, f).0
+}
+
 /// Wraps a callback so it runs in a copy of the context current now (where
 /// it is scheduled), as asyncio's `call_soon`/`call_later` do. Returns it
 /// unchanged while the context is empty.

@@ -254,7 +254,11 @@ pub(crate) fn run_callback(
     reporting: &CallbackReporting,
 ) {
     let started = reporting.slow.map(|_| std::time::Instant::now());
-    let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+    // Each call runs in a context of its own (empty unless the callback was
+    // bound to its scheduler's context): what it sets never reaches the
+    // next callback run by the same task (the callback queue under
+    // workers, a signal handler's loop) nor the task itself.
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| crate::context::isolated(f)));
     if let (Some(threshold), Some(started)) = (reporting.slow, started) {
         let took = started.elapsed();
         if took >= threshold {

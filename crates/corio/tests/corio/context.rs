@@ -286,12 +286,19 @@ fn a_cancelled_tasks_drop_runs_in_its_context() {
     corio::run({
         let seen = seen.clone();
         async move {
+            let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let running = started.clone();
             let task = corio::create_task(async move {
                 VALUE.set(8);
                 let _check = Check(seen);
+                running.store(true, std::sync::atomic::Ordering::SeqCst);
                 std::future::pending::<()>().await
             });
-            corio::yield_now().await;
+            // On one thread the task runs at the first yield; under
+            // workers it may start later, on another thread.
+            while !started.load(std::sync::atomic::Ordering::SeqCst) {
+                corio::yield_now().await;
+            }
             task.cancel();
             assert!(task.await.is_err());
             assert_eq!(VALUE.get(), None);
