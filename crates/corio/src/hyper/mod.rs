@@ -61,15 +61,58 @@
 //!
 //! A client is the mirror image: `hyper::client::conn::http1::handshake(HyperIo::new(stream))`,
 //! then drive the returned connection in a task and send requests on the
-//! `SendRequest`. `examples/hyper_server.rs` and `examples/hyper_client.rs`
-//! are complete programs.
+//! `SendRequest`. `examples/hyper_server.rs` is a complete program.
+//!
+//! # Batteries: a pooled client and `serve`, without tokio
+//!
+//! hyper-util's pooled client and axum's `serve` are written against
+//! tokio's sockets and need a tokio runtime (corio's `tokio` feature gives
+//! them one). This module has the same two things on corio's own sockets,
+//! with no tokio runtime at all:
+//!
+//! | tokio ecosystem | corio, `hyper` feature |
+//! |---|---|
+//! | `hyper_util::client::legacy::connect::HttpConnector` | [`Connector`] (its connections: [`TcpConnection`]) |
+//! | `Client::builder(TokioExecutor::new())` | [`client_builder()`] (executor, HTTP/2 timer and pool timer set) |
+//! | `axum::serve(listener, app)` | [`serve`]`(listener, app)`: HTTP/1 and HTTP/2, one task per connection |
+//! | `.with_graceful_shutdown(signal)` | [`Serve::with_graceful_shutdown`] |
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use bytes::Bytes;
+//! use corio::hyper::{client_builder, serve, Connector};
+//! use http_body_util::{BodyExt, Empty};
+//!
+//! corio::run(async {
+//!     let app = Router::new().route("/", get(|| async { "Hello from axum on corio" }));
+//!     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     corio::create_task(async move { serve(listener, app).await });
+//!
+//!     let client = client_builder().build::<_, Empty<Bytes>>(Connector::new());
+//!     for _ in 0..3 {
+//!         // One TCP connection, reused from the pool.
+//!         let response = client.get(format!("http://{addr}/").parse().unwrap()).await.unwrap();
+//!         let body = response.into_body().collect().await.unwrap().to_bytes();
+//!         assert_eq!(body, "Hello from axum on corio");
+//!     }
+//! });
+//! ```
+//!
+//! For `https`, wrap [`Connector`] in a TLS connector (see its docs).
+//! `examples/hyper_axum.rs` and `examples/hyper_client.rs` are complete
+//! programs.
 
+mod connect;
 mod exec;
 mod io;
+mod server;
 #[cfg(test)]
 mod tests;
 mod timer;
 
+pub use connect::{client_builder, ConnectInfo, Connecting, Connector, TcpConnection};
 pub use exec::{CorioExecutor, CorioLocalExecutor};
 pub use io::HyperIo;
+pub use server::{serve, Serve, ServeFuture, WithGracefulShutdown};
 pub use timer::{CorioSleep, CorioTimer};

@@ -1,9 +1,5 @@
-//! Separate binary: built only with the `hyper` feature; as a module of tests/corio/ it would
-//! make CI compile that whole binary once more for the feature (measured: +10 s on 2 cores).
-//!
-//! hyper 1.x on corio (the `hyper` feature): an HTTP/1 server and client over
-//! corio's TCP, with corio's executor and timer.
-#![cfg(feature = "hyper")]
+//! hyper's own connection builders over [`HyperIo`]: an HTTP/1 server and
+//! client over corio's TCP, with corio's executor and timer.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
