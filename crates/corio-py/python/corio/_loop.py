@@ -1,0 +1,103 @@
+"""corio's event loop: the Rust core (``_corio.Loop``) under asyncio's own
+selector event loop classes.
+
+``_corio.Loop`` comes first in the MRO, so its methods (``call_soon``,
+``call_later``, ``call_at``, ``call_soon_threadsafe``, ``time``,
+``_run_once``, ``_add_reader``/``_remove_reader``/``_add_writer``/
+``_remove_writer``, ``_write_to_self``, ``_add_callback``,
+``_timer_handle_cancelled``) replace asyncio's; everything else
+(transports, servers, sockets, pipes, subprocesses, signals, executors,
+TLS, sendfile, the exception handler) is asyncio's
+``unix_events.SelectorEventLoop``, whose selector-facing calls all go
+through those primitives.
+"""
+
+import selectors
+import sys
+import threading
+
+from asyncio import base_events, events, unix_events
+
+from . import _corio
+
+__all__ = ('EventLoop',)
+
+
+class _Selector:
+    """What asyncio's transports read of ``loop._selector`` (``get_key``
+    in their ``__repr__``), answered from the Rust fd table."""
+
+    def __init__(self, loop):
+        self._loop = loop
+
+    def _key(self, fileobj):
+        try:
+            key = self._loop._fd_key(fileobj)
+        except ValueError:
+            key = None
+        if key is None:
+            raise KeyError(f'{fileobj!r} is not registered')
+        events_, reader, writer = key
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        return selectors.SelectorKey(fileobj, fd, events_, (reader, writer))
+
+    def get_key(self, fileobj):
+        return self._key(fileobj)
+
+    def get_map(self):
+        return {fd: self._key(fd) for fd in self._loop._watched_fds()}
+
+    def select(self, timeout=None):
+        raise NotImplementedError('the corio loop polls in Rust')
+
+    def close(self):
+        self._loop = None
+
+
+class EventLoop(_corio.Loop, unix_events.SelectorEventLoop):
+    """An asyncio event loop whose core runs on corio (Rust)."""
+
+    def __init__(self):
+        super().__init__(selector=_Selector(self))
+
+    def close(self):
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self.is_closed():
+            return
+        super().close()
+        self._clear_core()
+
+    def _process_events(self, event_list):
+        raise NotImplementedError('the corio loop polls in Rust')
+
+    if hasattr(base_events.BaseEventLoop, '_run_forever_setup'):  # 3.12.x+
+        def run_forever(self):
+            """Run until stop() is called."""
+            try:
+                self._run_forever_setup()
+                self._run_forever_loop()
+            finally:
+                self._run_forever_cleanup()
+    else:
+        def run_forever(self):
+            """Run until stop() is called."""
+            self._check_closed()
+            self._check_running()
+            self._set_coroutine_origin_tracking(self._debug)
+
+            old_agen_hooks = sys.get_asyncgen_hooks()
+            try:
+                self._thread_id = threading.get_ident()
+                sys.set_asyncgen_hooks(
+                    firstiter=self._asyncgen_firstiter_hook,
+                    finalizer=self._asyncgen_finalizer_hook)
+
+                events._set_running_loop(self)
+                self._run_forever_loop()
+            finally:
+                self._stopping = False
+                self._thread_id = None
+                events._set_running_loop(None)
+                self._set_coroutine_origin_tracking(False)
+                sys.set_asyncgen_hooks(*old_agen_hooks)

@@ -1,0 +1,235 @@
+//! The Python objects the core calls (cached once per interpreter) and
+//! asyncio's callback checks: `_check_callback` (a coroutine or a
+//! non-callable is a `TypeError`) and `_check_thread` (debug mode).
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::sync::GILOnceCell;
+use pyo3::types::{PyDict, PyTuple};
+
+/// `(module, attribute)` lookups, cached.
+macro_rules! cached {
+    ($name:ident, $module:expr, $attr:expr) => {
+        pub(crate) fn $name(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+            static CELL: GILOnceCell<PyObject> = GILOnceCell::new();
+            CELL.get_or_try_init(py, || {
+                Ok::<_, PyErr>(py.import($module)?.getattr($attr)?.unbind())
+            })
+            .map(|o| o.bind(py))
+        }
+    };
+}
+
+cached!(context_run, "contextvars", "Context");
+cached!(copy_context, "contextvars", "copy_context");
+cached!(function_type, "types", "FunctionType");
+cached!(method_type, "types", "MethodType");
+cached!(iscoroutine, "asyncio.coroutines", "iscoroutine");
+cached!(
+    iscoroutinefunction,
+    "asyncio.coroutines",
+    "iscoroutinefunction"
+);
+cached!(
+    format_callback_source,
+    "corio._hooks",
+    "format_callback_source"
+);
+cached!(extract_stack, "corio._hooks", "extract_stack");
+cached!(warn_slow, "corio._hooks", "warn_slow_callback");
+cached!(get_ident, "threading", "get_ident");
+
+/// `contextvars.Context.run`, the unbound method descriptor: calling it as
+/// `run(ctx, cb, *args)` spares the bound-method object per call.
+pub(crate) fn context_run_method(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static CELL: GILOnceCell<PyObject> = GILOnceCell::new();
+    CELL.get_or_try_init(py, || {
+        Ok::<_, PyErr>(context_run(py)?.getattr("run")?.unbind())
+    })
+    .map(|o| o.bind(py))
+}
+
+/// `context.run(callback, *args)`.
+pub(crate) fn run_in_context(
+    py: Python<'_>,
+    context: &PyObject,
+    callback: &PyObject,
+    args: &Py<PyTuple>,
+) -> PyResult<()> {
+    let args = args.bind(py);
+    let mut items: Vec<&Bound<'_, PyAny>> = Vec::with_capacity(2 + args.len());
+    items.push(context.bind(py));
+    items.push(callback.bind(py));
+    let rest: Vec<Bound<'_, PyAny>> = args.iter().collect();
+    items.extend(rest.iter());
+    let call = PyTuple::new(py, items)?;
+    context_run_method(py)?.call1(call)?;
+    Ok(())
+}
+
+/// One function recently found not to be a coroutine function: calling
+/// `call_soon(f)` a million times checks `f`'s code flags once.
+/// Also the types of C callables seen (a task's step wrapper, a builtin
+/// method), which cannot be coroutine functions.
+pub(crate) struct CallbackCache {
+    last_ok: Option<PyObject>,
+    plain_types: Vec<PyObject>,
+}
+
+impl CallbackCache {
+    pub(crate) const fn new() -> CallbackCache {
+        CallbackCache {
+            last_ok: None,
+            plain_types: Vec::new(),
+        }
+    }
+}
+
+/// How many C callable types [`CallbackCache`] remembers.
+const PLAIN_TYPES: usize = 8;
+
+const CO_COROUTINE: i64 = 0x0080;
+
+/// What a full check learned, to be remembered by the cache.
+pub(crate) enum Learned {
+    Nothing,
+    Function(PyObject),
+    PlainType(PyObject),
+}
+
+impl CallbackCache {
+    /// The check's fast path, which runs no user code (type checks,
+    /// identities, a method's `__func__`): `true` if `callback` is known to
+    /// be fine; `false` means "ask [`check_callback`]".
+    pub(crate) fn known_ok(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let ty = callback.get_type();
+        if self.plain_types.iter().any(|t| t.is(&ty)) {
+            return Ok(true);
+        }
+        let Some(last) = &self.last_ok else {
+            return Ok(false);
+        };
+        if ty.is(function_type(py)?) {
+            return Ok(last.is(callback));
+        }
+        if ty.is(method_type(py)?) {
+            return Ok(last.is(&callback.getattr(pyo3::intern!(py, "__func__"))?));
+        }
+        Ok(false)
+    }
+
+    /// Remembers what [`check_callback`] learned.
+    pub(crate) fn learn(&mut self, learned: Learned) {
+        match learned {
+            Learned::Nothing => {}
+            Learned::Function(f) => self.last_ok = Some(f),
+            Learned::PlainType(t) => {
+                if self.plain_types.len() < PLAIN_TYPES {
+                    self.plain_types.push(t);
+                }
+            }
+        }
+    }
+}
+
+/// asyncio's `_check_callback(callback, method)` in full (may run Python
+/// code: call it with no borrow of the loop held).
+///
+/// Callables that cannot be coroutine functions (builtins, C method
+/// wrappers such as a task's step) pass with a type check (and their type
+/// is learned); Python functions and methods have their code flags read
+/// (and the function is learned); other callables (partials, instances) go
+/// through asyncio's `iscoroutinefunction`.
+pub(crate) fn check_callback(
+    py: Python<'_>,
+    callback: &Bound<'_, PyAny>,
+    method: &str,
+) -> PyResult<Learned> {
+    if !callback.is_callable() {
+        if iscoroutine(py)?.call1((callback,))?.is_truthy()? {
+            return Err(coroutine_error(method));
+        }
+        return Err(PyTypeError::new_err(format!(
+            "a callable object was expected by {method}(), got {}",
+            callback.repr()?
+        )));
+    }
+    let ty = callback.get_type();
+    let func = if ty.is(function_type(py)?) {
+        callback.clone()
+    } else if ty.is(method_type(py)?) {
+        callback.getattr(pyo3::intern!(py, "__func__"))?
+    } else if ty.is_subclass_of::<pyo3::types::PyType>()? {
+        // A class.
+        return Ok(Learned::Nothing);
+    } else if callback.hasattr(pyo3::intern!(py, "__self__"))?
+        && !callback.hasattr(pyo3::intern!(py, "__func__"))?
+        && !callback.hasattr(pyo3::intern!(py, "__code__"))?
+        && !iscoroutinefunction(py)?.call1((callback,))?.is_truthy()?
+    {
+        // A builtin function or method, a C method wrapper (a task's step):
+        // bound to an object, with no Python code behind it.
+        return Ok(Learned::PlainType(ty.into_any().unbind()));
+    } else {
+        if iscoroutinefunction(py)?.call1((callback,))?.is_truthy()? {
+            return Err(coroutine_error(method));
+        }
+        return Ok(Learned::Nothing);
+    };
+    if !func.get_type().is(function_type(py)?) {
+        if iscoroutinefunction(py)?.call1((callback,))?.is_truthy()? {
+            return Err(coroutine_error(method));
+        }
+        return Ok(Learned::Nothing);
+    }
+    let flags: i64 = func
+        .getattr(pyo3::intern!(py, "__code__"))?
+        .getattr(pyo3::intern!(py, "co_flags"))?
+        .extract()?;
+    if flags & CO_COROUTINE != 0 || iscoroutinefunction(py)?.call1((&func,))?.is_truthy()? {
+        return Err(coroutine_error(method));
+    }
+    Ok(Learned::Function(func.unbind()))
+}
+
+fn coroutine_error(method: &str) -> PyErr {
+    PyTypeError::new_err(format!("coroutines cannot be used with {method}()"))
+}
+
+/// asyncio's `_check_thread` (debug mode): a non-threadsafe call from a
+/// thread other than the one running the loop is a `RuntimeError`.
+pub(crate) fn check_thread(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+    let thread_id = event_loop.getattr(pyo3::intern!(py, "_thread_id"))?;
+    if thread_id.is_none() {
+        return Ok(());
+    }
+    if !thread_id.eq(get_ident(py)?.call0()?)? {
+        return Err(PyRuntimeError::new_err(
+            "Non-thread-safe operation invoked on an event loop other than the current one",
+        ));
+    }
+    Ok(())
+}
+
+/// asyncio's exception context for a callback that raised.
+pub(crate) fn callback_error_context<'py>(
+    py: Python<'py>,
+    err: &PyErr,
+    callback: Option<&PyObject>,
+    args: Option<&Py<PyTuple>>,
+    handle: &Bound<'py, PyAny>,
+    event_loop: &Bound<'py, PyAny>,
+    source_traceback: Option<&PyObject>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let source = format_callback_source(py)?.call1((callback, args, event_loop))?;
+    let context = PyDict::new(py);
+    context.set_item("message", format!("Exception in callback {source}"))?;
+    context.set_item("exception", err.value(py))?;
+    context.set_item("handle", handle)?;
+    if let Some(tb) = source_traceback {
+        if tb.bind(py).is_truthy()? {
+            context.set_item("source_traceback", tb)?;
+        }
+    }
+    Ok(context)
+}

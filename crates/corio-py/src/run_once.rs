@@ -1,0 +1,128 @@
+//! One iteration of the loop: `BaseEventLoop._run_once`, in Rust.
+//!
+//! 1. Drop cancelled timers (asyncio's rule, see `timers.rs`) and check the
+//!    fds that ran callbacks last time (level-triggered, see `io.rs`).
+//! 2. Wait in the reactor, **with the GIL released**: not at all if
+//!    callbacks are ready, the loop is stopping or an fd is still ready;
+//!    else until the next timer (at most a day, as asyncio), or forever.
+//!    A signal interrupts the wait; its Python handler runs right after.
+//! 3. The callbacks of ready fds join the ready queue, then the timers due
+//!    before `now + clock_resolution`, in deadline order.
+//! 4. Run exactly the handles that were ready at this point, in order;
+//!    those queued meanwhile wait for the next iteration. A callback that
+//!    raises `KeyboardInterrupt` or `SystemExit` ends the iteration there,
+//!    the handles not yet run staying at the front of the queue.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+
+use crate::callbacks;
+use crate::clock;
+use crate::event_loop::{os_error, Loop};
+use crate::handle::{run_handle, Handle, Ready};
+
+/// asyncio's `MAXIMUM_SELECT_TIMEOUT`: one day.
+const MAXIMUM_SELECT_TIMEOUT: f64 = 24.0 * 3600.0;
+
+pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
+    let py = slf.py();
+    let mut removed = Vec::new();
+    let (timeout, reactor) = {
+        let mut this = slf.borrow_mut();
+        this.timers.purge(py, &mut removed);
+        let hot = this.io.settle();
+        let timeout = if hot || !this.ready.is_empty() || this.stopping {
+            Some(Duration::ZERO)
+        } else {
+            this.timers.next_when().map(|when| {
+                Duration::from_secs_f64((when - clock::now()).clamp(0.0, MAXIMUM_SELECT_TIMEOUT))
+            })
+        };
+        (timeout, this.io.reactor().clone())
+    };
+    drop(removed);
+
+    py.allow_threads(|| reactor.poll(timeout))
+        .map_err(os_error)?;
+    py.check_signals()?;
+
+    let (mut batch, debug) = {
+        let mut this = slf.borrow_mut();
+        let this = &mut *this;
+        this.io.collect(py, &mut this.ready);
+        let end = clock::now() + this.clock_resolution;
+        this.timers.pop_due(py, end, &mut this.ready);
+        let mut batch = std::mem::take(&mut this.scratch);
+        batch.extend(this.ready.drain(..));
+        (batch, this.debug)
+    };
+
+    let mut items = batch.drain(..);
+    let mut failure = None;
+    for item in items.by_ref() {
+        let result = match &item {
+            Ready::Native(handle) => {
+                let handle = handle.bind(py);
+                if handle.borrow().cancelled {
+                    continue;
+                }
+                if debug {
+                    run_debug(slf, handle)
+                } else {
+                    run_handle(handle)
+                }
+            }
+            Ready::Foreign(handle) => run_foreign(handle.bind(py)),
+        };
+        drop(item);
+        if let Err(err) = result {
+            failure = Some(err);
+            break;
+        }
+    }
+    let rest: Vec<Ready> = items.collect();
+    let mut this = slf.borrow_mut();
+    for item in rest.into_iter().rev() {
+        this.ready.push_front(item);
+    }
+    this.scratch = batch;
+    drop(this);
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+/// A handle of another kind: skipped if `_cancelled`, else `_run()`.
+fn run_foreign(handle: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = handle.py();
+    if handle
+        .getattr(pyo3::intern!(py, "_cancelled"))?
+        .is_truthy()?
+    {
+        return Ok(());
+    }
+    handle.call_method0(pyo3::intern!(py, "_run"))?;
+    Ok(())
+}
+
+/// Debug mode: `loop._current_handle` is set while the handle runs, and a
+/// run longer than `loop.slow_callback_duration` is logged with the handle
+/// (the task and its coroutine's location, for a task step).
+fn run_debug(slf: &Bound<'_, Loop>, handle: &Bound<'_, Handle>) -> PyResult<()> {
+    let py = slf.py();
+    slf.setattr(pyo3::intern!(py, "_current_handle"), handle)?;
+    let started = clock::now();
+    let result = run_handle(handle);
+    let elapsed = clock::now() - started;
+    slf.setattr(pyo3::intern!(py, "_current_handle"), py.None())?;
+    result?;
+    let limit: f64 = slf
+        .getattr(pyo3::intern!(py, "slow_callback_duration"))?
+        .extract()?;
+    if elapsed >= limit {
+        callbacks::warn_slow(py)?.call1((handle, elapsed))?;
+    }
+    Ok(())
+}
