@@ -9,7 +9,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::hooks::{poll_span, run_timed, task_spans_enabled, SlowPollHook};
+use super::hooks::{run_hooked, task_spans_enabled, SlowPollHook};
+use super::task_spans::{self, TaskSpans};
 use super::{SlowPoll, UnretrievedPanic};
 use crate::park::Park;
 use crate::raw::{Builder, LocalScheduler, OwnerState, Task};
@@ -37,6 +38,8 @@ pub struct LocalExecutor {
     scheduler: Arc<LocalScheduler>,
     /// Debug tooling: polls at least this long are reported to the hook.
     slow_poll: RefCell<Option<SlowPollHook>>,
+    /// Opt-in: each visible task's poll runs in its `task{id, name}` span.
+    task_spans: RefCell<Option<Arc<TaskSpans>>>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -60,6 +63,7 @@ impl LocalExecutor {
         LocalExecutor {
             scheduler: LocalScheduler::new(Box::new(unpark)),
             slow_poll: RefCell::new(None),
+            task_spans: RefCell::new(None),
             _not_send: PhantomData,
         }
     }
@@ -115,31 +119,26 @@ impl LocalExecutor {
         // One check per iteration, none per poll: without a hook and with
         // spans disabled the loop below is the plain one.
         let slow_poll = self.slow_poll.borrow().clone();
-        let spans = task_spans_enabled();
+        let spans = match task_spans_enabled() {
+            true => self.task_spans.borrow().clone(),
+            false => None,
+        };
         // Pop in its own statement: running a task may push onto the queue.
         let next = || owned.queue.borrow_mut().pop_front();
         match (slow_poll, spans) {
-            (None, false) => {
+            (None, None) => {
                 for _ in 0..count {
                     let Some(runnable) = next() else { break };
                     runnable.run();
                 }
             }
             (hook, spans) => {
+                // Eager first steps inside these polls find the spans here.
+                let _active = task_spans::activate(spans.clone());
+                let hook = hook.as_ref().map(|h| (h.threshold, &*h.report));
                 for _ in 0..count {
                     let Some(runnable) = next() else { break };
-                    let _span = if spans {
-                        poll_span(runnable.header())
-                    } else {
-                        tracing::Span::none()
-                    }
-                    .entered();
-                    match &hook {
-                        Some(hook) => run_timed(runnable, hook.threshold, None, &*hook.report),
-                        None => {
-                            runnable.run();
-                        }
-                    }
+                    run_hooked(runnable, spans.as_deref(), hook, None);
                 }
             }
         }
@@ -156,6 +155,30 @@ impl LocalExecutor {
     /// its loop clock, so ages follow virtual time under a manual clock.
     pub fn set_clock(&self, clock: impl Fn() -> Duration + Send + Sync + 'static) {
         self.scheduler.set_clock(self.owned(), Box::new(clock));
+    }
+
+    /// Turns the per-task `tracing` spans on or off (off by default): with
+    /// them on, each visible task gets one span `task{id=.. name=..}` (INFO,
+    /// target [`TASK_SPAN_TARGET`](crate::TASK_SPAN_TARGET), no parent),
+    /// created at its first poll and entered around every poll, so a
+    /// subscriber sees each task as one span (its busy time, one trace per
+    /// task). Spans created inside a task become its span's children and
+    /// keep it when their futures move to other tasks: to say which task
+    /// wrote a line, print [`current_task_id`](crate::current_task_id) from
+    /// the formatter instead (crate docs, "Tracing"). Costs an enter and an
+    /// exit per poll while a subscriber wants INFO; nothing otherwise.
+    pub fn set_task_spans(&self, on: bool) {
+        let mut spans = self.task_spans.borrow_mut();
+        if on {
+            spans.get_or_insert_with(TaskSpans::new);
+            return;
+        }
+        let old = spans.take();
+        drop(spans);
+        // Closing the spans is subscriber code: no borrow held.
+        if let Some(old) = old {
+            old.clear();
+        }
     }
 
     /// Debug tooling: after this, every task poll that runs at least
@@ -270,6 +293,10 @@ impl LocalExecutor {
     /// `Drop` that closing runs, it returns at once (the outer call finishes).
     pub fn close(&self) {
         self.scheduler.close();
+        let spans = self.task_spans.borrow().clone();
+        if let Some(spans) = spans {
+            spans.clear();
+        }
     }
 
     /// Whether [`close`](Self::close) was called.

@@ -16,13 +16,15 @@
 //! - Introspection costs the hot paths almost nothing (see `registry.rs`
 //!   and `hooks.rs`).
 //!
-//! Files: `executor.rs` the executor and its run loop, `hooks.rs` the
-//! per-poll span and debug hooks (shared with the multi-threaded executor).
+//! Files: `executor.rs` the executor and its run loop, `hooks.rs` what a
+//! poll runs inside (span, debug hooks), `task_spans.rs` the opt-in per-task
+//! spans; the last two are shared with the multi-threaded executor.
 //! The cross-thread [`Spawner`](crate::Spawner) is `crate::spawner`.
 
 mod executor;
 mod hooks;
+pub(crate) mod task_spans;
 
 pub use executor::{LocalExecutor, MAINTENANCE_INTERVAL};
-pub(crate) use hooks::{poll_span, run_step, run_timed, task_spans_enabled};
+pub(crate) use hooks::{run_hooked, run_step, spans_for_iteration};
 pub use hooks::{SlowPoll, UnretrievedPanic, TASK_SPAN_TARGET};

@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::worker::{run_owner, run_worker, SlowPollReport};
+use crate::local::task_spans::{self, TaskSpans};
 use crate::park::Park;
 use crate::raw::{Builder, MultiScheduler, Task};
 use crate::{SlowPoll, Spawner, TaskError, TaskInfo, UnretrievedPanic};
@@ -39,6 +40,7 @@ pub struct ExecutorBuilder {
     unpark_driver: Option<Box<dyn Fn() + Send + Sync>>,
     wrap_worker: Option<WrapWorker>,
     slow_poll: Option<SlowPollReport>,
+    task_spans: bool,
 }
 
 impl Default for ExecutorBuilder {
@@ -50,6 +52,7 @@ impl Default for ExecutorBuilder {
             unpark_driver: None,
             wrap_worker: None,
             slow_poll: None,
+            task_spans: false,
         }
     }
 }
@@ -109,6 +112,15 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Per-task `tracing` spans (off by default): each visible task's polls
+    /// run in its one `task{id=.. name=..}` span (INFO, no parent), on
+    /// whichever thread polls it. As
+    /// [`LocalExecutor::set_task_spans`](crate::LocalExecutor::set_task_spans).
+    pub fn task_spans(mut self, on: bool) -> ExecutorBuilder {
+        self.task_spans = on;
+        self
+    }
+
     /// Builds the executor on the calling thread, which becomes its owner
     /// (the thread `block_on` runs on). Worker threads start on the first
     /// [`block_on`](Executor::block_on) or [`start`](Executor::start).
@@ -132,6 +144,7 @@ impl ExecutorBuilder {
         Ok(Executor {
             scheduler,
             slow_poll: self.slow_poll.map(Arc::new),
+            task_spans: self.task_spans.then(TaskSpans::new),
             thread_name: self.thread_name,
             wrap_worker: self.wrap_worker,
             threads: RefCell::new(Vec::new()),
@@ -168,6 +181,8 @@ impl ExecutorBuilder {
 pub struct Executor {
     scheduler: Arc<MultiScheduler>,
     slow_poll: Option<Arc<SlowPollReport>>,
+    /// `ExecutorBuilder::task_spans`: the tasks' spans, shared by all threads.
+    task_spans: Option<Arc<TaskSpans>>,
     thread_name: String,
     wrap_worker: Option<WrapWorker>,
     /// The worker threads, once started.
@@ -242,11 +257,15 @@ impl Executor {
         for index in 0..self.scheduler.workers {
             let scheduler = self.scheduler.clone();
             let slow_poll = self.slow_poll.clone();
+            let spans = self.task_spans.clone();
             let wrap = self.wrap_worker.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("{}-{index}", self.thread_name))
                 .spawn(move || {
-                    let mut run_loop = || run_worker(&scheduler, index, slow_poll.as_deref());
+                    let mut run_loop = || {
+                        let _spans = task_spans::activate(spans.clone());
+                        run_worker(&scheduler, index, slow_poll.as_deref())
+                    };
                     match wrap {
                         Some(wrap) => wrap(index, &mut run_loop),
                         None => run_loop(),
@@ -293,6 +312,7 @@ impl Executor {
         }
         let slow_poll = self.slow_poll.clone();
         self.scheduler.block_on_scoped(builder, future, |task| {
+            let _spans = task_spans::activate(self.task_spans.clone());
             run_owner(&self.scheduler, slow_poll.as_deref(), || task.is_done());
             task.try_result()
                 .expect("block_on's task is done and its result untaken")
@@ -347,6 +367,9 @@ impl Executor {
         // the scheduler alive.
         let driver = self.scheduler.driver.lock().take();
         drop(driver);
+        if let Some(spans) = &self.task_spans {
+            spans.clear();
+        }
         self.closing.set(false);
     }
 

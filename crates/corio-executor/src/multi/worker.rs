@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::loom::Ordering;
 
-use crate::local::{poll_span, run_timed, task_spans_enabled, SlowPoll};
+use crate::local::{run_hooked, spans_for_iteration, SlowPoll};
 use crate::raw::multi_scheduler::polling;
 use crate::raw::{MultiScheduler, Runnable};
 
@@ -128,23 +128,16 @@ pub(crate) fn run(runnable: Runnable, slot: usize, slow_poll: Option<&SlowPollRe
 }
 
 fn run_in_span(runnable: Runnable, slot: usize, slow_poll: Option<&SlowPollReport>) {
-    match (slow_poll, task_spans_enabled()) {
-        (None, false) => {
+    // With no subscriber at INFO, one level check: the executor's spans (a
+    // thread-local its workers set, `task_spans::activate`) are not looked at.
+    let spans = spans_for_iteration();
+    match (slow_poll, spans) {
+        (None, None) => {
             runnable.run();
         }
         (hook, spans) => {
-            let _span = if spans {
-                poll_span(runnable.header())
-            } else {
-                tracing::Span::none()
-            }
-            .entered();
-            match hook {
-                Some(hook) => run_timed(runnable, hook.threshold, Some(slot), &*hook.report),
-                None => {
-                    runnable.run();
-                }
-            }
+            let hook = hook.map(|h| (h.threshold, &*h.report as &dyn Fn(&SlowPoll)));
+            run_hooked(runnable, spans.as_deref(), hook, Some(slot));
         }
     }
 }

@@ -68,6 +68,7 @@ fn a_span_exit_after_the_poll_does_not_see_the_freed_task() {
     };
     crate::common::with_scoped_subscriber(subscriber, || {
         let ex = LocalExecutor::new();
+        ex.set_task_spans(true);
         let task = ex.spawn(async { current_task_id().map(|id| id.as_u64()) });
         let id = task.id().as_u64();
         drop(task); // detached: the poll that finishes it frees it

@@ -1,144 +1,389 @@
-//! Every poll of a visible task runs in a `tracing` span `task{id, name}`
-//! (INFO, target `corio::task`); hidden tasks get none; a subscriber that
-//! filters the target out gets none either, and the tasks run the same.
+//! Which task a log line names, on the `LocalExecutor` and the
+//! multi-threaded `Executor`, through nested spawns, `#[instrument]` and
+//! `.in_current_span()`; and the opt-in per-task spans themselves (one span
+//! per task, entered per poll, none for hidden tasks, closed with the task).
+//!
+//! A capturing `Layer` records, for every event, the scope a `fmt`
+//! subscriber would print (the innermost span's lineage, root first; a task
+//! span as `task{ID}`) and the task polling at that moment (the writer).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use corio_executor::{Builder, LocalExecutor, ThreadPark, TASK_SPAN_TARGET};
+use corio_executor::{
+    current_task_id, Builder, Executor, LocalExecutor, Spawner, ThreadPark, TASK_SPAN_TARGET,
+};
 use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Instrument, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
 
-/// What a span was opened with.
-#[derive(Debug, Default, Clone, PartialEq)]
-struct Opened {
-    target: String,
-    name: &'static str,
-    level: Option<Level>,
-    id: Option<u64>,
-    task_name: Option<String>,
+/// One event: its message, the scope a formatter prints, and the task that
+/// was being polled when it was written.
+#[derive(Clone, Debug)]
+struct Line {
+    message: String,
+    scope: Vec<String>,
+    writer: Option<u64>,
 }
 
-impl Visit for Opened {
+/// A span's label: `task{ID}` for task spans, else its name.
+struct Label(String);
+
+#[derive(Default)]
+struct Captured {
+    lines: Vec<Line>,
+    /// Per span label: how many were opened, entered, closed.
+    opened: HashMap<String, usize>,
+    entered: HashMap<String, usize>,
+    closed: HashMap<String, usize>,
+    /// Task spans that had a parent.
+    parented: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Captured>>);
+
+struct Fields {
+    id: Option<u64>,
+    message: String,
+}
+
+impl Visit for Fields {
     fn record_u64(&mut self, field: &Field, value: u64) {
         if field.name() == "id" {
             self.id = Some(value);
         }
     }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "name" {
-            self.task_name = Some(value.to_owned());
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
         }
     }
-    fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
 }
 
-/// Records every span opened; lets the `corio::task` target through or not.
-struct Recorder {
-    spans: Arc<Mutex<Vec<Opened>>>,
-    enters: Arc<AtomicU64>,
-    allow_task_spans: bool,
-    next: AtomicU64,
-}
-
-impl Subscriber for Recorder {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        // Not the tokio-console spans of the `console` feature (their enters
-        // would be counted): this test is about the per-poll `task` spans.
-        metadata.name() != "runtime.spawn"
-            && (self.allow_task_spans || metadata.target() != TASK_SPAN_TARGET)
-    }
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        let mut opened = Opened {
-            target: span.metadata().target().to_owned(),
-            name: span.metadata().name(),
-            level: Some(*span.metadata().level()),
-            ..Opened::default()
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let span = ctx.span(id).expect("a new span is registered");
+        let mut fields = Fields {
+            id: None,
+            message: String::new(),
         };
-        span.record(&mut opened);
-        self.spans.lock().unwrap().push(opened);
-        Id::from_u64(self.next.fetch_add(1, Ordering::Relaxed) + 1)
+        attrs.record(&mut fields);
+        let label = match (span.name(), fields.id) {
+            ("task", Some(id)) => format!("task{{{id}}}"),
+            (name, _) => name.to_owned(),
+        };
+        let mut captured = self.0.lock().unwrap();
+        *captured.opened.entry(label.clone()).or_default() += 1;
+        if span.name() == "task" && span.parent().is_some() {
+            captured.parented.push(label.clone());
+        }
+        span.extensions_mut().insert(Label(label));
     }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, _: &Event<'_>) {}
-    fn enter(&self, _: &Id) {
-        self.enters.fetch_add(1, Ordering::Relaxed);
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let label = ctx
+            .span(id)
+            .unwrap()
+            .extensions()
+            .get::<Label>()
+            .unwrap()
+            .0
+            .clone();
+        *self.0.lock().unwrap().entered.entry(label).or_default() += 1;
     }
-    fn exit(&self, _: &Id) {}
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let label = ctx
+            .span(&id)
+            .unwrap()
+            .extensions()
+            .get::<Label>()
+            .unwrap()
+            .0
+            .clone();
+        *self.0.lock().unwrap().closed.entry(label).or_default() += 1;
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let mut fields = Fields {
+            id: None,
+            message: String::new(),
+        };
+        event.record(&mut fields);
+        let scope = ctx.event_scope(event).map_or_else(Vec::new, |scope| {
+            scope
+                .from_root()
+                .map(|span| span.extensions().get::<Label>().unwrap().0.clone())
+                .collect()
+        });
+        self.0.lock().unwrap().lines.push(Line {
+            message: fields.message,
+            scope,
+            writer: current_task_id().map(|id| id.as_u64()),
+        });
+    }
 }
 
-/// Runs a named task (polled twice), an unnamed one and a hidden one under
-/// a recorder; returns the spans opened, the enters, and the three ids.
-fn record(allow_task_spans: bool) -> (Vec<Opened>, u64, [u64; 3]) {
-    let spans = Arc::new(Mutex::new(Vec::new()));
-    let enters = Arc::new(AtomicU64::new(0));
-    let recorder = Recorder {
-        spans: spans.clone(),
-        enters: enters.clone(),
-        allow_task_spans,
-        next: AtomicU64::new(0),
-    };
-    let ids = crate::common::with_scoped_subscriber(recorder, || {
-        let ex = LocalExecutor::new();
-        let named = ex.spawn_local_with(Builder::new().name("worker"), async {
-            let mut yielded = false;
-            std::future::poll_fn(|cx| {
-                if yielded {
-                    return std::task::Poll::Ready(());
-                }
-                yielded = true;
-                cx.waker().wake_by_ref();
-                std::task::Poll::Pending
-            })
-            .await
+impl Capture {
+    /// The one line with `message`.
+    fn line(&self, message: &str) -> Line {
+        let captured = self.0.lock().unwrap();
+        let found: Vec<&Line> = captured
+            .lines
+            .iter()
+            .filter(|l| l.message == message)
+            .collect();
+        assert_eq!(found.len(), 1, "{message:?} in {:?}", captured.lines);
+        found[0].clone()
+    }
+}
+
+/// `#[instrument]` on an `async fn` creates its span when the future is
+/// first polled (tracing-attributes 0.1), so inside the task that runs it.
+#[tracing::instrument]
+async fn process_order(order: u64) -> Option<u64> {
+    tracing::info!("processing");
+    current_task_id().map(|id| id.as_u64())
+}
+
+/// The ids of the tasks of [`scenario`].
+#[derive(Debug)]
+struct Ids {
+    parent: u64,
+    child: u64,
+    grandchild: u64,
+    instrumented: u64,
+    in_current: u64,
+}
+
+/// A request handler (the parent task) that spawns: a plain child that
+/// spawns a grandchild, an `#[instrument]`ed call, and an
+/// `.in_current_span()` future.
+async fn scenario(spawner: Spawner) -> Ids {
+    let request = tracing::info_span!("request", path = "/orders");
+    async move {
+        tracing::info!("parent");
+        let parent = current_task_id().unwrap().as_u64();
+        let inner = spawner.clone();
+        let child = spawner.spawn(async move {
+            tracing::info!("child");
+            let grandchild = inner.spawn(async {
+                tracing::info!("grandchild");
+                current_task_id().unwrap().as_u64()
+            });
+            (
+                current_task_id().unwrap().as_u64(),
+                grandchild.await.unwrap(),
+            )
         });
-        let unnamed = ex.spawn(async {});
-        let hidden = ex.spawn_local_with(Builder::new().hidden(true), async {});
-        let ids = [named.id(), unnamed.id(), hidden.id()].map(|id| id.as_u64());
-        ex.block_on(
+        let instrumented = spawner.spawn(process_order(7));
+        let in_current = spawner.spawn(
             async {
-                named.await.unwrap();
-                unnamed.await.unwrap();
-                hidden.await.unwrap();
-            },
-            &mut ThreadPark,
+                tracing::info!("in current span");
+                current_task_id().unwrap().as_u64()
+            }
+            .in_current_span(),
         );
+        let (child, grandchild) = child.await.unwrap();
+        Ids {
+            parent,
+            child,
+            grandchild,
+            instrumented: instrumented.await.unwrap().unwrap(),
+            in_current: in_current.await.unwrap(),
+        }
+    }
+    .instrument(request)
+    .await
+}
+
+fn on_local(task_spans: bool) -> (Capture, Ids) {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let ids = crate::common::with_scoped_subscriber(subscriber, || {
+        let ex = LocalExecutor::new();
+        ex.set_task_spans(task_spans);
+        let main = ex.spawn(scenario(ex.spawner()));
+        ex.block_on(main, &mut ThreadPark).unwrap()
+    });
+    (capture, ids)
+}
+
+fn on_workers(task_spans: bool) -> (Capture, Ids) {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let ids = crate::common::with_scoped_subscriber(subscriber, || {
+        // Worker threads log into the same capture.
+        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
+        let ex = Executor::builder()
+            .workers(2)
+            .task_spans(task_spans)
+            .wrap_worker(move |_, run| tracing::dispatcher::with_default(&dispatch, run))
+            .build()
+            .unwrap();
+        let main = ex.spawn(scenario(ex.spawner()));
+        let ids = ex.block_on(main).unwrap();
+        ex.close();
         ids
     });
-    let spans = spans.lock().unwrap().clone();
-    (spans, enters.load(Ordering::Relaxed), ids)
+    (capture, ids)
+}
+
+/// By default no line carries a task span: each carries exactly the spans
+/// its future is in, and the writer is the task polling at that moment.
+fn check_default(capture: &Capture, ids: &Ids) {
+    let expect = |message: &str, scope: &[&str], writer: u64| {
+        let line = capture.line(message);
+        assert_eq!(line.scope, scope, "{message}: {line:?}");
+        assert_eq!(line.writer, Some(writer), "{message}: {line:?} {ids:?}");
+    };
+    expect("parent", &["request"], ids.parent);
+    expect("child", &[], ids.child);
+    expect("grandchild", &[], ids.grandchild);
+    expect("processing", &["process_order"], ids.instrumented);
+    expect("in current span", &["request"], ids.in_current);
+    assert!(capture
+        .0
+        .lock()
+        .unwrap()
+        .opened
+        .keys()
+        .all(|l| !l.starts_with("task")));
+}
+
+/// With task spans on: a task's own lines carry its span and no other (the
+/// spans have no parent, so a child's span is no child of its spawner's),
+/// `#[instrument]`'s span included (made at the first poll, in the task
+/// that runs it); but a future `.in_current_span()`ed inside the parent
+/// keeps its lineage, the parent's task span, wherever it runs: there the
+/// writer is the current task, not that span.
+fn check_task_spans(capture: &Capture, ids: &Ids) {
+    let task = |id: u64| format!("task{{{id}}}");
+    let expect = |message: &str, scope: &[String], writer: u64| {
+        let line = capture.line(message);
+        assert_eq!(line.scope, scope, "{message}: {line:?}");
+        assert_eq!(line.writer, Some(writer), "{message}: {line:?} {ids:?}");
+    };
+    let parent = task(ids.parent);
+    let request = "request".to_owned();
+    expect("parent", &[parent.clone(), request.clone()], ids.parent);
+    expect("child", &[task(ids.child)], ids.child);
+    expect("grandchild", &[task(ids.grandchild)], ids.grandchild);
+    let instrumented = [task(ids.instrumented), "process_order".to_owned()];
+    expect("processing", &instrumented, ids.instrumented);
+    expect("in current span", &[parent, request], ids.in_current);
+    let captured = capture.0.lock().unwrap();
+    assert!(captured.parented.is_empty(), "{:?}", captured.parented);
+    // One span per task, closed once the task is done.
+    for id in [ids.parent, ids.child, ids.grandchild, ids.instrumented] {
+        assert_eq!(captured.opened.get(&task(id)), Some(&1), "{id}");
+        assert_eq!(captured.closed.get(&task(id)), Some(&1), "{id}");
+    }
 }
 
 #[test]
-fn polls_run_in_task_spans_unless_hidden_or_filtered_out() {
-    let (spans, enters, [named, unnamed, hidden]) = record(true);
-    let task_spans: Vec<&Opened> = spans.iter().filter(|s| s.name == "task").collect();
-    assert!(task_spans.iter().all(|s| s.target == TASK_SPAN_TARGET));
-    assert!(task_spans.iter().all(|s| s.level == Some(Level::INFO)));
-    let of = |id| {
-        task_spans
-            .iter()
-            .filter(|s| s.id == Some(id))
-            .collect::<Vec<_>>()
-    };
-    // One span per poll: the named task was polled twice.
-    assert_eq!(of(named).len(), 2, "{spans:?}");
-    assert!(of(named)
-        .iter()
-        .all(|s| s.task_name.as_deref() == Some("worker")));
-    assert_eq!(of(unnamed).len(), 1);
-    assert_eq!(of(unnamed)[0].task_name, None, "no name, no field");
-    // The block_on task has spans too; the hidden task has none.
-    let ids: Vec<u64> = task_spans.iter().filter_map(|s| s.id).collect();
-    assert!(of(hidden).is_empty(), "{spans:?}");
-    let others = ids.iter().filter(|&&id| id != named && id != unnamed);
-    assert!(others.count() >= 1, "the block_on task's polls");
-    assert_eq!(enters, task_spans.len() as u64, "each span entered once");
+fn local_lines_carry_only_their_own_spans_by_default() {
+    let (capture, ids) = on_local(false);
+    check_default(&capture, &ids);
+}
 
-    // Filtering the target out: no task spans, and the tasks run the same.
-    let (spans, enters, _) = record(false);
-    assert!(spans.iter().all(|s| s.name != "task"), "{spans:?}");
-    assert_eq!(enters, 0);
+#[test]
+fn local_task_spans_have_no_parent() {
+    let (capture, ids) = on_local(true);
+    check_task_spans(&capture, &ids);
+}
+
+#[test]
+fn workers_lines_carry_only_their_own_spans_by_default() {
+    let (capture, ids) = on_workers(false);
+    check_default(&capture, &ids);
+}
+
+#[test]
+fn workers_task_spans_have_no_parent() {
+    let (capture, ids) = on_workers(true);
+    check_task_spans(&capture, &ids);
+}
+
+/// Returns `Pending` `n` times, waking itself.
+async fn yield_times(n: usize) {
+    for _ in 0..n {
+        let mut yielded = false;
+        std::future::poll_fn(|cx| {
+            if std::mem::replace(&mut yielded, true) {
+                return std::task::Poll::Ready(());
+            }
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        })
+        .await;
+    }
+}
+
+#[test]
+fn one_span_per_task_entered_per_poll_none_when_hidden_or_filtered() {
+    let run = |filtered: bool| {
+        let capture = Capture::default();
+        let filter = tracing_subscriber::filter::filter_fn(move |meta| {
+            !(filtered && meta.target() == TASK_SPAN_TARGET)
+        });
+        let subscriber = tracing_subscriber::registry().with(capture.clone().with_filter(filter));
+        let ids = crate::common::with_scoped_subscriber(subscriber, || {
+            let ex = LocalExecutor::new();
+            ex.set_task_spans(true);
+            let named = ex.spawn_local_with(Builder::new().name("worker"), yield_times(2));
+            let hidden = ex.spawn_local_with(Builder::new().hidden(true), yield_times(2));
+            let ids = [named.id(), hidden.id()].map(|id| id.as_u64());
+            ex.block_on(
+                async {
+                    named.await.unwrap();
+                    hidden.await.unwrap();
+                },
+                &mut ThreadPark,
+            );
+            ids
+        });
+        (capture, ids)
+    };
+    let (capture, [named, hidden]) = run(false);
+    let captured = capture.0.lock().unwrap();
+    let key = |id: u64| format!("task{{{id}}}");
+    assert_eq!(captured.opened.get(&key(named)), Some(&1), "created once");
+    assert_eq!(
+        captured.entered.get(&key(named)),
+        Some(&3),
+        "entered per poll"
+    );
+    assert_eq!(captured.closed.get(&key(named)), Some(&1));
+    assert_eq!(captured.opened.get(&key(hidden)), None, "hidden: no span");
+    drop(captured);
+
+    let (capture, _) = run(true);
+    let captured = capture.0.lock().unwrap();
+    assert!(
+        captured.opened.keys().all(|l| !l.starts_with("task")),
+        "{:?}",
+        captured.opened
+    );
+}
+
+#[test]
+fn turning_task_spans_off_closes_them() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    crate::common::with_scoped_subscriber(subscriber, || {
+        let ex = LocalExecutor::new();
+        ex.set_task_spans(true);
+        let waiting = ex.spawn(std::future::pending::<()>());
+        ex.run_once();
+        let key = format!("task{{{}}}", waiting.id().as_u64());
+        assert_eq!(capture.0.lock().unwrap().opened.get(&key), Some(&1));
+        ex.set_task_spans(false);
+        assert_eq!(capture.0.lock().unwrap().closed.get(&key), Some(&1));
+        ex.close();
+    });
 }
