@@ -73,6 +73,10 @@ struct Cell {
     /// The task of the `Timeout` that last went pending on this deadline;
     /// `None` while that `Timeout` is polling its body.
     waker: Option<Waker>,
+    /// Which follower ([`Follower::id`]) stored `waker`.
+    owner: u64,
+    /// The id the next [`Deadline::follow`] hands out.
+    next_follower: u64,
 }
 
 impl Deadline {
@@ -92,6 +96,8 @@ impl Deadline {
                 version: 0,
                 expired: false,
                 waker: None,
+                owner: 0,
+                next_follower: 1,
             })),
         }
     }
@@ -143,8 +149,15 @@ impl Deadline {
     }
 
     /// The version to compare against, for a `Timeout` starting on it.
-    pub(crate) fn version(&self) -> u64 {
-        self.cell.lock().version
+    /// A follower for a new `Timeout`, and the version its deadline is at.
+    pub(crate) fn follow(&self) -> (Follower, u64) {
+        let mut cell = self.cell.lock();
+        let id = cell.next_follower;
+        cell.next_follower = cell.next_follower.wrapping_add(1);
+        let version = cell.version;
+        drop(cell);
+        let deadline = self.clone();
+        (Follower { deadline, id }, version)
     }
 
     /// Before a `Timeout` polls its body: drop the stored waker, so a
@@ -156,8 +169,14 @@ impl Deadline {
 
     /// After the body returned pending: the deadline to apply if it changed
     /// since `seen` (updating `seen`), and the waker to store.
-    pub(crate) fn sync(&self, seen: &mut u64, waker: &Waker) -> Option<Option<Instant>> {
+    pub(crate) fn sync(
+        &self,
+        seen: &mut u64,
+        waker: &Waker,
+        owner: u64,
+    ) -> Option<Option<Instant>> {
         let mut cell = self.cell.lock();
+        cell.owner = owner;
         let old = match &cell.waker {
             Some(stored) if stored.will_wake(waker) => None,
             _ => cell.waker.replace(waker.clone()),
@@ -199,5 +218,35 @@ impl fmt::Debug for Deadline {
             .field("when", &cell.when)
             .field("expired", &cell.expired)
             .finish()
+    }
+}
+
+/// A `Timeout`'s hold on the [`Deadline`] it follows. Dropping it takes
+/// back the waker that timeout left in the cell (if no other timeout has
+/// replaced it since), so a deadline that outlives its timeout holds no
+/// stale waker (and through it no task).
+pub(crate) struct Follower {
+    pub(crate) deadline: Deadline,
+    id: u64,
+}
+
+impl Follower {
+    /// This follower's id, recorded with the waker it stores.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let waker = {
+            let mut cell = self.deadline.cell.lock();
+            match cell.owner == self.id {
+                true => cell.waker.take(),
+                false => None,
+            }
+        };
+        // Dropped outside the lock: a waker's drop may run any code.
+        drop(waker);
     }
 }

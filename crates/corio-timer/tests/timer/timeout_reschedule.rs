@@ -207,3 +207,56 @@ fn a_shared_deadline_whose_future_finishes_is_not_expired() {
     assert!(!deadline.expired());
     assert!(!t.expired());
 }
+
+/// A waker that counts its clones, to see who still holds it.
+struct Counted;
+
+impl std::task::Wake for Counted {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
+#[test]
+fn a_deadline_that_outlives_its_timeout_keeps_no_waker() {
+    let timers = Timers::new(Clock::manual());
+    let handle = timers.handle();
+    let deadline = Deadline::new(Some(handle.now() + ms(100)));
+    let task = std::sync::Arc::new(Counted);
+    let waker = Waker::from(task.clone());
+    {
+        let mut t = pin!(Timeout::with_deadline(&handle, &deadline, pending::<()>()));
+        assert!(poll_with(t.as_mut(), &waker).is_pending());
+        // The cell and the timer entry each hold a clone now.
+        assert!(std::sync::Arc::strong_count(&task) > 2);
+    }
+    drop(waker);
+    assert_eq!(
+        std::sync::Arc::strong_count(&task),
+        1,
+        "the cancelled timeout took its waker back from the shared deadline"
+    );
+    // The deadline still works for a new timeout.
+    deadline.reschedule(Some(handle.now() + ms(10)));
+    let log = Log::new();
+    let mut t = pin!(Timeout::with_deadline(&handle, &deadline, pending::<()>()));
+    assert!(poll_with(t.as_mut(), &log.waker(2)).is_pending());
+    assert_eq!(advance(&timers, ms(10)), 1);
+    assert_eq!(log.take(), [2]);
+    assert!(poll_with(t.as_mut(), &log.waker(2)).is_ready());
+}
+
+#[test]
+fn dropping_one_of_two_timeouts_on_a_deadline_keeps_the_others_waker() {
+    let timers = Timers::new(Clock::manual());
+    let handle = timers.handle();
+    let deadline = Deadline::new(Some(handle.now() + ms(100)));
+    let log = Log::new();
+    let mut first = Box::pin(Timeout::with_deadline(&handle, &deadline, pending::<()>()));
+    let mut second = pin!(Timeout::with_deadline(&handle, &deadline, pending::<()>()));
+    assert!(poll_with(first.as_mut(), &log.waker(1)).is_pending());
+    assert!(poll_with(second.as_mut(), &log.waker(2)).is_pending());
+    // The cell holds the waker of the last timeout that went pending: the
+    // second. Dropping the first must not take it.
+    drop(first);
+    deadline.reschedule(Some(handle.now() + ms(5)));
+    assert_eq!(log.take(), [2], "the second timeout is woken to re-arm");
+}
