@@ -13,14 +13,16 @@ import sys
 __all__ = ('dump_tasks', 'install_dump_on_signal')
 
 
-def _location(coro):
-    """file:line of the innermost frame of a coroutine chain."""
-    where = None
+def _locations(coro):
+    """file:line of each suspended frame of a coroutine's await chain,
+    outermost first."""
+    where = []
     while coro is not None:
         frame = getattr(coro, 'cr_frame', None) or getattr(coro, 'gi_frame', None)
         if frame is None:
             break
-        where = f'{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_qualname}'
+        code = frame.f_code
+        where.append(f'{code.co_filename}:{frame.f_lineno} in {code.co_qualname}')
         coro = getattr(coro, 'cr_await', None) or getattr(coro, 'gi_yieldfrom', None)
     return where
 
@@ -75,8 +77,7 @@ def dump_tasks(loop=None):
         name = getattr(coro, '__qualname__', repr(coro))
         pad = '  ' * depth
         lines.append(f'{pad}- task {task.get_name()!r} {name}: {_describe_wait(task)}')
-        where = _location(coro)
-        if where:
+        for where in _locations(coro):
             lines.append(f'{pad}    at {where}')
         for child in sorted(children[id(task)], key=lambda t: t.get_name()):
             walk(child, depth + 1, seen)

@@ -1,0 +1,198 @@
+"""call_soon / call_later / call_at / call_soon_threadsafe: order,
+cancellation, threads, and the iteration rule, against asyncio's loop."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+import corio
+
+
+def run_order(loop, schedule):
+    out = []
+    schedule(loop, out)
+    loop.call_later(0.05, loop.stop)
+    loop.run_forever()
+    return out
+
+
+def both(schedule):
+    a = asyncio.new_event_loop()
+    c = corio.new_event_loop()
+    try:
+        return run_order(a, schedule), run_order(c, schedule)
+    finally:
+        a.close()
+        c.close()
+
+
+def test_call_soon_fifo_then_timers_in_deadline_order():
+    def schedule(loop, out):
+        now = loop.time()
+        loop.call_at(now + 0.02, out.append, 'at+20ms')
+        loop.call_later(0, out.append, 'later0')
+        loop.call_at(now - 1, out.append, 'past')
+        loop.call_soon(out.append, 'soon1')
+        loop.call_later(0.01, out.append, 'later10ms')
+        loop.call_soon(out.append, 'soon2')
+    expected, got = both(schedule)
+    assert got == expected
+    assert got[:2] == ['soon1', 'soon2']
+
+
+def test_callbacks_scheduled_by_callbacks_run_next_iteration():
+    def schedule(loop, out):
+        def first():
+            out.append('first')
+            loop.call_soon(out.append, 'nested')
+            loop.call_later(0, out.append, 'nested-later0')
+        loop.call_soon(first)
+        loop.call_soon(out.append, 'second')
+    expected, got = both(schedule)
+    assert got == expected == ['first', 'second', 'nested', 'nested-later0']
+
+
+def test_equal_deadlines_run_in_scheduling_order(loop):
+    out = []
+    when = loop.time() + 0.01
+    for i in range(50):
+        loop.call_at(when, out.append, i)
+    loop.call_at(when + 0.01, loop.stop)
+    loop.run_forever()
+    assert out == list(range(50))
+
+
+def test_handle_cancel(any_loop):
+    out = []
+    h = any_loop.call_soon(out.append, 1)
+    any_loop.call_soon(out.append, 2)
+    assert not h.cancelled()
+    h.cancel()
+    assert h.cancelled()
+    h.cancel()  # idempotent
+    t = any_loop.call_later(0.001, out.append, 3)
+    t.cancel()
+    assert t.cancelled()
+    any_loop.call_later(0.02, any_loop.stop)
+    any_loop.run_forever()
+    assert out == [2]
+
+
+def test_cancel_inside_the_same_iteration(any_loop):
+    out = []
+    handles = []
+    any_loop.call_soon(lambda: handles[0].cancel())
+    handles.append(any_loop.call_soon(out.append, 'cancelled'))
+    any_loop.call_soon(any_loop.stop)
+    any_loop.run_forever()
+    assert out == []
+
+
+def test_timer_handle_api(loop):
+    when = loop.time() + 10
+    t = loop.call_at(when, print)
+    assert t.when() == when
+    assert t._scheduled
+    assert 'when=' in repr(t) and 'print' in repr(t)
+    h = loop.call_soon(print, 1)
+    assert repr(h) == repr(asyncio.Handle(print, (1,), loop))
+    assert h.get_context() is not None
+    t.cancel()
+    assert 'cancelled' in repr(t)
+
+
+def test_many_cancelled_timers_are_purged(loop):
+    timers = [loop.call_later(100, print) for _ in range(300)]
+    for t in timers[:200]:
+        t.cancel()
+    assert loop._timer_count() == 300
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    # asyncio's rule: > 100 timers, > 50% cancelled: the heap is rebuilt.
+    assert loop._timer_count() == 100
+    assert not timers[0]._scheduled and timers[250]._scheduled
+
+
+def test_cancelled_timers_at_head_are_popped(loop):
+    timers = [loop.call_later(100 + i, print) for i in range(10)]
+    for t in timers[:3]:
+        t.cancel()
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    assert loop._timer_count() == 7
+
+
+def test_call_later_waits(loop):
+    t0 = time.monotonic()
+    fired = []
+    loop.call_later(0.05, lambda: (fired.append(loop.time()), loop.stop()))
+    loop.run_forever()
+    assert fired and fired[0] - t0 >= 0.05
+    assert time.monotonic() - t0 < 1
+
+
+def test_time_is_monotonic_clock(loop):
+    a = time.monotonic()
+    b = loop.time()
+    c = time.monotonic()
+    assert a <= b <= c
+
+
+def test_call_soon_threadsafe_from_threads(loop):
+    got = []
+    n_threads, per_thread = 4, 250
+
+    def worker(k):
+        for i in range(per_thread):
+            loop.call_soon_threadsafe(got.append, (k, i))
+
+    def check():
+        if len(got) == n_threads * per_thread:
+            loop.stop()
+        else:
+            loop.call_later(0.001, check)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(n_threads)]
+    loop.call_soon(lambda: [t.start() for t in threads])
+    loop.call_soon(check)
+    loop.run_forever()
+    for t in threads:
+        t.join()
+    assert len(got) == n_threads * per_thread
+    for k in range(n_threads):
+        assert [i for (kk, i) in got if kk == k] == list(range(per_thread))
+
+
+def test_call_soon_threadsafe_wakes_a_sleeping_loop(loop):
+    def later():
+        time.sleep(0.05)
+        loop.call_soon_threadsafe(loop.stop)
+
+    t0 = time.monotonic()
+    threading.Thread(target=later).start()
+    loop.run_forever()  # nothing scheduled: waits in the reactor
+    assert time.monotonic() - t0 < 2
+
+
+def test_run_in_executor_and_to_thread(loop):
+    async def main():
+        a = await loop.run_in_executor(None, sum, [1, 2, 3])
+        b = await asyncio.to_thread(lambda: threading.current_thread().name)
+        return a, b
+    a, b = loop.run_until_complete(main())
+    assert a == 6 and b != threading.current_thread().name
+
+
+def test_contextvars_follow_the_handle(loop):
+    import contextvars
+    var = contextvars.ContextVar('var', default='unset')
+    seen = []
+    ctx = contextvars.copy_context()
+    ctx.run(var.set, 'in-ctx')
+    loop.call_soon(lambda: seen.append(var.get()), context=ctx)
+    loop.call_soon(lambda: seen.append(var.get()))
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    assert seen == ['in-ctx', 'unset']
