@@ -56,6 +56,9 @@ async fn wait_until_refused(addr: SocketAddr) {
     for _ in 0..200 {
         match TcpStream::connect(addr).await {
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => return,
+            // Connected into the backlog just as the listener closed (under
+            // workers, the accept loop runs on another thread): try again.
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
             Err(e) => panic!("unexpected connect error: {e}"),
             Ok(_) => corio::sleep(Duration::from_millis(5)).await,
         }
