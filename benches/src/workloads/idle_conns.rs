@@ -2,7 +2,14 @@
 //! 64 active ones, to show that the reactor's cost per round trip does not
 //! grow with registered sockets that never become ready.
 //!
-//! Before timing, 10,000 loopback connections are opened to the runtime's
+//! The idle count scales with the size: 10,000 at the default size (256,000
+//! round trips), proportionally fewer below it (1,000 for `--quick`'s tenth,
+//! and for the warm-up), never fewer than the 64 active ones. Opening and
+//! closing 10,000 connections twice per sample made this row alone about a
+//! minute of every `--quick` run (which CI runs); 1,000 still put the active
+//! sockets among many idle ones.
+//!
+//! Before timing, that many loopback connections are opened to the runtime's
 //! listener; the server side of each has a task parked in `read`
 //! (registered, waiting, never woken). Then 64 clients run `tcp-echo`'s
 //! round trips against the same listener. One op is one round trip; compare
@@ -31,32 +38,38 @@ use crate::runtime::{self, Threads};
 /// The `idle-conns` workload.
 pub(super) const WORKLOAD: Workload = Workload {
     name: "idle-conns",
-    description: "tcp-echo's 64 active connections beside 10,000 idle ones",
-    default_size: 256_000,
+    description: "tcp-echo's 64 active connections beside 10,000 idle (fewer below the default N)",
+    default_size: DEFAULT_SIZE,
     multi_threaded: false,
     corio,
     tokio,
     smol,
 };
 
-/// Idle connections.
+/// The default size: round trips.
+const DEFAULT_SIZE: usize = 256_000;
+/// Idle connections at [`DEFAULT_SIZE`] (and above).
 const IDLE: usize = 10_000;
 /// Active echo connections.
 const ACTIVE: usize = 64;
 /// Bytes per message.
 const MESSAGE: usize = 64;
-/// Descriptors one table needs: the server ends and the active clients, and
-/// some slack (the holder's table needs fewer).
-const FDS: u64 = (IDLE + 2 * ACTIVE) as u64 + 512;
+/// Idle connections for a run of `n` round trips: [`IDLE`] scaled by
+/// `n / DEFAULT_SIZE`, between [`ACTIVE`] and [`IDLE`].
+fn idle_count(n: usize) -> usize {
+    (n.saturating_mul(IDLE) / DEFAULT_SIZE).clamp(ACTIVE, IDLE)
+}
 
-/// Makes sure this process may open [`FDS`] descriptors, raising
-/// `RLIMIT_NOFILE` (and its hard limit, where allowed) if needed; exits with
-/// status 3 and a message if it cannot.
-fn ensure_descriptors() {
-    if let Err(why) = raise_nofile(FDS) {
+/// Makes sure this process may open the descriptors `idle` idle connections
+/// need (the server ends, the active clients, some slack: the holder's table
+/// needs fewer), raising `RLIMIT_NOFILE` (and its hard limit, where allowed)
+/// if needed; exits with status 3 and a message if it cannot.
+fn ensure_descriptors(idle: usize) {
+    let fds = (idle + 2 * ACTIVE) as u64 + 512;
+    if let Err(why) = raise_nofile(fds) {
         eprintln!(
-            "corio-benches: idle-conns is unavailable: it needs {FDS} file descriptors \
-             ({IDLE} idle server ends, {ACTIVE} active connections): {why}"
+            "corio-benches: idle-conns is unavailable: it needs {fds} file descriptors \
+             ({idle} idle server ends, {ACTIVE} active connections): {why}"
         );
         std::process::exit(3);
     }
@@ -102,7 +115,7 @@ struct Holder {
 impl Holder {
     /// Starts the thread; it unshares its descriptor table at once, while
     /// the runtime has opened nothing yet, then waits for the address.
-    fn start() -> Holder {
+    fn start(count: usize) -> Holder {
         let (addr, addr_rx) = mpsc::channel::<SocketAddr>();
         let (failed_tx, failed) = mpsc::channel();
         let (stop, stop_rx) = mpsc::channel::<()>();
@@ -118,8 +131,8 @@ impl Holder {
                 let _ = failed_tx.send(format!("unshare(CLONE_FILES): {error}"));
                 return;
             }
-            let mut idle = Vec::with_capacity(IDLE);
-            for _ in 0..IDLE {
+            let mut idle = Vec::with_capacity(count);
+            for _ in 0..count {
                 match std::net::TcpStream::connect(addr) {
                     Ok(stream) => idle.push(stream),
                     Err(e) => {
@@ -161,8 +174,9 @@ fn reset_on_close(socket: &impl std::os::fd::AsFd) {
 /// `idle-conns` on corio.
 fn corio(threads: Threads, n: usize) -> Measurement {
     use smol::io::AsyncReadExt;
-    ensure_descriptors();
-    let holder = Holder::start();
+    let idle = idle_count(n);
+    ensure_descriptors(idle);
+    let holder = Holder::start(idle);
     let per_connection = n / ACTIVE;
     runtime::corio(threads, async move {
         let listener = corio::net::TcpListener::bind("127.0.0.1:0")
@@ -190,7 +204,7 @@ fn corio(threads: Threads, n: usize) -> Measurement {
             }
         });
         holder.addr.send(addr).expect("idle holder thread");
-        while accepted.load(Ordering::Relaxed) < IDLE {
+        while accepted.load(Ordering::Relaxed) < idle {
             holder.check();
             corio::sleep(Duration::from_millis(1)).await;
         }
@@ -221,8 +235,9 @@ fn corio(threads: Threads, n: usize) -> Measurement {
 /// `idle-conns` on tokio.
 fn tokio(threads: Threads, n: usize) -> Measurement {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    ensure_descriptors();
-    let holder = Holder::start();
+    let idle = idle_count(n);
+    ensure_descriptors(idle);
+    let holder = Holder::start(idle);
     let per_connection = n / ACTIVE;
     runtime::tokio(threads).block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -250,7 +265,7 @@ fn tokio(threads: Threads, n: usize) -> Measurement {
             }
         });
         holder.addr.send(addr).expect("idle holder thread");
-        while accepted.load(Ordering::Relaxed) < IDLE {
+        while accepted.load(Ordering::Relaxed) < idle {
             holder.check();
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -281,8 +296,9 @@ fn tokio(threads: Threads, n: usize) -> Measurement {
 /// `idle-conns` on smol.
 fn smol(threads: Threads, n: usize) -> Measurement {
     use smol::io::{AsyncReadExt, AsyncWriteExt};
-    ensure_descriptors();
-    let holder = Holder::start();
+    let idle = idle_count(n);
+    ensure_descriptors(idle);
+    let holder = Holder::start(idle);
     let per_connection = n / ACTIVE;
     crate::smol_run!(threads, |ex| async move {
         let listener = smol::net::TcpListener::bind("127.0.0.1:0")
@@ -313,7 +329,7 @@ fn smol(threads: Threads, n: usize) -> Measurement {
             }
         });
         holder.addr.send(addr).expect("idle holder thread");
-        while accepted.load(Ordering::Relaxed) < IDLE {
+        while accepted.load(Ordering::Relaxed) < idle {
             holder.check();
             smol::Timer::after(Duration::from_millis(1)).await;
         }
@@ -338,9 +354,23 @@ fn smol(threads: Threads, n: usize) -> Measurement {
         holder.finish();
         // Cancelled and awaited: the server task holds the executor (to spawn
         // on), and the executor holds it; only running the cancellation
-        // breaks the cycle, so the 10,000 server sockets close before the next
+        // breaks the cycle, so the idle server sockets close before the next
         // run (the warm-up's would otherwise stay open beside the timed run's).
         server.cancel().await;
         measured
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_count_scales_with_the_size() {
+        assert_eq!(idle_count(DEFAULT_SIZE), IDLE);
+        assert_eq!(idle_count(10 * DEFAULT_SIZE), IDLE);
+        assert_eq!(idle_count(DEFAULT_SIZE / 10), IDLE / 10);
+        assert_eq!(idle_count(2_000), ACTIVE);
+        assert_eq!(idle_count(usize::MAX), IDLE);
+    }
 }
