@@ -248,6 +248,18 @@ impl tower_service::Service<Uri> for Connector {
 }
 
 /// The future of [`Connector`]'s `Service::call`: a connection being opened.
+///
+/// ```
+/// use tower_service::Service;
+///
+/// corio::run(async {
+///     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let uri = format!("http://{}/", listener.local_addr().unwrap()).parse().unwrap();
+///     let connecting: corio::hyper::Connecting = corio::hyper::Connector::new().call(uri);
+///     let connection = connecting.await.unwrap();
+///     assert!(connection.get_ref().nodelay().unwrap());
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Connecting {
     inner: Pin<Box<dyn Future<Output = io::Result<TcpConnection>> + Send>>,

@@ -102,6 +102,25 @@ where
 
 /// A server that [`serve`] returned: await it (it is
 /// [`IntoFuture`]), or first configure it.
+///
+/// Dropping it, or the future it becomes, stops accepting (the listener is
+/// closed); connections already accepted keep running in their tasks.
+///
+/// ```
+/// use std::future::IntoFuture;
+///
+/// use axum::{routing::get, Router};
+///
+/// corio::run(async {
+///     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let server: corio::hyper::Serve<Router> =
+///         corio::hyper::serve(listener, Router::new().route("/", get(|| async { "hi" })))
+///             .tcp_nodelay(true);
+///     // Serve for a while, then stop accepting.
+///     let result = corio::timeout(std::time::Duration::from_millis(10), server.into_future()).await;
+///     assert!(result.is_err(), "a server without a shutdown signal runs until dropped");
+/// });
+/// ```
 #[must_use = "a server does nothing until awaited"]
 pub struct Serve<S> {
     listener: TcpListener,
@@ -204,7 +223,20 @@ impl<S> Serve<S> {
 }
 
 /// A server with a shutdown signal, from [`Serve::with_graceful_shutdown`]:
-/// await it (it is [`IntoFuture`]).
+/// await it (it is [`IntoFuture`]); it resolves to `Ok(())` once the signal
+/// has fired and the last connection has closed.
+///
+/// ```
+/// use axum::Router;
+/// use corio::hyper::WithGracefulShutdown;
+///
+/// corio::run(async {
+///     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let server: WithGracefulShutdown<Router> = corio::hyper::serve(listener, Router::new())
+///         .with_graceful_shutdown(corio::sleep(std::time::Duration::from_millis(5)));
+///     server.await.unwrap();
+/// });
+/// ```
 #[must_use = "a server does nothing until awaited"]
 pub struct WithGracefulShutdown<S> {
     serve: Serve<S>,
@@ -221,7 +253,24 @@ impl<S> fmt::Debug for WithGracefulShutdown<S> {
 
 /// The future of an awaited [`Serve`] or [`WithGracefulShutdown`]: the
 /// accept loop. `Ok(())` after a graceful shutdown; an error if accepting
-/// failed for good.
+/// failed for good. It is `Send`, so it can be a task of its own:
+///
+/// ```
+/// use std::future::IntoFuture;
+///
+/// use axum::Router;
+///
+/// corio::run(async {
+///     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let stop = corio::sync::CancellationToken::new();
+///     let future: corio::hyper::ServeFuture = corio::hyper::serve(listener, Router::new())
+///         .with_graceful_shutdown(stop.cancelled())
+///         .into_future();
+///     let server = corio::create_task(future);
+///     stop.cancel();
+///     server.await.unwrap().unwrap();
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct ServeFuture {
     inner: Pin<Box<dyn Future<Output = io::Result<()>> + Send>>,
