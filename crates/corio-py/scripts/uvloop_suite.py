@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -197,6 +198,11 @@ def main():
     ap.add_argument("files", nargs="*",
                     help="test files (test_tcp.py ...); default all")
     args = ap.parse_args()
+    # A shell's background job starts with SIGINT ignored, and an ignored
+    # signal stays ignored across exec: the tests that send SIGINT to a
+    # child Python would see no KeyboardInterrupt. A handler (not SIG_IGN)
+    # is reset to the default on exec.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     sdist = fetch_sdist(args.uvloop_version, args.cache)
     tests_dir = os.path.join(sdist, "tests")
