@@ -256,3 +256,50 @@ fn ipv6_literal_hosts_connect() {
         assert_eq!(connection.info().remote_addr, addr);
     });
 }
+
+#[test]
+fn hyper_utils_own_builder_chain_works_and_the_pool_timer_closes_idle_connections() {
+    use corio::hyper::{CorioExecutor, CorioTimer, HyperIo};
+    use corio::sync::Event;
+    use hyper_util::client::legacy::Client;
+
+    corio::run(async {
+        corio::timeout(LIMIT, async {
+            // A server that reports when its one connection ends.
+            let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let closed = Arc::new(Event::new());
+            corio::create_task({
+                let closed = closed.clone();
+                async move {
+                    let (stream, _) = listener.accept().await.unwrap();
+                    let hello = hyper::service::service_fn(|_| async {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                            http_body_util::Full::new(Bytes::from("hi")),
+                        ))
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(HyperIo::new(stream), hello)
+                        .await;
+                    closed.set();
+                }
+            });
+
+            let client: Client<Connector, Empty<Bytes>> = Client::builder(CorioExecutor)
+                .timer(CorioTimer)
+                .pool_timer(CorioTimer)
+                .pool_idle_timeout(std::time::Duration::from_millis(50))
+                .build(Connector::new());
+            let (status, body) = read(client.get(uri(addr, "/")).await.unwrap()).await;
+            assert_eq!((status, &body[..]), (StatusCode::OK, &b"hi"[..]));
+            // No more requests: the pool's idle task, on CorioTimer, drops the
+            // connection (the client is still alive, so nothing else would).
+            corio::timeout(std::time::Duration::from_secs(5), closed.wait())
+                .await
+                .expect("the idle connection is closed by the pool timer");
+            drop(client);
+        })
+        .await
+        .expect("within the limit");
+    });
+}
