@@ -303,3 +303,39 @@ fn hyper_utils_own_builder_chain_works_and_the_pool_timer_closes_idle_connection
         .expect("within the limit");
     });
 }
+
+#[test]
+fn connect_timeout_gives_timed_out() {
+    corio::run(async {
+        corio::timeout(LIMIT, async {
+            // A listener that never accepts, with the shortest backlog: once its
+            // queue is full, Linux drops new SYNs and connects hang.
+            let socket =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+            socket.bind(&any.into()).unwrap();
+            socket.listen(0).unwrap();
+            let addr = socket.local_addr().unwrap().as_socket().unwrap();
+
+            let limit = std::time::Duration::from_millis(100);
+            let mut connector = Connector::new();
+            connector.set_connect_timeout(Some(limit));
+            let mut held = Vec::new();
+            for _ in 0..16 {
+                let start = std::time::Instant::now();
+                match connector.connect(uri(addr, "/")).await {
+                    Ok(connection) => held.push(connection),
+                    Err(error) => {
+                        assert_eq!(error.kind(), ErrorKind::TimedOut, "{error}");
+                        assert!(error.to_string().contains(&format!("connecting to {addr}")));
+                        assert!(start.elapsed() >= limit);
+                        return;
+                    }
+                }
+            }
+            panic!("{} connects went through a full backlog", held.len());
+        })
+        .await
+        .expect("within the limit");
+    });
+}
