@@ -46,19 +46,65 @@
 //! });
 //! ```
 //!
-//! Each task poll also runs inside a `tracing` span `task{id=.. name=..}`
-//! (level INFO, target `corio::task`), so an event logged from inside a task
-//! says which task logged it:
+//! # Which task wrote a log line
+//!
+//! The task polling when a line is written is [`current_task`](crate::current_task)
+//! (set for exactly the poll), so a formatter can name it: the line below
+//! was written by task 4 inside a `request` span that task 1 made (a future
+//! spawned with `.in_current_span()`), and says both. corio enters no span
+//! of its own around polls by default: a span entered around a poll becomes
+//! the parent of every span made during it and travels with them into
+//! other tasks, so it would name task 1 there. (Opt-in per-task spans and
+//! their cost: `corio_executor`'s docs, "Tracing".)
 //!
 //! ```text
-//! INFO task{id=3 name="worker"}: my_app: fetched 12 rows
+//! [task 4 "worker"]  INFO request{path="/orders"}: my_app: fetched 12 rows
 //! ```
 //!
-//! The spans cost one level comparison per poll when INFO is disabled (or no
-//! subscriber is installed). To turn them off while keeping INFO events,
-//! filter the target: `RUST_LOG=info,corio::task=off` with
-//! `tracing_subscriber::EnvFilter`, or
-//! `Targets::new().with_default(Level::INFO).with_target("corio::task", LevelFilter::OFF)`.
+//! ```
+//! use std::fmt;
+//! use tracing_subscriber::fmt::format::{Format, Writer};
+//! use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+//! use tracing_subscriber::registry::LookupSpan;
+//!
+//! /// Prefixes every line written inside a task with `[task ID "name"]`.
+//! struct TaskPrefix(Format);
+//!
+//! impl<S, N> FormatEvent<S, N> for TaskPrefix
+//! where
+//!     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+//!     N: for<'a> FormatFields<'a> + 'static,
+//! {
+//!     fn format_event(
+//!         &self,
+//!         ctx: &FmtContext<'_, S, N>,
+//!         mut writer: Writer<'_>,
+//!         event: &tracing::Event<'_>,
+//!     ) -> fmt::Result {
+//!         if let Some(task) = corio::current_task() {
+//!             write!(writer, "[task {}", task.id().as_u64())?;
+//!             if let Some(name) = task.name() {
+//!                 write!(writer, " {name:?}")?;
+//!             }
+//!             write!(writer, "] ")?;
+//!         }
+//!         self.0.format_event(ctx, writer, event)
+//!     }
+//! }
+//!
+//! let subscriber = tracing_subscriber::fmt()
+//!     .event_format(TaskPrefix(Format::default()))
+//!     .finish();
+//! tracing::subscriber::with_default(subscriber, || {
+//!     corio::run(async {
+//!         corio::task::Builder::new()
+//!             .name("worker")
+//!             .create(async { tracing::info!("fetched 12 rows") })
+//!             .await
+//!             .unwrap();
+//!     })
+//! });
+//! ```
 
 mod groups;
 mod tree;

@@ -35,6 +35,7 @@ mod sync;
 mod sync_channels;
 mod task_api;
 mod task_group;
+mod task_logs;
 mod tasks;
 mod time;
 mod timeout_api;
