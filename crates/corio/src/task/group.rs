@@ -198,7 +198,11 @@ impl<E: Send + 'static> TaskGroup<E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.create_with(TaskBuilder::new().location(Location::caller()), future)
+        self.create_with(
+            TaskBuilder::new().location(Location::caller()),
+            false,
+            future,
+        )
     }
 
     /// Adds a child task that need not be `Send` (it runs on the loop's thread).
@@ -212,7 +216,11 @@ impl<E: Send + 'static> TaskGroup<E> {
         F: Future<Output = Result<T, E>> + 'static,
         T: 'static,
     {
-        self.create_local_with(TaskBuilder::new().location(Location::caller()), future)
+        self.create_local_with(
+            TaskBuilder::new().location(Location::caller()),
+            false,
+            future,
+        )
     }
 
     fn add<F, T>(&self, spawn: impl FnOnce(ChildFuture<F, E>) -> Task<T>, future: F) -> Task<T>

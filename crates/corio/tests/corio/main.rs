@@ -14,6 +14,7 @@ mod context;
 mod debug_dump;
 mod debug_mode;
 mod eager;
+mod eager_group;
 mod exception_handler;
 mod fd_callbacks;
 mod fs;
@@ -21,6 +22,7 @@ mod gather;
 mod io_util;
 #[cfg(feature = "macros")]
 mod macros;
+mod net_read_hint;
 mod net_tcp;
 mod net_udp;
 mod net_unix;

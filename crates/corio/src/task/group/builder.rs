@@ -32,27 +32,43 @@ impl<E: Send + 'static> TaskGroup<E> {
     }
 
     /// `create_task` with the executor's options already chosen.
-    pub(super) fn create_with<F, T>(&self, options: TaskBuilder, future: F) -> Task<T>
+    ///
+    /// Eager (`eager`, or a loop made with
+    /// [`eager_tasks(true)`](crate::Builder::eager_tasks), as asyncio's
+    /// `TaskGroup.create_task` goes through the loop's task factory): the
+    /// child's first step runs here; a child that finishes in it is never
+    /// queued, and one that fails in it fails the group as any child does.
+    pub(super) fn create_with<F, T>(&self, options: TaskBuilder, eager: bool, future: F) -> Task<T>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.add(
-            |child| self.inner.spawner.spawn_with(options, child),
-            future,
-        )
+        let spawner = &self.inner.spawner;
+        match eager || spawner.eager_tasks() {
+            true => self.add(|child| spawner.spawn_eager_with(options, child), future),
+            false => self.add(|child| spawner.spawn_with(options, child), future),
+        }
     }
 
     /// `create_local_task` with the executor's options already chosen.
-    pub(super) fn create_local_with<F, T>(&self, options: TaskBuilder, future: F) -> Task<T>
+    pub(super) fn create_local_with<F, T>(
+        &self,
+        options: TaskBuilder,
+        eager: bool,
+        future: F,
+    ) -> Task<T>
     where
         F: Future<Output = Result<T, E>> + 'static,
         T: 'static,
     {
-        self.add(
-            |child| self.inner.spawner.spawn_local_with(options, child),
-            future,
-        )
+        let spawner = &self.inner.spawner;
+        match eager || spawner.eager_tasks() {
+            true => self.add(
+                |child| spawner.spawn_local_eager_with(options, child),
+                future,
+            ),
+            false => self.add(|child| spawner.spawn_local_with(options, child), future),
+        }
     }
 }
 
@@ -83,16 +99,43 @@ impl<E: Send + 'static> TaskGroup<E> {
 pub struct GroupTaskBuilder<'a, E> {
     group: &'a TaskGroup<E>,
     name: Option<String>,
+    eager: bool,
 }
 
 impl<'a, E: Send + 'static> GroupTaskBuilder<'a, E> {
     pub(super) fn new(group: &'a TaskGroup<E>) -> GroupTaskBuilder<'a, E> {
-        GroupTaskBuilder { group, name: None }
+        GroupTaskBuilder {
+            group,
+            name: None,
+            eager: false,
+        }
     }
 
     /// Names the child.
     pub fn name(mut self, name: impl Into<String>) -> GroupTaskBuilder<'a, E> {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Makes the child eager (see [`task::Builder::eager`](crate::task::Builder::eager)):
+    /// its first step runs inside `create`.
+    ///
+    /// ```
+    /// use corio::task::TaskGroup;
+    ///
+    /// corio::run(async {
+    ///     TaskGroup::<()>::scope(|group| async move {
+    ///         let child = group.builder().eager().create(async { Ok(5) });
+    ///         assert!(child.is_done(), "finished in its eager step");
+    ///         assert_eq!(child.await.unwrap(), 5);
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// });
+    /// ```
+    pub fn eager(mut self) -> GroupTaskBuilder<'a, E> {
+        self.eager = true;
         self
     }
 
@@ -116,7 +159,7 @@ impl<'a, E: Send + 'static> GroupTaskBuilder<'a, E> {
         T: Send + 'static,
     {
         let options = self.options(Location::caller());
-        self.group.create_with(options, future)
+        self.group.create_with(options, self.eager, future)
     }
 
     /// Adds a child that need not be `Send`, as
@@ -132,6 +175,6 @@ impl<'a, E: Send + 'static> GroupTaskBuilder<'a, E> {
         T: 'static,
     {
         let options = self.options(Location::caller());
-        self.group.create_local_with(options, future)
+        self.group.create_local_with(options, self.eager, future)
     }
 }
