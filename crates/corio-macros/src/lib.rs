@@ -30,6 +30,7 @@
 //! asyncio's single-threaded loop, by default), as for `Runner::builder()`.
 //! Errors in the attribute or the function are compile errors that point at
 //! the offending token.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod expand;

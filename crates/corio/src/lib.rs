@@ -46,6 +46,7 @@
 //! later than asyncio's would).
 //! Cancellation is Rust's: [`Task::cancel`] drops the future at the next
 //! scheduling point, so cleanup lives in `Drop`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod blocking;
