@@ -48,6 +48,7 @@ impl fmt::Display for TaskId {
 /// }
 /// assert_eq!(run().unwrap(), 7);
 /// ```
+#[doc(alias = "JoinError")]
 pub enum TaskError {
     /// The task was cancelled: its future was dropped before it finished.
     #[non_exhaustive]

@@ -56,6 +56,7 @@ use crate::semaphore::RawSemaphore;
 /// assert_eq!(*counter.lock().await, 10);
 /// # });
 /// ```
+#[doc(alias = "Mutex")]
 pub struct Lock<T> {
     sem: RawSemaphore,
     /// Taken only by the async lock's holder, so never contended. `None`

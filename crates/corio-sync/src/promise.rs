@@ -82,6 +82,7 @@ use crate::waiters::{WaitList, WaiterKey};
 /// assert_eq!(config.wait().await.as_deref(), Ok("debug=1"));
 /// # });
 /// ```
+#[doc(alias("oneshot", "Future"))]
 pub struct Promise<T> {
     state: Mutex<State<T>>,
 }

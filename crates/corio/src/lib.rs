@@ -91,6 +91,7 @@ pub use to_thread::to_thread;
 pub use corio_macros::{main, test};
 
 /// asyncio's synchronization primitives and queues (the `corio-sync` crate).
+#[doc(inline)]
 pub use corio_sync as sync;
 
 /// The repository README's examples, compiled and run as doctests.

@@ -129,6 +129,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// When first polled with `future` pending outside a running loop (and
 /// [`Timeout::deadline`] or [`Timeout::reschedule`] before that, likewise).
+#[doc(alias = "wait_for")]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout::lazy(duration, running_timers, future)
 }

@@ -26,6 +26,7 @@ use crate::Task;
 ///
 /// Outside a running loop.
 #[track_caller]
+#[doc(alias = "spawn_blocking")]
 pub fn to_thread<R, F>(f: F) -> Task<R>
 where
     F: FnOnce() -> R + Send + 'static,

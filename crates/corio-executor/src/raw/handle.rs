@@ -21,6 +21,7 @@ use crate::{TaskError, TaskId};
 /// A handle to a spawned task: await it for the task's result.
 ///
 /// Dropping a `Task` does not cancel it; call [`Task::cancel`] for that.
+#[doc(alias = "JoinHandle")]
 pub struct Task<T> {
     ptr: NonNull<Header>,
     _output: PhantomData<T>,

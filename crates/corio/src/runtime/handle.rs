@@ -140,6 +140,7 @@ impl CallbackQueue {
 /// });
 /// ```
 #[derive(Clone)]
+#[doc(alias = "Handle")]
 pub struct LoopHandle {
     pub(crate) shared: Arc<LoopShared>,
 }

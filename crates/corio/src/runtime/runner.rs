@@ -44,6 +44,7 @@ const NESTED_RUN: &str = "corio::run() cannot be called from a running event loo
 /// by Ctrl-C (SIGINT): the main future was cancelled". Also re-raises a
 /// panic of `main`.
 #[track_caller]
+#[doc(alias = "block_on")]
 pub fn run<F: Future>(main: F) -> F::Output {
     if super::context::is_running() {
         panic!("{NESTED_RUN}");
@@ -69,6 +70,7 @@ pub fn run<F: Future>(main: F) -> F::Output {
 /// runner.close();
 /// ```
 #[derive(Debug)]
+#[doc(alias = "Runtime")]
 pub struct Runner {
     event_loop: EventLoop,
     /// The context main futures run in (see `corio::context`): what one
@@ -105,6 +107,7 @@ impl Runner {
     /// Called from inside a running loop, interrupted by Ctrl-C
     /// ("Runner::run() was interrupted by Ctrl-C …"), or with the future's panic.
     #[track_caller]
+    #[doc(alias = "block_on")]
     pub fn run<F: Future>(&mut self, future: F) -> F::Output {
         match self.run_interruptible(future) {
             Ok(output) => output,

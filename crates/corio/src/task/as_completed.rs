@@ -44,6 +44,7 @@ use super::ready::Concurrent;
 ///     assert_eq!(order, [10, 20, 30]);
 /// });
 /// ```
+#[doc(alias = "FuturesUnordered")]
 pub fn as_completed<I, F>(futs: I) -> AsCompleted<F>
 where
     I: IntoIterator<Item = F>,

@@ -41,6 +41,7 @@ use super::ready::Concurrent;
 ///     assert_eq!(words, ["a", "b", "c"]);
 /// });
 /// ```
+#[doc(alias = "join_all")]
 pub async fn gather<I, F>(futs: I) -> Vec<F::Output>
 where
     I: IntoIterator<Item = F>,
@@ -86,6 +87,7 @@ where
 ///     assert_eq!(first, Err("10 failed".to_string()));
 /// });
 /// ```
+#[doc(alias = "try_join_all")]
 pub async fn try_gather<I, F, T, E>(futs: I) -> Result<Vec<T>, E>
 where
     I: IntoIterator<Item = F>,

@@ -79,6 +79,7 @@ use teardown::await_marked_done;
 ///     assert_eq!(failed.errors()[0].error().map(String::as_str), Some("boom"));
 /// });
 /// ```
+#[doc(alias = "JoinSet")]
 pub struct TaskGroup<E> {
     inner: Arc<Group<E>>,
 }

@@ -46,6 +46,7 @@ use crate::runtime::context;
 ///
 /// Outside a running loop, with a message naming the fix.
 #[track_caller]
+#[doc(alias = "spawn")]
 pub fn create_task<F>(future: F) -> Task<F::Output>
 where
     F: Future + Send + 'static,
@@ -72,6 +73,7 @@ where
 ///
 /// Outside a running loop.
 #[track_caller]
+#[doc(alias = "spawn_local")]
 pub fn create_local_task<F>(future: F) -> Task<F::Output>
 where
     F: Future + 'static,
