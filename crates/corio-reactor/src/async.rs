@@ -159,6 +159,19 @@ impl<T: AsFd> Async<T> {
         poll_fn(|cx| waiter.poll_read_stream(cx, len, || op(io))).await
     }
 
+    /// Like [`read_stream_with`](Async::read_stream_with), with an `op` that also
+    /// says whether the read left the receive queue empty (`Ok((n, emptied))`, see
+    /// [`Source::poll_read_stream_hinted`]): such a read clears readiness even when
+    /// it filled its buffer.
+    pub async fn read_stream_hinted(
+        &self,
+        mut op: impl FnMut(&T) -> io::Result<(usize, bool)>,
+    ) -> io::Result<usize> {
+        let io = self.get_ref();
+        let mut waiter = Waiter::new(&self.source, Direction::Read);
+        poll_fn(|cx| waiter.poll_read_stream_hinted(cx, || op(io))).await
+    }
+
     /// Runs a non-blocking write operation until it does not return `WouldBlock`; see
     /// [`read_with`](Async::read_with).
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {

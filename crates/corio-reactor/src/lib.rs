@@ -6,6 +6,8 @@ mod backend;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 pub mod futures;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub mod inq;
 mod reactor;
 mod source;
 mod sys;

@@ -123,6 +123,12 @@ impl State {
     }
 }
 
+/// Whether a hinted stream read (`(bytes, emptied the queue)`) left the direction
+/// drained: it read something and nothing is left.
+pub(crate) fn stream_read_emptied(&(n, emptied): &(usize, bool)) -> bool {
+    n > 0 && emptied
+}
+
 /// The error every readiness query returns once the source has been deregistered.
 pub(crate) fn deregistered_error() -> io::Error {
     io::Error::other("corio-reactor: the source was deregistered from its reactor")
@@ -278,9 +284,26 @@ impl Source {
         &self,
         cx: &mut Context<'_>,
         len: usize,
-        op: impl FnMut() -> io::Result<usize>,
+        mut op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(Direction::Read, cx, None, op, |&n| n > 0 && n < len)
+        self.poll_read_stream_hinted(cx, || op().map(|n| (n, n < len)))
+    }
+
+    /// Drives a non-blocking stream read whose `op` also says whether it left the
+    /// receive queue empty: `Ok((n, emptied))`, where `emptied` holds for a short
+    /// read and for a read that filled its buffer when the kernel said nothing was
+    /// left (the TCP receive-queue hint, [`inq`](crate::inq)). A read of `n > 0`
+    /// bytes that `emptied` the queue clears read readiness exactly as a short read
+    /// does in [`poll_read_stream_with`](Source::poll_read_stream_with) (same
+    /// conditions: a backend that reports EOF as an event, the read side not known
+    /// closed, no event since the read began). `Ok((0, _))` is EOF.
+    pub fn poll_read_stream_hinted(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<(usize, bool)>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Read, cx, None, op, stream_read_emptied)
+            .map(|r| r.map(|(n, _)| n))
     }
 
     /// Drives a non-blocking write; see [`poll_read_with`](Source::poll_read_with).

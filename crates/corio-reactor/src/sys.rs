@@ -1,5 +1,7 @@
 //! Every `unsafe` of the reactor, behind safe functions: the three poller calls that
-//! name a descriptor by its number (add, modify, delete). (The epoll backend's calls,
+//! name a descriptor by its number (add, modify, delete), and on Linux the two calls
+//! of the TCP receive-queue hint ([`enable_tcp_inq`], [`recv_with_inq`], used by
+//! `inq.rs`). (The epoll backend's calls,
 //! in `epoll.rs`, are safe: rustix takes a `BorrowedFd`, which [`Registration`]
 //! rebuilds here the same way for them.)
 //!
@@ -104,4 +106,84 @@ impl Registration {
         // EBADF or ENOENT.
         unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
+}
+
+/// `setsockopt(fd, IPPROTO_TCP, TCP_INQ, 1)`: from now on, a `recvmsg` with room for a
+/// control message on this TCP socket reports how many bytes it left queued.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn enable_tcp_inq(fd: BorrowedFd<'_>, on: bool) -> io::Result<()> {
+    let value: libc::c_int = on.into();
+    // SAFETY: `setsockopt` reads `optlen` bytes from `optval`, which points to a live
+    // `c_int` of exactly that size; it writes no memory of ours. `fd` is borrowed, so
+    // it is open for the whole call (a descriptor that is not a TCP socket gets an
+    // error back, nothing else).
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INQ,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// One `recvmsg` into `buf`: the bytes read and, when the socket has `TCP_INQ` on
+/// (see [`enable_tcp_inq`]), the kernel's count of bytes still queued after it
+/// (`TCP_CM_INQ`; the kernel counts a received FIN with nothing left as 1).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn recv_with_inq(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+) -> io::Result<(usize, Option<usize>)> {
+    // Room for one `int` control message (CMSG_SPACE(4) is 16 to 24 bytes), aligned
+    // for `cmsghdr`.
+    let mut control = [0u64; 4];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: `msghdr` is a plain C struct of pointers and integers (plus private
+    // padding on some targets), for which all-zero bytes are a valid value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: the kernel writes at most `iov_len` bytes to `iov_base`, which is `buf`
+    // (exclusively borrowed, `buf.len()` bytes), at most `msg_controllen` bytes to
+    // `control` (owned here, that size), and updates `msg`'s lengths; `iov` and
+    // `control` outlive the call. `fd` is borrowed, so it is open for the call.
+    let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut inq = None;
+    // SAFETY: `msg` is the header the kernel just filled in: `msg_control` points to
+    // `control`, still alive, and `msg_controllen` says how much of it the kernel
+    // wrote, so `CMSG_FIRSTHDR`/`CMSG_NXTHDR` return either null or a pointer to a
+    // whole `cmsghdr` inside `control` (they check its length against the buffer).
+    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    while !cmsg.is_null() {
+        // SAFETY: non-null, so it points to a `cmsghdr` the kernel wrote within
+        // `control` (see above), aligned because `control` is `u64`-aligned and
+        // control messages are padded to that alignment.
+        let header = unsafe { &*cmsg };
+        if header.cmsg_level == libc::SOL_TCP && header.cmsg_type == libc::TCP_CM_INQ {
+            // SAFETY: a `TCP_CM_INQ` message carries one `c_int` after its header
+            // (the kernel's `put_cmsg` of an int), inside `control`;
+            // `read_unaligned` needs no alignment.
+            let queued =
+                unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>()) };
+            inq = usize::try_from(queued).ok();
+        }
+        // SAFETY: as for `CMSG_FIRSTHDR`: `msg` describes `control`, `cmsg` points into it.
+        cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
+    }
+    Ok((n as usize, inq))
 }

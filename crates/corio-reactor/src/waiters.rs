@@ -210,10 +210,27 @@ impl<'a> Waiter<'a> {
         &mut self,
         cx: &mut Context<'_>,
         len: usize,
-        op: impl FnMut() -> io::Result<usize>,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_stream_hinted(cx, || op().map(|n| (n, n < len)))
+    }
+
+    /// [`poll_io`](Waiter::poll_io) for a hinted stream read: a read that emptied
+    /// the receive queue clears readiness (see `Source::poll_read_stream_hinted`).
+    pub(crate) fn poll_read_stream_hinted(
+        &mut self,
+        cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<(usize, bool)>,
     ) -> Poll<io::Result<usize>> {
         self.source
-            .poll_io(self.dir, cx, Some(&mut self.key), op, |&n| n > 0 && n < len)
+            .poll_io(
+                self.dir,
+                cx,
+                Some(&mut self.key),
+                op,
+                crate::source::stream_read_emptied,
+            )
+            .map(|r| r.map(|(n, _)| n))
     }
 }
 

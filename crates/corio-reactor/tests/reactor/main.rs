@@ -6,6 +6,7 @@ mod common;
 mod async_io;
 mod deregister;
 mod dup;
+mod inq_reads;
 mod notify;
 mod poll_timeout;
 mod read_edges;

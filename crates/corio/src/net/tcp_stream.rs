@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use corio_reactor::Async;
 use socket2::{Domain, Protocol, Socket as RawSocket, Type};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use std::os::fd::AsFd as _;
 
 use super::addr::{no_addresses, resolve, with_context, ToSocketAddrs};
 use super::generic::{sealed, OwnedReadHalf, Socket, Stream, StreamSocket};
@@ -182,6 +184,22 @@ impl StreamSocket for std::net::TcpStream {
 
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         Read::read(&mut &*self, buf)
+    }
+
+    /// One `recvmsg` that also returns the kernel's count of bytes left queued
+    /// (`TCP_INQ`): a read that filled `buf` with nothing left behind it needs no
+    /// second read to learn that the queue is empty.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn read_hinted(&self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        let (n, queued) = corio_reactor::inq::recv(self.as_fd(), buf)?;
+        Ok((n, n < buf.len() || queued == Some(0)))
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn set_read_hint(&self, on: bool) {
+        // Best effort: a kernel without TCP_INQ (before 4.18) reports no count, and
+        // reads fall back to the short-read rule.
+        let _ = corio_reactor::inq::enable(self.as_fd(), on);
     }
 
     fn write(&self, buf: &[u8]) -> io::Result<usize> {

@@ -69,6 +69,22 @@ pub trait StreamSocket: Socket {
     #[doc(hidden)]
     fn read(&self, buf: &mut [u8]) -> io::Result<usize>;
 
+    /// Reads into `buf`; also says whether the read left the receive queue empty
+    /// (the reader may then wait for the next event without trying another read).
+    /// By default only a short read is known to have: TCP on Linux asks the kernel
+    /// (the `TCP_INQ` hint, see [`set_read_hint`](StreamSocket::set_read_hint)).
+    #[doc(hidden)]
+    fn read_hinted(&self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        let n = self.read(buf)?;
+        Ok((n, n < buf.len()))
+    }
+
+    /// Turns the receive-queue hint of [`read_hinted`](StreamSocket::read_hinted) on
+    /// (when the stream is registered) or off (when it is handed back by
+    /// `into_std`). Best effort: without it, reads fall back to the short-read rule.
+    #[doc(hidden)]
+    fn set_read_hint(&self, _on: bool) {}
+
     #[doc(hidden)]
     fn write(&self, buf: &[u8]) -> io::Result<usize>;
 

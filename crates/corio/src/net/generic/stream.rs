@@ -2,11 +2,15 @@
 //! reactor, written once for TCP and Unix streams (`TcpStream` and `UnixStream` are
 //! aliases of it).
 //!
-//! Reads and writes go through `Source::poll_read_stream_with`/`poll_write_with`, which
-//! own EINTR and the "clear readiness only if no new edge arrived" rule; a short read
-//! clears read readiness too where the reactor reports EOF as an event (so the next
-//! read waits without a syscall that can only fail). The `try_*` methods apply the
-//! `WouldBlock` rule by hand with a readiness tick.
+//! Reads and writes go through `Source::poll_read_stream_hinted`/`poll_write_with`,
+//! which own EINTR and the "clear readiness only if no new edge arrived" rule; a read
+//! that emptied the receive queue (a short read, or on Linux a TCP read after which
+//! the kernel's `TCP_INQ` count says nothing is left) clears read readiness too where
+//! the reactor reports EOF as an event, so the next read waits without a syscall that
+//! can only fail. No bytes are ever read ahead: what a read did not ask for stays in
+//! the socket, so `into_std`, the raw fd and a `dup` see the stream exactly where
+//! corio left it. The `try_*` methods apply the `WouldBlock` rule by hand with a
+//! readiness tick.
 
 use std::fmt;
 use std::io;
@@ -57,18 +61,24 @@ impl<S: StreamSocket> Stream<S> {
     #[track_caller]
     pub fn from_std(stream: S) -> io::Result<Stream<S>> {
         let reactor = super::reactor::<S>("from_std");
-        Ok(Stream {
-            io: Async::new(&reactor, stream)?,
-        })
+        Ok(Stream::from_async(Async::new(&reactor, stream)?))
     }
 
     pub(crate) fn from_async(io: Async<S>) -> Stream<S> {
+        io.get_ref().set_read_hint(true);
         Stream { io }
     }
 
     /// Deregisters the stream and returns the std stream (still non-blocking).
+    ///
+    /// corio keeps no bytes of its own: everything not yet read is still in the
+    /// socket (reads are never read ahead), so nothing is lost. On Linux a TCP
+    /// stream's `TCP_INQ` option, which corio turns on to learn when a read emptied
+    /// the receive queue, is turned off again.
     pub fn into_std(self) -> io::Result<S> {
-        self.io.into_inner()
+        let stream = self.io.into_inner()?;
+        stream.set_read_hint(false);
+        Ok(stream)
     }
 
     /// The registered socket, for the family-specific methods (socket options,
@@ -150,8 +160,7 @@ impl<S: StreamSocket> Stream<S> {
     /// Several tasks may read one stream at once: each call waits with its
     /// own waker, and a cancelled call takes its waker back.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let len = buf.len();
-        self.io.read_stream_with(len, |io| io.read(buf)).await
+        self.io.read_stream_hinted(|io| io.read_hinted(buf)).await
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one byte.
@@ -211,10 +220,9 @@ impl<S: StreamSocket> Stream<S> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let io = self.io.get_ref();
-        let len = buf.len();
         self.io
             .source()
-            .poll_read_stream_with(cx, len, || io.read(buf))
+            .poll_read_stream_hinted(cx, || io.read_hinted(buf))
     }
 
     pub(crate) fn poll_write_priv(
