@@ -38,6 +38,8 @@ cached!(
 cached!(extract_stack, "corio._hooks", "extract_stack");
 cached!(warn_slow, "corio._hooks", "warn_slow_callback");
 cached!(get_ident, "threading", "get_ident");
+cached!(task_type, "asyncio.tasks", "Task");
+cached!(base_create_task, "asyncio.base_events", "BaseEventLoop");
 
 /// `contextvars.Context.run`, the unbound method descriptor: calling it as
 /// `run(ctx, cb, *args)` spares the bound-method object per call.
@@ -52,18 +54,22 @@ pub(crate) fn context_run_method(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> 
 /// `context.run(callback, *args)`.
 pub(crate) fn run_in_context(
     py: Python<'_>,
-    context: &PyObject,
-    callback: &PyObject,
-    args: &Py<PyTuple>,
+    context: &Bound<'_, PyAny>,
+    callback: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
 ) -> PyResult<()> {
-    let args = args.bind(py);
-    let mut items: Vec<&Bound<'_, PyAny>> = Vec::with_capacity(2 + args.len());
-    items.push(context.bind(py));
-    items.push(callback.bind(py));
-    let rest: Vec<Bound<'_, PyAny>> = args.iter().collect();
-    items.extend(rest.iter());
-    let call = PyTuple::new(py, items)?;
-    context_run_method(py)?.call1(call)?;
+    let run = context_run_method(py)?;
+    match args.len() {
+        0 => run.call1((context, callback))?,
+        1 => run.call1((context, callback, args.get_item(0)?))?,
+        _ => {
+            let mut items: Vec<Bound<'_, PyAny>> = Vec::with_capacity(2 + args.len());
+            items.push(context.clone());
+            items.push(callback.clone());
+            items.extend(args.iter());
+            run.call1(PyTuple::new(py, items)?)?
+        }
+    };
     Ok(())
 }
 
@@ -215,8 +221,8 @@ pub(crate) fn check_thread(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyR
 pub(crate) fn callback_error_context<'py>(
     py: Python<'py>,
     err: &PyErr,
-    callback: Option<&PyObject>,
-    args: Option<&Py<PyTuple>>,
+    callback: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
     handle: &Bound<'py, PyAny>,
     event_loop: &Bound<'py, PyAny>,
     source_traceback: Option<&PyObject>,

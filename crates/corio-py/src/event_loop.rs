@@ -21,7 +21,7 @@ use std::os::fd::RawFd;
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::callbacks::{self, CallbackCache};
@@ -46,6 +46,8 @@ pub struct Loop {
     #[pyo3(get, set, name = "_clock_resolution")]
     pub(crate) clock_resolution: f64,
     cache: CallbackCache,
+    /// When the reactor was last polled (`clock::now()`).
+    pub(crate) last_poll: f64,
     /// The iteration's batch, kept for its allocation.
     pub(crate) scratch: Vec<Ready>,
 }
@@ -196,7 +198,55 @@ impl Loop {
             clock_resolution: clock::resolution(),
             cache: CallbackCache::new(),
             scratch: Vec::new(),
+            last_poll: 0.0,
         })
+    }
+
+    /// `loop.create_task(coro, *, name=None, context=None)`: asyncio's
+    /// (C) `Task` on this loop; with a task factory set, asyncio's own
+    /// method handles the factory.
+    #[pyo3(signature = (coro, *, name=None, context=None))]
+    fn create_task<'py>(
+        slf: &Bound<'py, Self>,
+        coro: &Bound<'py, PyAny>,
+        name: Option<&Bound<'py, PyAny>>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let debug = {
+            let this = slf.borrow();
+            if this.closed {
+                return Err(closed_error());
+            }
+            this.debug
+        };
+        let kwargs = PyDict::new(py);
+        if let Some(name) = name {
+            kwargs.set_item(pyo3::intern!(py, "name"), name)?;
+        }
+        if let Some(context) = context {
+            kwargs.set_item(pyo3::intern!(py, "context"), context)?;
+        }
+        let factory = slf.getattr(pyo3::intern!(py, "_task_factory"))?;
+        if !factory.is_none() {
+            return callbacks::base_create_task(py)?
+                .getattr(pyo3::intern!(py, "create_task"))?
+                .call((slf, coro), Some(&kwargs));
+        }
+        kwargs.set_item(pyo3::intern!(py, "loop"), slf)?;
+        let task = callbacks::task_type(py)?.call((coro,), Some(&kwargs))?;
+        if debug {
+            let tb = task.getattr(pyo3::intern!(py, "_source_traceback"))?;
+            if tb.is_truthy()? {
+                tb.del_item(-1)?;
+            }
+        }
+        Ok(task)
+    }
+
+    /// Whether debug mode is on (read by every asyncio `Future` created).
+    fn get_debug(&self) -> bool {
+        self.debug
     }
 
     /// `time.monotonic()`, the loop's clock.

@@ -14,13 +14,15 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::types::PyTuple;
-use pyo3::{PyTraverseError, PyVisit};
 
 use crate::callbacks;
 use crate::event_loop::Loop;
 
 /// `asyncio.Handle`'s equivalent: a callback scheduled on a corio loop.
-#[pyclass(subclass, weakref, module = "corio._corio")]
+///
+/// Not tracked by the garbage collector (no `__traverse__`): see
+/// [`run_handle`] and `docs/python.md`.
+#[pyclass(subclass, weakref, freelist = 256, module = "corio._corio")]
 pub struct Handle {
     pub(crate) callback: Option<PyObject>,
     pub(crate) args: Option<Py<PyTuple>>,
@@ -114,41 +116,53 @@ impl Handle {
 
 /// Runs a handle as the loop does: `Ok` unless the callback raised
 /// `KeyboardInterrupt` or `SystemExit` (or the exception handler failed).
-pub(crate) fn run_handle(handle: &Bound<'_, Handle>) -> PyResult<()> {
+///
+/// With `consume`, the handle gives up its callback and arguments as it
+/// runs (the loop's path outside debug mode): a handle that ran holds
+/// nothing, so an object that keeps the handle of its own callback (a
+/// timeout's `self._handle = loop.call_later(d, self._fire)`) forms no
+/// reference cycle with it. This is what lets handles stay outside the
+/// garbage collector (see `docs/python.md`).
+pub(crate) fn run_handle(handle: &Bound<'_, Handle>, consume: bool) -> PyResult<()> {
     let py = handle.py();
-    let (callback, args, context) = {
+    let (callback, args, context) = if consume {
+        let mut this = handle.borrow_mut();
+        (
+            this.callback.take().map(|c| c.into_bound(py)),
+            this.args.take().map(|a| a.into_bound(py)),
+            this.context.bind(py).clone(),
+        )
+    } else {
         let this = handle.borrow();
-        match (&this.callback, &this.args) {
-            (Some(cb), Some(args)) => (
-                cb.clone_ref(py),
-                args.clone_ref(py),
-                this.context.clone_ref(py),
-            ),
-            _ => (
-                py.None(),
-                PyTuple::empty(py).unbind(),
-                this.context.clone_ref(py),
-            ),
-        }
+        (
+            this.callback.as_ref().map(|c| c.bind(py).clone()),
+            this.args.as_ref().map(|a| a.bind(py).clone()),
+            this.context.bind(py).clone(),
+        )
     };
+    let callback = callback.unwrap_or_else(|| py.None().into_bound(py));
+    let args = args.unwrap_or_else(|| PyTuple::empty(py));
     match callbacks::run_in_context(py, &context, &callback, &args) {
         Ok(()) => Ok(()),
-        Err(err) => report(handle, err),
+        Err(err) => report(handle, err, &callback, &args),
     }
 }
 
 /// A callback's exception: propagated if it is `KeyboardInterrupt` or
 /// `SystemExit`, else handed to `loop.call_exception_handler`.
-fn report(handle: &Bound<'_, Handle>, err: PyErr) -> PyResult<()> {
+fn report(
+    handle: &Bound<'_, Handle>,
+    err: PyErr,
+    callback: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
+) -> PyResult<()> {
     let py = handle.py();
     if err.is_instance_of::<PyKeyboardInterrupt>(py) || err.is_instance_of::<PySystemExit>(py) {
         return Err(err);
     }
-    let (callback, args, event_loop, tb) = {
+    let (event_loop, tb) = {
         let this = handle.borrow();
         (
-            this.callback.as_ref().map(|c| c.clone_ref(py)),
-            this.args.as_ref().map(|a| a.clone_ref(py)),
             this.event_loop.clone_ref(py),
             this.source_traceback.as_ref().map(|t| t.clone_ref(py)),
         )
@@ -157,8 +171,8 @@ fn report(handle: &Bound<'_, Handle>, err: PyErr) -> PyResult<()> {
     let context = callbacks::callback_error_context(
         py,
         &err,
-        callback.as_ref(),
-        args.as_ref(),
+        callback,
+        args,
         handle.as_any(),
         event_loop,
         tb.as_ref(),
@@ -203,7 +217,7 @@ impl Handle {
 
     /// Runs the callback now, as the loop does.
     fn _run(slf: &Bound<'_, Self>) -> PyResult<()> {
-        run_handle(slf)
+        run_handle(slf, false)
     }
 
     #[getter]
@@ -248,27 +262,6 @@ impl Handle {
         // A subclass (TimerHandle) may override `_repr_info`.
         let info: Vec<String> = slf.call_method0("_repr_info")?.extract()?;
         Ok(format!("<{}>", info.join(" ")))
-    }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(cb) = &self.callback {
-            visit.call(cb)?;
-        }
-        if let Some(args) = &self.args {
-            visit.call(args)?;
-        }
-        visit.call(&self.context)?;
-        visit.call(&self.event_loop)?;
-        if let Some(tb) = &self.source_traceback {
-            visit.call(tb)?;
-        }
-        Ok(())
-    }
-
-    fn __clear__(&mut self) {
-        self.callback = None;
-        self.args = None;
-        self.source_traceback = None;
     }
 }
 
@@ -389,14 +382,17 @@ impl TimerHandle {
 /// signal machinery of `unix_events` uses), run through `_cancelled` and
 /// `_run()`.
 pub(crate) enum Ready {
+    /// A one-shot handle (`call_soon`, a due timer): consumed as it runs.
     Native(Py<Handle>),
+    /// An fd callback: runs again while the fd stays ready, never consumed.
+    Fd(Py<Handle>),
     Foreign(PyObject),
 }
 
 impl Ready {
     pub(crate) fn object(&self) -> &PyObject {
         match self {
-            Ready::Native(h) => h.as_any(),
+            Ready::Native(h) | Ready::Fd(h) => h.as_any(),
             Ready::Foreign(o) => o,
         }
     }

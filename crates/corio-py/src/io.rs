@@ -284,12 +284,12 @@ impl Io {
             entry.stamp = self.step;
             if read {
                 if let Some(h) = &entry.reader {
-                    ready.push_back(Ready::Native(h.clone_ref(py)));
+                    ready.push_back(Ready::Fd(h.clone_ref(py)));
                 }
             }
             if write {
                 if let Some(h) = &entry.writer {
-                    ready.push_back(Ready::Native(h.clone_ref(py)));
+                    ready.push_back(Ready::Fd(h.clone_ref(py)));
                 }
             }
             self.check.push(fd);

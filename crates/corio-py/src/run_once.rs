@@ -22,16 +22,22 @@ use crate::clock;
 use crate::event_loop::{os_error, Loop};
 use crate::handle::{run_handle, Handle, Ready};
 
+/// While callbacks are ready, the reactor is polled (a syscall) at most
+/// once per this many seconds of busy iterations; see `docs/python.md`.
+const BUSY_POLL_INTERVAL: f64 = 20e-6;
+
 /// asyncio's `MAXIMUM_SELECT_TIMEOUT`: one day.
 const MAXIMUM_SELECT_TIMEOUT: f64 = 24.0 * 3600.0;
 
 pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
     let py = slf.py();
     let mut removed = Vec::new();
+    let poll_now;
     let (timeout, reactor) = {
         let mut this = slf.borrow_mut();
         this.timers.purge(py, &mut removed);
         let hot = this.io.settle();
+        poll_now = hot || this.stopping;
         let timeout = if hot || !this.ready.is_empty() || this.stopping {
             Some(Duration::ZERO)
         } else {
@@ -43,16 +49,32 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
     };
     drop(removed);
 
-    py.allow_threads(|| reactor.poll(timeout))
-        .map_err(os_error)?;
+    // A zero-timeout poll never blocks: it keeps the GIL (releasing and
+    // taking it back costs more than the poll itself), and while callbacks
+    // keep the loop busy it is skipped if the last one is under
+    // BUSY_POLL_INTERVAL old: IO readiness is asynchronous anyway, and
+    // every ready fd is still seen within that interval.
+    if timeout == Some(Duration::ZERO) {
+        let now = clock::now();
+        if poll_now || now - slf.borrow().last_poll >= BUSY_POLL_INTERVAL {
+            reactor.poll(timeout).map_err(os_error)?;
+            slf.borrow_mut().last_poll = now;
+        }
+    } else {
+        py.allow_threads(|| reactor.poll(timeout))
+            .map_err(os_error)?;
+        slf.borrow_mut().last_poll = clock::now();
+    }
     py.check_signals()?;
 
     let (mut batch, debug) = {
         let mut this = slf.borrow_mut();
         let this = &mut *this;
         this.io.collect(py, &mut this.ready);
-        let end = clock::now() + this.clock_resolution;
-        this.timers.pop_due(py, end, &mut this.ready);
+        if this.timers.len() > 0 {
+            let end = clock::now() + this.clock_resolution;
+            this.timers.pop_due(py, end, &mut this.ready);
+        }
         let mut batch = std::mem::take(&mut this.scratch);
         batch.extend(this.ready.drain(..));
         (batch, this.debug)
@@ -62,7 +84,7 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
     let mut failure = None;
     for item in items.by_ref() {
         let result = match &item {
-            Ready::Native(handle) => {
+            Ready::Native(handle) | Ready::Fd(handle) => {
                 let handle = handle.bind(py);
                 if handle.borrow().cancelled {
                     continue;
@@ -70,7 +92,7 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
                 if debug {
                     run_debug(slf, handle)
                 } else {
-                    run_handle(handle)
+                    run_handle(handle, matches!(item, Ready::Native(_)))
                 }
             }
             Ready::Foreign(handle) => run_foreign(handle.bind(py)),
@@ -114,7 +136,7 @@ fn run_debug(slf: &Bound<'_, Loop>, handle: &Bound<'_, Handle>) -> PyResult<()> 
     let py = slf.py();
     slf.setattr(pyo3::intern!(py, "_current_handle"), handle)?;
     let started = clock::now();
-    let result = run_handle(handle);
+    let result = run_handle(handle, false);
     let elapsed = clock::now() - started;
     slf.setattr(pyo3::intern!(py, "_current_handle"), py.None())?;
     result?;

@@ -16,6 +16,10 @@ pub(super) const LOW_LEVEL: [&str; 4] = [
     "corio-sync",
 ];
 
+/// The Python extension (issue 18): it uses corio's crates and pyo3;
+/// nothing may depend on it (it links against libpython only when loaded).
+const LEAF_CRATES: [&str; 1] = ["corio-py"];
+
 /// The runtimes corio is compared against, allowed only as dev-dependencies.
 const COMPETITORS: [&str; 2] = ["tokio", "smol"];
 
@@ -50,6 +54,14 @@ pub(super) fn check(metadata: &Value) -> Vec<Violation> {
                 violations.push(Violation::new(
                     name,
                     format!("low-level crate depends on `{dep_name}` ({kind} dependency); it may use no other corio crate"),
+                ));
+            }
+            if LEAF_CRATES.contains(&dep_name) {
+                violations.push(Violation::new(
+                    name,
+                    format!(
+                        "depends on `{dep_name}` ({kind} dependency); nothing may depend on it"
+                    ),
                 ));
             }
             let optional_bridge = dep["optional"].as_bool() == Some(true)
@@ -99,6 +111,17 @@ mod tests {
         .unwrap();
         let subjects: Vec<String> = check(&m).into_iter().map(|v| v.subject).collect();
         assert_eq!(subjects, ["corio-timer", "corio-executor"]);
+    }
+
+    #[test]
+    fn nothing_depends_on_the_python_extension() {
+        let m = metadata(
+            r#"{"name":"corio-py","dependencies":[{"name":"corio-reactor","kind":null},{"name":"pyo3","kind":null}]},
+               {"name":"corio","dependencies":[{"name":"corio-py","kind":"dev"}]}"#,
+        );
+        let found: Vec<String> = check(&m).iter().map(ToString::to_string).collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("corio: depends on `corio-py`"));
     }
 
     #[test]
