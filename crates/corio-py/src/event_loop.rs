@@ -27,7 +27,7 @@ use pyo3::{PyTraverseError, PyVisit};
 use crate::callbacks::{self, CallbackCache};
 use crate::clock;
 use crate::handle::{Handle, Ready, TimerHandle};
-use crate::io::Io;
+use crate::io::{FdKey, Io};
 use crate::run_once;
 use crate::timers::Timers;
 
@@ -430,12 +430,7 @@ impl Loop {
 
     /// `(events, reader, writer)` for a watched fd, else `None` (events:
     /// 1 read, 2 write, as `selectors.EVENT_*`).
-    #[allow(clippy::type_complexity)]
-    fn _fd_key(
-        &self,
-        py: Python<'_>,
-        fd: &Bound<'_, PyAny>,
-    ) -> PyResult<Option<(u8, Option<Py<Handle>>, Option<Py<Handle>>)>> {
+    fn _fd_key(&self, py: Python<'_>, fd: &Bound<'_, PyAny>) -> PyResult<Option<FdKey>> {
         let fd = fileobj_to_fd(py, fd)?;
         Ok(self.io.key(py, fd))
     }

@@ -41,6 +41,9 @@ use crate::sys;
 /// The fds woken by the reactor since the last collection.
 type Woken = Arc<Mutex<Vec<RawFd>>>;
 
+/// A watched fd as `selectors.SelectorKey` shows it: (events, reader, writer).
+pub(crate) type FdKey = (u8, Option<Py<Handle>>, Option<Py<Handle>>);
+
 /// The waker of one watched fd.
 struct FdWake {
     fd: RawFd,
@@ -162,11 +165,7 @@ impl Io {
     }
 
     /// `(events, reader, writer)` of a watched fd (`selectors.SelectorKey`).
-    pub(crate) fn key(
-        &self,
-        py: Python<'_>,
-        fd: RawFd,
-    ) -> Option<(u8, Option<Py<Handle>>, Option<Py<Handle>>)> {
+    pub(crate) fn key(&self, py: Python<'_>, fd: RawFd) -> Option<FdKey> {
         let entry = self.fds.get(&fd)?;
         let events = u8::from(entry.reader.is_some()) | (u8::from(entry.writer.is_some()) << 1);
         Some((

@@ -196,3 +196,35 @@ def test_contextvars_follow_the_handle(loop):
     loop.call_soon(loop.stop)
     loop.run_forever()
     assert seen == ['in-ctx', 'unset']
+
+
+def test_objects_holding_their_own_handles_are_collected(loop):
+    # Handles are outside the garbage collector; a handle that ran or was
+    # cancelled drops its callback, so these cycles still go away.
+    import gc
+    import weakref
+
+    class Owner:
+        def __init__(self, delay):
+            self.fired = False
+            self.handle = loop.call_later(delay, self.fire)
+
+        def fire(self):
+            self.fired = True
+
+    ran, cancelled = Owner(0.001), Owner(100)
+    cancelled.handle.cancel()
+    refs = [weakref.ref(ran), weakref.ref(cancelled)]
+    del ran, cancelled
+    loop.call_later(0.02, loop.stop)
+    loop.run_forever()
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
+
+
+def test_pending_handles_cost_no_gc_tracking(loop):
+    import gc
+    handles = [loop.call_later(100, print) for _ in range(1000)]
+    assert not any(gc.is_tracked(h) for h in handles)
+    for h in handles:
+        h.cancel()
