@@ -9,6 +9,13 @@
 //! workloads are. Runtimes that have no server (smol) are left out. The
 //! single-threaded servers ([`SERVED`]) and the multi-threaded ones
 //! ([`SERVED_MT`], with `--workers N`) are two runs of their own.
+//!
+//! Pinning: wrk and the server share the machine, so where `taskset` is on
+//! `PATH` and there are at least two CPUs, a single-threaded server runs on
+//! CPU 0 and wrk on CPU 1 (`taskset -c`), so neither runtime's numbers depend
+//! on where the scheduler happened to put the two processes. The
+//! multi-threaded servers are not pinned (their workers need the CPUs wrk
+//! would be kept off). The report says which was done.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -47,6 +54,37 @@ pub(crate) const SAMPLES: usize = 3;
 pub(crate) const MISSING: &str = "wrk not found: install it with `apt-get install wrk` \
      (Debian/Ubuntu) to run the hyper load benchmark";
 
+/// Where the server and wrk run: the CPU numbers `taskset -c` is given.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Pinning {
+    /// The server's CPU.
+    pub(crate) server_cpu: usize,
+    /// wrk's CPU.
+    pub(crate) wrk_cpu: usize,
+}
+
+/// The pinning of a single-threaded server and wrk: CPUs 0 and 1, where
+/// `taskset` exists and there are two CPUs; `None` otherwise.
+fn pinning() -> Option<Pinning> {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    (cpus >= 2 && on_path("taskset").is_some()).then_some(Pinning {
+        server_cpu: 0,
+        wrk_cpu: 1,
+    })
+}
+
+/// `program` as a command, run under `taskset -c cpu` when `cpu` is given.
+fn pinned(program: &Path, cpu: Option<usize>) -> Command {
+    match cpu {
+        Some(cpu) => {
+            let mut cmd = Command::new("taskset");
+            cmd.arg("-c").arg(cpu.to_string()).arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
 /// One wrk run against one server.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct LoadSample {
@@ -78,6 +116,8 @@ pub(crate) enum LoadResult {
     Ran {
         /// wrk's `-d`, in seconds.
         duration_s: u32,
+        /// The CPUs the server and wrk were pinned to, if they were.
+        pinning: Option<Pinning>,
         /// One series per runtime in [`SERVED`].
         series: Vec<LoadSeries>,
     },
@@ -153,6 +193,14 @@ pub(crate) fn run(
     workers: Option<u64>,
 ) -> LoadResult {
     let duration_s = if quick { QUICK_DURATION_S } else { DURATION_S };
+    let pinning = workers.is_none().then(pinning).flatten();
+    match pinning {
+        Some(p) => eprintln!(
+            "bench: hyper: server pinned to CPU {}, wrk to CPU {} (taskset -c)",
+            p.server_cpu, p.wrk_cpu
+        ),
+        None => eprintln!("bench: hyper: server and wrk not pinned"),
+    }
     let mut series: Vec<LoadSeries> = served
         .iter()
         .map(|r| LoadSeries {
@@ -167,7 +215,7 @@ pub(crate) fn run(
             if s.error.is_some() {
                 continue;
             }
-            match run_once(exe, wrk, &s.runtime, workers, duration_s) {
+            match run_once(exe, wrk, &s.runtime, workers, duration_s, pinning) {
                 Ok(sample) => {
                     eprintln!(
                         "bench: hyper      round {}/{samples}  {:<12} {:>10.0} req/s  p50 {:.3} ms  p99 {:.3} ms",
@@ -186,7 +234,11 @@ pub(crate) fn run(
             }
         }
     }
-    LoadResult::Ran { duration_s, series }
+    LoadResult::Ran {
+        duration_s,
+        pinning,
+        series,
+    }
 }
 
 /// Kills the server when dropped, and waits for it.
@@ -201,15 +253,16 @@ impl Drop for Server {
 }
 
 /// Starts the server on `runtime` (with `--workers`, if given), loads it
-/// with wrk once, stops it.
+/// with wrk once, stops it; each pinned to its CPU if `pinning` says so.
 fn run_once(
     exe: &Path,
     wrk: &Path,
     runtime: &str,
     workers: Option<u64>,
     duration_s: u32,
+    pinning: Option<Pinning>,
 ) -> Result<LoadSample> {
-    let mut cmd = Command::new(exe);
+    let mut cmd = pinned(exe, pinning.map(|p| p.server_cpu));
     cmd.args(["--serve", "hyper", "--runtime", runtime, "--port", "0"]);
     if let Some(n) = workers {
         cmd.arg("--workers").arg(n.to_string());
@@ -232,7 +285,7 @@ fn run_once(
     })?;
 
     let url = format!("http://127.0.0.1:{port}/");
-    let output = Command::new(wrk)
+    let output = pinned(wrk, pinning.map(|p| p.wrk_cpu))
         .args([
             format!("-t{THREADS}"),
             format!("-c{CONNECTIONS}"),

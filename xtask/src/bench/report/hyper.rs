@@ -36,7 +36,10 @@ impl Section<'_> {
     /// req/s per runtime, the subject's ratios, median p99 latency; `-` for
     /// a runtime that has no server.
     pub(super) fn hyper_table(&self) -> Option<Table> {
-        let Some(LoadResult::Ran { duration_s, series }) = self.hyper else {
+        let Some(LoadResult::Ran {
+            duration_s, series, ..
+        }) = self.hyper
+        else {
             return None;
         };
         let subject = self.subject;
@@ -88,7 +91,12 @@ impl Section<'_> {
     /// The footnotes of the hyper table, as markdown list items.
     fn hyper_notes(&self, quick: bool) -> String {
         let mut out = String::new();
-        let Some(LoadResult::Ran { duration_s, series }) = self.hyper else {
+        let Some(LoadResult::Ran {
+            duration_s,
+            pinning,
+            series,
+        }) = self.hyper
+        else {
             return out;
         };
         let subject = self.subject;
@@ -121,12 +129,26 @@ impl Section<'_> {
             Some(n) => format!("server's {n} worker(s)"),
             None => "single-threaded server".to_owned(),
         };
-        let _ = writeln!(
-            out,
-            "- wrk's one thread and the {server} run on the same machine and share its {} \
-             CPU(s).",
-            cpus()
-        );
+        match pinning {
+            Some(p) => {
+                let _ = writeln!(
+                    out,
+                    "- pinned: the {server} on CPU {} and wrk's one thread on CPU {} \
+                     (`taskset -c`), of the machine's {}.",
+                    p.server_cpu,
+                    p.wrk_cpu,
+                    cpus()
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "- wrk's one thread and the {server} run on the same machine and share \
+                     its {} CPU(s), not pinned.",
+                    cpus()
+                );
+            }
+        }
         for s in series.iter().filter(|s| s.errors() > 0) {
             let _ = writeln!(
                 out,
@@ -148,16 +170,21 @@ impl Section<'_> {
             Some(LoadResult::Skipped(why)) => {
                 let _ = writeln!(out, "{}: skipped: {why}", self.hyper_title());
             }
-            Some(LoadResult::Ran { .. }) => {
+            Some(LoadResult::Ran { pinning, .. }) => {
                 let _ = writeln!(out, "{}", self.hyper_title());
                 if let Some(table) = self.hyper_table() {
                     out.push_str(&table.to_text());
                 }
+                let placement = match pinning {
+                    Some(p) => format!(
+                        "server pinned to CPU {}, wrk to CPU {} (taskset)",
+                        p.server_cpu, p.wrk_cpu
+                    ),
+                    None => format!("wrk and the server share {} CPU(s), not pinned", cpus()),
+                };
                 let _ = writeln!(
                     out,
-                    "(median req/s; {subject}/X above 1.0: {subject} serves more; wrk and the \
-                     server share {} CPU(s))",
-                    cpus()
+                    "(median req/s; {subject}/X above 1.0: {subject} serves more; {placement})"
                 );
             }
         }
@@ -223,7 +250,11 @@ impl Section<'_> {
         match self.hyper {
             None => Value::Null,
             Some(LoadResult::Skipped(why)) => json!({ "skipped": why }),
-            Some(LoadResult::Ran { duration_s, series }) => {
+            Some(LoadResult::Ran {
+                duration_s,
+                pinning,
+                series,
+            }) => {
                 let results: Vec<Value> = series
                     .iter()
                     .map(|s| {
@@ -264,6 +295,10 @@ impl Section<'_> {
                     "threads": load::THREADS,
                     "connections": load::CONNECTIONS,
                     "duration_s": duration_s,
+                    "pinned": pinning.map(|p| json!({
+                        "server_cpu": p.server_cpu,
+                        "wrk_cpu": p.wrk_cpu,
+                    })),
                     "workers": self.workers,
                     "results": results,
                     "ratios": ratios,

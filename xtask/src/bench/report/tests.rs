@@ -69,6 +69,10 @@ fn hyper_report() -> Report {
         workloads: Vec::new(),
         hyper: Some(LoadResult::Ran {
             duration_s: 5,
+            pinning: Some(crate::bench::load::Pinning {
+                server_cpu: 0,
+                wrk_cpu: 1,
+            }),
             series: vec![
                 load_series("corio", &[120_000.0, 110_000.0, 130_000.0]),
                 load_series("tokio-ct", &[100_000.0, 100_000.0, 100_000.0]),
@@ -90,6 +94,10 @@ fn hyper_table_has_req_per_sec_ratio_and_p99() {
         assert!(lines[2].contains(cell), "{cell} missing: {text}");
     }
     assert!(text.contains("corio serves more"), "{text}");
+    assert!(
+        text.contains("server pinned to CPU 0, wrk to CPU 1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -99,8 +107,13 @@ fn hyper_section_in_markdown_and_json() {
     assert!(md.contains("## hyper hello-world (wrk)"), "{md}");
     assert!(md.contains("| server | load | corio req/s |"), "{md}");
     assert!(md.contains("above** 1.0 means corio serves more"), "{md}");
+    assert!(
+        md.contains("on CPU 0 and wrk's one thread on CPU 1"),
+        "{md}"
+    );
     assert!(!md.contains("| workload |"), "{md}");
     let v = r.to_json();
+    assert_eq!(v["hyper"]["pinned"]["wrk_cpu"], 1);
     assert_eq!(v["hyper"]["ratios"]["corio/tokio-ct"], 1.2);
     assert_eq!(
         v["hyper"]["results"][0]["requests_per_sec"]["median"],
@@ -421,6 +434,7 @@ fn mt_hyper_report() -> Report {
     let mut r = mt_report();
     r.multi.as_mut().unwrap().hyper = Some(LoadResult::Ran {
         duration_s: 5,
+        pinning: None,
         series: vec![
             load_series("corio-mt", &[150_000.0, 150_000.0, 150_000.0]),
             load_series("tokio-mt", &[100_000.0, 100_000.0, 100_000.0]),
