@@ -110,8 +110,10 @@ impl Workload {
             Family::Smol => self.smol,
         };
         let measured = run(runtime.threads(workers), size.max(1));
-        if self.name == "tcp-echo" {
-            syscall_floor::report_tcp_echo_once();
+        match self.name {
+            "tcp-echo" => syscall_floor::report_tcp_echo_once(),
+            "tcp-stream" => syscall_floor::report_tcp_stream_once(),
+            _ => {}
         }
         measured
     }
