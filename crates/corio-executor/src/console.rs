@@ -32,6 +32,25 @@
 //! listings and the per-poll `task` span: one span per `call_soon` would
 //! flood the console.
 
+// console-subscriber asserts, when its layer is built, that the build had
+// `--cfg tokio_unstable` or `--cfg console_without_tokio_unstable`, and its
+// panic blames tokio. corio needs neither, but RUSTFLAGS reach every crate
+// of a build alike, so this crate sees the same cfgs: fail the build here,
+// first, with a message that names the flag corio needs. Not under rustdoc
+// (`doc`, `doctest`: RUSTDOCFLAGS are not RUSTFLAGS; the doctests link the
+// library rustc built, checked).
+#[allow(unexpected_cfgs)]
+mod requires_cfg {
+    #[cfg(not(any(tokio_unstable, console_without_tokio_unstable, doc, doctest)))]
+    compile_error!(
+        "corio's `console` feature needs RUSTFLAGS=\"--cfg console_without_tokio_unstable\" \
+         for the whole build (console-subscriber refuses to start without it, or without \
+         `--cfg tokio_unstable`, which corio does not need). For example: \
+         RUSTFLAGS=\"--cfg console_without_tokio_unstable\" cargo run --features corio/console, \
+         or set it once in .cargo/config.toml: [build] rustflags = [\"--cfg\", \"console_without_tokio_unstable\"]"
+    );
+}
+
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;

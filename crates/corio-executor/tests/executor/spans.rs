@@ -201,9 +201,19 @@ async fn scenario(spawner: Spawner) -> Ids {
     .await
 }
 
+/// The capture, blind to the `console` feature's `runtime.spawn` spans
+/// (tokio-console's schema; `corio/tests/console.rs` checks those).
+fn without_console<S>(capture: &Capture) -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let filter = tracing_subscriber::filter::filter_fn(|meta| meta.name() != "runtime.spawn");
+    capture.clone().with_filter(filter)
+}
+
 fn on_local(task_spans: bool) -> (Capture, Ids) {
     let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let subscriber = tracing_subscriber::registry().with(without_console(&capture));
     let ids = crate::common::with_scoped_subscriber(subscriber, || {
         let ex = LocalExecutor::new();
         ex.set_task_spans(task_spans);
@@ -215,7 +225,7 @@ fn on_local(task_spans: bool) -> (Capture, Ids) {
 
 fn on_workers(task_spans: bool) -> (Capture, Ids) {
     let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let subscriber = tracing_subscriber::registry().with(without_console(&capture));
     let ids = crate::common::with_scoped_subscriber(subscriber, || {
         // Worker threads log into the same capture.
         let dispatch = tracing::dispatcher::get_default(|d| d.clone());
@@ -329,7 +339,7 @@ fn one_span_per_task_entered_per_poll_none_when_hidden_or_filtered() {
     let run = |filtered: bool| {
         let capture = Capture::default();
         let filter = tracing_subscriber::filter::filter_fn(move |meta| {
-            !(filtered && meta.target() == TASK_SPAN_TARGET)
+            meta.name() != "runtime.spawn" && !(filtered && meta.target() == TASK_SPAN_TARGET)
         });
         let subscriber = tracing_subscriber::registry().with(capture.clone().with_filter(filter));
         let ids = crate::common::with_scoped_subscriber(subscriber, || {
@@ -374,7 +384,7 @@ fn one_span_per_task_entered_per_poll_none_when_hidden_or_filtered() {
 #[test]
 fn turning_task_spans_off_closes_them() {
     let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let subscriber = tracing_subscriber::registry().with(without_console(&capture));
     crate::common::with_scoped_subscriber(subscriber, || {
         let ex = LocalExecutor::new();
         ex.set_task_spans(true);
