@@ -367,7 +367,9 @@ impl Loop {
                 if h.borrow().cancelled {
                     return Ok(());
                 }
-                Ready::Native(h.clone().unbind())
+                // Not consumed: asyncio may queue the same handle again
+                // (a signal handler's, on every signal).
+                Ready::Fd(h.clone().unbind())
             }
             Err(_) => {
                 if handle.getattr("_cancelled")?.is_truthy()? {

@@ -13,15 +13,17 @@ import corio
 
 def test_closed_loop_raises(any_loop):
     any_loop.close()
+    coro = asyncio.sleep(0)
     assert any_loop.is_closed()
     for call in (lambda: any_loop.call_soon(print),
                  lambda: any_loop.call_later(1, print),
                  lambda: any_loop.call_at(1, print),
                  lambda: any_loop.call_soon_threadsafe(print),
                  lambda: any_loop.run_forever(),
-                 lambda: any_loop.create_task(asyncio.sleep(0))):
+                 lambda: any_loop.create_task(coro)):
         with pytest.raises(RuntimeError, match='Event loop is closed'):
             call()
+    coro.close()
     any_loop.close()  # twice is fine
 
 
