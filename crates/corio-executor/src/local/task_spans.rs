@@ -8,17 +8,19 @@
 //!
 //! - Truth: whatever span a poll runs in becomes the parent of every span
 //!   created during that poll, and a span goes wherever its future goes. A
-//!   future instrumented inside task 1 (`#[instrument]`, `.in_current_span()`)
-//!   and spawned as task 2 keeps `task{id=1}` in its scope, so task 2's
+//!   future `.in_current_span()`ed (or `.instrument(span)`ed with a span
+//!   made) inside task 1 and spawned as task 2 keeps `task{id=1}` in its
+//!   scope (`#[instrument]` on an `async fn` makes its span at the first
+//!   poll, so inside task 2: that one is right), so task 2's
 //!   lines would read `task{id=1}:request{..}`. No span entered by the
 //!   executor can fix that: a subscriber shows an event inside the innermost
 //!   span's scope, which is the user's. The task that wrote a line is the
 //!   current task at the moment it is written (`current_task_id()`, set for
-//!   exactly the poll), which a formatter can print (see
-//!   `corio/examples/task_logs.rs`).
-//! - Cost: a span per poll cost ~350 ns a poll under a `fmt` subscriber at
-//!   INFO; the cached span still costs an enter and an exit through the
-//!   subscriber (tens of ns), against ~30 ns for a whole yield.
+//!   exactly the poll), which a formatter can print (the
+//!   `corio::debug` module docs show one; `corio/tests/corio/task_logs.rs`).
+//! - Cost (`examples/task_span_cost.rs`): a span per poll made a yield
+//!   ~195 ns under a `fmt` subscriber at INFO, against ~15 ns; the cached
+//!   span still adds ~45 ns (an enter and an exit through the subscriber).
 //!
 //! When on, the span has `parent: None` (a task is no child of whatever span
 //! the loop or its spawner was in), so a task's own lines carry exactly its
