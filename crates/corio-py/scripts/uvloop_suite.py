@@ -91,6 +91,20 @@ def fetch_sdist(version, cache):
     return dest
 
 
+def whole_files_not_applicable(target):
+    """{file: reason} of the files not_applicable.txt lists whole."""
+    if target == "uvloop":
+        return {}
+    out = {}
+    with open(os.path.join(SHIM_DIR, "not_applicable.txt")) as f:
+        for line in f:
+            test_id, _, reason = line.partition("#")
+            test_id = test_id.strip()
+            if test_id.endswith(".py") and "::" not in test_id:
+                out[test_id] = reason.strip()
+    return out
+
+
 def read_results(path):
     """Final outcome per test id, and the id of a test started, not ended."""
     final, started = {}, None
@@ -203,6 +217,10 @@ def main():
     # child Python would see no KeyboardInterrupt. A handler (not SIG_IGN)
     # is reset to the default on exec.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Likewise SIGHUP under nohup: test_send_signal's child must die of it.
+    for name in ("SIGHUP", "SIGTERM", "SIGQUIT", "SIGUSR1", "SIGUSR2"):
+        if signal.getsignal(getattr(signal, name)) == signal.SIG_IGN:
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
     sdist = fetch_sdist(args.uvloop_version, args.cache)
     tests_dir = os.path.join(sdist, "tests")
@@ -230,8 +248,15 @@ def main():
     table = collections.OrderedDict()
     problems = []
     t_all = time.monotonic()
+    skip_files = whole_files_not_applicable(args.target)
     for test_file in files:
         results = os.path.join(out_dir, test_file + ".jsonl")
+        if test_file in skip_files:
+            # Not even imported (some import uvloop's Cython internals).
+            table[test_file] = collections.Counter(not_applicable=1)
+            print(f"  {test_file:28s} not applicable (whole file): "
+                  f"{skip_files[test_file]}")
+            continue
         t0 = time.monotonic()
         rc = run_file(args, sdist, test_file, env, results)
         final, _ = read_results(results)
