@@ -244,3 +244,89 @@ def test_signal_wakes_a_blocked_loop(loop):
 def test_getaddrinfo(loop):
     infos = loop.run_until_complete(loop.getaddrinfo('127.0.0.1', 80, type=socket.SOCK_STREAM))
     assert infos[0][4] == ('127.0.0.1', 80)
+
+
+def test_server_serve_forever_and_sendfile(loop, tmp_path):
+    path = tmp_path / 'payload'
+    path.write_bytes(os.urandom(300_000))
+
+    async def main():
+        received = bytearray()
+        done = loop.create_future()
+
+        class Sink(asyncio.Protocol):
+            def data_received(self, data):
+                received.extend(data)
+
+            def eof_received(self):
+                done.set_result(None)
+
+        server = await loop.create_server(Sink, '127.0.0.1', 0, start_serving=False)
+        assert not server.is_serving()
+        serving = asyncio.ensure_future(server.serve_forever())
+        await asyncio.sleep(0)
+        assert server.is_serving()
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = await loop.create_connection(asyncio.Protocol, '127.0.0.1', port)
+        with open(path, 'rb') as f:
+            sent = await loop.sendfile(transport, f)
+        transport.write_eof()
+        await asyncio.wait_for(done, 5)
+        transport.close()
+        serving.cancel()
+        try:
+            await serving
+        except asyncio.CancelledError:
+            pass
+        await server.wait_closed()
+        return sent, bytes(received)
+
+    sent, received = loop.run_until_complete(main())
+    assert sent == 300_000 and received == path.read_bytes()
+
+
+def test_sock_sendto_recvfrom(loop):
+    async def main():
+        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for s in (a, b):
+            s.bind(('127.0.0.1', 0))
+            s.setblocking(False)
+        await loop.sock_sendto(a, b'datagram', b.getsockname())
+        data, addr = await loop.sock_recvfrom(b, 100)
+        a.close()
+        b.close()
+        return data
+
+    assert loop.run_until_complete(main()) == b'datagram'
+
+
+def test_fd_callbacks_then_timers_in_one_iteration():
+    # asyncio's order within an iteration: what was ready, then fd
+    # callbacks, then due timers; checked against asyncio's loop.
+    def scenario(loop):
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        out = []
+
+        def on_read():
+            out.append('fd')
+            a.recv(10)
+            loop.remove_reader(a)
+
+        def kick():
+            out.append('kick')
+            b.send(b'x')
+            loop.add_reader(a, on_read)
+            loop.call_at(loop.time() - 1, out.append, 'timer')
+            loop.call_soon(out.append, 'soon')
+
+        loop.call_soon(kick)
+        loop.call_later(0.05, loop.stop)
+        loop.run_forever()
+        a.close()
+        b.close()
+        loop.close()
+        return out
+
+    assert scenario(corio.new_event_loop()) == scenario(asyncio.new_event_loop())
