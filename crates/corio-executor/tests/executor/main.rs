@@ -7,6 +7,8 @@ mod cancel;
 mod close;
 #[path = "../common/mod.rs"]
 mod common;
+#[cfg(feature = "console")]
+mod console_cfg;
 mod current;
 mod debug_hooks;
 mod detach;

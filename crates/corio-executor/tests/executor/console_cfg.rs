@@ -1,16 +1,14 @@
 //! (Feature `console`.) A build of the `console` feature without
 //! `--cfg console_without_tokio_unstable` (or `tokio_unstable`) fails, with
 //! a message that names the flag, instead of console-subscriber's panic at
-//! run time that blames tokio. This binary itself is built with the flag
-//! (it could not be built otherwise); it checks the library again without.
+//! run time that blames tokio. This test binary is built with the flag (it
+//! could not be built otherwise); the test checks the library again without.
 //!
 //! Run with `RUSTFLAGS="--cfg console_without_tokio_unstable" cargo test
-//! -p corio-executor --features console --test console_cfg`. The inner
+//! -p corio-executor --features console --test executor console_cfg::`. The inner
 //! build uses a target dir of its own under `CARGO_TARGET_TMPDIR` (other
 //! flags rebuild every crate; the first run checks the executor's few
 //! dependencies once).
-
-#![cfg(feature = "console")]
 
 use std::process::Command;
 
