@@ -330,3 +330,29 @@ def test_fd_callbacks_then_timers_in_one_iteration():
         return out
 
     assert scenario(corio.new_event_loop()) == scenario(asyncio.new_event_loop())
+
+
+def test_tcp_nodelay_on_every_tcp_transport(loop):
+    async def main():
+        accepted = loop.create_future()
+
+        class Server(asyncio.Protocol):
+            def connection_made(self, transport):
+                accepted.set_result(transport)
+
+        server = await loop.create_server(Server, '127.0.0.1', 0, family=socket.AF_INET)
+        port = server.sockets[0].getsockname()[1]
+        sock = socket.socket()  # proto 0: asyncio's own check skips it
+        sock.setblocking(False)
+        await loop.sock_connect(sock, ('127.0.0.1', port))
+        client, _ = await loop.create_connection(asyncio.Protocol, sock=sock)
+        server_side = await accepted
+        flags = [t.get_extra_info('socket').getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                 for t in (client, server_side)]
+        client.close()
+        server_side.close()
+        server.close()
+        await server.wait_closed()
+        return flags
+
+    assert all(loop.run_until_complete(main()))

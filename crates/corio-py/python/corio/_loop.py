@@ -13,6 +13,7 @@ through those primitives.
 """
 
 import selectors
+import socket
 import sys
 import threading
 
@@ -54,6 +55,17 @@ class _Selector:
         self._loop = None
 
 
+def _set_nodelay(sock):
+    """TCP_NODELAY on every TCP socket a transport gets, as uvloop does
+    (asyncio's own ``_set_nodelay`` skips sockets created with proto 0)."""
+    if (sock.family in (socket.AF_INET, socket.AF_INET6)
+            and sock.type == socket.SOCK_STREAM):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
 class EventLoop(_corio.Loop, unix_events.SelectorEventLoop):
     """An asyncio event loop whose core runs on corio (Rust)."""
 
@@ -67,6 +79,16 @@ class EventLoop(_corio.Loop, unix_events.SelectorEventLoop):
             return
         super().close()
         self._clear_core()
+
+    def _make_socket_transport(self, sock, protocol, waiter=None, *,
+                               extra=None, server=None):
+        _set_nodelay(sock)
+        return super()._make_socket_transport(
+            sock, protocol, waiter, extra=extra, server=server)
+
+    def _make_ssl_transport(self, rawsock, *args, **kwargs):
+        _set_nodelay(rawsock)
+        return super()._make_ssl_transport(rawsock, *args, **kwargs)
 
     def _process_events(self, event_list):
         raise NotImplementedError('the corio loop polls in Rust')
