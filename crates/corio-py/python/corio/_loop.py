@@ -55,6 +55,9 @@ class _Selector:
         self._loop = None
 
 
+_READ_SIZE = 64 * 1024
+
+
 def _set_nodelay(sock):
     """TCP_NODELAY on every TCP socket a transport gets, as uvloop does
     (asyncio's own ``_set_nodelay`` skips sockets created with proto 0)."""
@@ -83,8 +86,14 @@ class EventLoop(_corio.Loop, unix_events.SelectorEventLoop):
     def _make_socket_transport(self, sock, protocol, waiter=None, *,
                                extra=None, server=None):
         _set_nodelay(sock)
-        return super()._make_socket_transport(
+        transport = super()._make_socket_transport(
             sock, protocol, waiter, extra=extra, server=server)
+        # asyncio reads up to 256 KiB per callback: a bytes object above
+        # glibc's mmap threshold, so every read costs mmap + mremap +
+        # munmap besides the recv. 64 KiB (libuv's read size) stays on the
+        # heap: one syscall per read.
+        transport.max_size = _READ_SIZE
+        return transport
 
     def _make_ssl_transport(self, rawsock, *args, **kwargs):
         _set_nodelay(rawsock)
