@@ -163,13 +163,15 @@ fn closing_the_loop_drops_a_handler_that_holds_the_loop() {
 fn under_workers_errors_from_any_thread_reach_the_handler() {
     let mut runner = corio::Runner::builder().workers(2).build().unwrap();
     let seen = record(&runner.handle());
-    runner.run(async {
+    let log = seen.clone();
+    runner.run(async move {
         for i in 0..8 {
             drop(corio::create_task(async move { panic!("worker task {i}") }));
         }
         let handle = corio::get_running_loop();
         handle.call_soon(|| panic!("a callback"));
-        corio::sleep(Duration::from_millis(50)).await;
+        // Whenever the workers get to them (slow under valgrind).
+        until(|| log.lock().unwrap().len() >= 9).await;
     });
     let seen = seen.lock().unwrap();
     let tasks = seen
