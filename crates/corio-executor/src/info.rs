@@ -30,6 +30,7 @@ pub struct TaskInfo {
     polls: u64,
     age: Option<Duration>,
     block_on: bool,
+    hidden: bool,
     /// The header's address (provenance exposed), for
     /// [`AbortHandle::current`](crate::AbortHandle::current) only: it turns
     /// the snapshot `current_task` takes back into a counted handle at once,
@@ -66,6 +67,7 @@ impl TaskInfo {
             polls: header.polls(),
             age: None,
             block_on: header.is_block_on(),
+            hidden: header.is_hidden(),
             addr: (header as *const Header).expose_provenance(),
         }
     }
@@ -109,6 +111,14 @@ impl TaskInfo {
     /// facade: the main future of `run`).
     pub fn is_block_on(&self) -> bool {
         self.block_on
+    }
+
+    /// Whether this is a hidden task: the runtime's own (the facade runs
+    /// `call_soon` callbacks in them), spawned with
+    /// [`Builder::hidden`](crate::Builder::hidden) and left out of task
+    /// listings.
+    pub fn is_hidden(&self) -> bool {
+        self.hidden
     }
 }
 

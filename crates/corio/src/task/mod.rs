@@ -84,9 +84,23 @@ where
         .create_local(future)
 }
 
-/// The task being run right now, if called from inside one.
+/// The task being run right now, if called from inside one (asyncio's
+/// `current_task()`). `None` in a callback (`call_soon`, `call_later`, an fd
+/// or signal callback, a done-callback), as in asyncio, although corio runs
+/// those inside internal tasks.
+///
+/// ```
+/// corio::run(async {
+///     assert!(corio::current_task().is_some(), "the main future is a task");
+///     let handle = corio::get_running_loop();
+///     let (tx, rx) = std::sync::mpsc::channel();
+///     handle.call_soon(move || tx.send(corio::current_task().is_none()).unwrap());
+///     corio::yield_now().await;
+///     assert!(rx.recv().unwrap(), "no task inside a callback");
+/// });
+/// ```
 pub fn current_task() -> Option<TaskInfo> {
-    corio_executor::current_task()
+    corio_executor::current_task().filter(|task| !task.is_hidden())
 }
 
 /// A handle to the task being run right now, if called from inside one
@@ -104,6 +118,8 @@ pub fn current_task() -> Option<TaskInfo> {
 /// });
 /// ```
 pub fn current_task_handle() -> Option<AbortHandle> {
+    // A callback is not a task (see `current_task`).
+    current_task()?;
     AbortHandle::current()
 }
 
@@ -129,7 +145,7 @@ pub fn current_task_handle() -> Option<AbortHandle> {
 /// });
 /// ```
 pub fn cancel_current(message: Option<&str>) -> bool {
-    match (AbortHandle::current(), message) {
+    match (current_task_handle(), message) {
         (Some(me), Some(message)) => me.cancel_with(message),
         (Some(me), None) => me.cancel(),
         (None, _) => false,

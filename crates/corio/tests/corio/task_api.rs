@@ -46,7 +46,10 @@ fn done_callbacks_run_on_the_loop_in_order_after_what_was_already_scheduled() {
             for name in ["cb1", "cb2"] {
                 let log = log.clone();
                 task.add_done_callback(move |info| {
-                    assert!(corio::current_task().is_some(), "runs on the loop");
+                    // On the loop (this panics off it), and, as in asyncio,
+                    // not inside any task.
+                    drop(corio::get_running_loop());
+                    assert!(corio::current_task().is_none(), "a callback is no task");
                     push(&log, format!("{name} {:?}", info.state()));
                 });
             }
@@ -208,4 +211,26 @@ fn awaiting_a_task_twice_panics_naming_shared_and_promise() {
         text.contains("Task::shared()") && text.contains("Promise"),
         "{text}"
     );
+}
+
+/// asyncio: `current_task()` is None in a `call_soon` callback, so nothing
+/// there can cancel "the current task" (corio runs callbacks in internal
+/// tasks; those must not show through).
+#[test]
+fn a_callback_has_no_current_task_to_name_or_cancel() {
+    let seen: Arc<Mutex<Vec<bool>>> = Arc::default();
+    corio::run({
+        let seen = seen.clone();
+        async move {
+            let handle = corio::get_running_loop();
+            handle.call_soon(move || {
+                let mut seen = seen.lock().unwrap();
+                seen.push(corio::current_task().is_none());
+                seen.push(corio::task::current_task_handle().is_none());
+                seen.push(!corio::task::cancel_current(Some("from a callback")));
+            });
+            corio::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    assert_eq!(*seen.lock().unwrap(), [true, true, true]);
 }
