@@ -12,7 +12,8 @@
 //!
 //! - `corio` / `corio-mt`: a corio runner with `workers(1)` (or `--workers N`),
 //!   `corio::net::TcpListener`, each connection in `corio::create_task`, IO
-//!   through `corio::hyper::HyperIo`, timers from `corio::hyper::CorioTimer`
+//!   through `corio::hyper::HyperIo` with vectored writes on (as `TokioIo`
+//!   has them for tokio's `TcpStream`), timers from `corio::hyper::CorioTimer`
 //!   (as in `crates/corio/examples/hyper_server.rs`);
 //! - `tokio-ct` / `tokio-mt`: tokio's current-thread runtime (or its
 //!   multi-thread one with `--workers N`), `tokio::net::TcpListener`, each
@@ -95,9 +96,15 @@ fn hyper_corio(
             stream.set_nodelay(true)?;
             accepted += 1;
             let connection = async move {
+                // corio's TcpStream writes vectors with one writev, as tokio's
+                // TcpStream does (TokioIo forwards its `is_write_vectored`):
+                // say so, so hyper queues the head and body rather than
+                // copying both into one buffer.
+                let mut io = HyperIo::new(stream);
+                io.set_write_vectored(true);
                 let connection = http1::Builder::new()
                     .timer(CorioTimer::new())
-                    .serve_connection(HyperIo::new(stream), service_fn(hello));
+                    .serve_connection(io, service_fn(hello));
                 // A client that goes away mid-request is the client's
                 // business; the load generator counts its own errors.
                 let _ = connection.await;

@@ -4,10 +4,14 @@
 //!
 //! The idle count scales with the size: 10,000 at the default size (256,000
 //! round trips), proportionally fewer below it (1,000 for `--quick`'s tenth,
-//! and for the warm-up), never fewer than the 64 active ones. Opening and
-//! closing 10,000 connections twice per sample made this row alone about a
-//! minute of every `--quick` run (which CI runs); 1,000 still put the active
-//! sockets among many idle ones.
+//! and for the warm-up), never fewer than the 64 active ones, so a
+//! `--quick` run (which CI runs) still puts the active sockets among many idle
+//! ones at a tenth of the set-up.
+//!
+//! The holder connects at most 64 ahead of the runtime's accepts: with more,
+//! the listener's accept queue overflowed, the kernel dropped SYNs, and each
+//! dropped one cost its connect a retransmission timeout of a second or more
+//! (a sample took 46-138 s, nearly all of it waiting; now 4-5 s at full size).
 //!
 //! Before timing, that many loopback connections are opened to the runtime's
 //! listener; the server side of each has a task parked in `read`
@@ -54,6 +58,8 @@ const IDLE: usize = 10_000;
 const ACTIVE: usize = 64;
 /// Bytes per message.
 const MESSAGE: usize = 64;
+/// Idle connections the holder lets wait in the accept queue at once.
+const IN_FLIGHT: usize = 64;
 /// Idle connections for a run of `n` round trips: [`IDLE`] scaled by
 /// `n / DEFAULT_SIZE`, between [`ACTIVE`] and [`IDLE`].
 fn idle_count(n: usize) -> usize {
@@ -115,7 +121,7 @@ struct Holder {
 impl Holder {
     /// Starts the thread; it unshares its descriptor table at once, while
     /// the runtime has opened nothing yet, then waits for the address.
-    fn start(count: usize) -> Holder {
+    fn start(count: usize, accepted: Arc<AtomicUsize>) -> Holder {
         let (addr, addr_rx) = mpsc::channel::<SocketAddr>();
         let (failed_tx, failed) = mpsc::channel();
         let (stop, stop_rx) = mpsc::channel::<()>();
@@ -132,7 +138,13 @@ impl Holder {
                 return;
             }
             let mut idle = Vec::with_capacity(count);
-            for _ in 0..count {
+            for connected in 0..count {
+                // At most IN_FLIGHT connections wait in the listener's accept
+                // queue: a full queue drops SYNs, and each dropped one costs
+                // its connect a retransmission timeout (1 s and more).
+                while connected - accepted.load(Ordering::Relaxed).min(connected) >= IN_FLIGHT {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
                 match std::net::TcpStream::connect(addr) {
                     Ok(stream) => idle.push(stream),
                     Err(e) => {
@@ -176,14 +188,14 @@ fn corio(threads: Threads, n: usize) -> Measurement {
     use smol::io::AsyncReadExt;
     let idle = idle_count(n);
     ensure_descriptors(idle);
-    let holder = Holder::start(idle);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let holder = Holder::start(idle, Arc::clone(&accepted));
     let per_connection = n / ACTIVE;
     runtime::corio(threads, async move {
         let listener = corio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let accepted = Arc::new(AtomicUsize::new(0));
         let server = corio::create_task({
             let accepted = Arc::clone(&accepted);
             async move {
@@ -237,14 +249,14 @@ fn tokio(threads: Threads, n: usize) -> Measurement {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let idle = idle_count(n);
     ensure_descriptors(idle);
-    let holder = Holder::start(idle);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let holder = Holder::start(idle, Arc::clone(&accepted));
     let per_connection = n / ACTIVE;
     runtime::tokio(threads).block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let accepted = Arc::new(AtomicUsize::new(0));
         let server = tokio::spawn({
             let accepted = Arc::clone(&accepted);
             async move {
@@ -298,14 +310,14 @@ fn smol(threads: Threads, n: usize) -> Measurement {
     use smol::io::{AsyncReadExt, AsyncWriteExt};
     let idle = idle_count(n);
     ensure_descriptors(idle);
-    let holder = Holder::start(idle);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let holder = Holder::start(idle, Arc::clone(&accepted));
     let per_connection = n / ACTIVE;
     crate::smol_run!(threads, |ex| async move {
         let listener = smol::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let accepted = Arc::new(AtomicUsize::new(0));
         let server_ex = ex.clone();
         let server = ex.spawn({
             let accepted = Arc::clone(&accepted);
