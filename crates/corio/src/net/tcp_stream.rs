@@ -173,6 +173,12 @@ impl Socket for std::net::TcpStream {
     }
 }
 
+/// The largest read that asks the kernel for the receive-queue hint: framed
+/// reads (a header, a length-prefixed message, `tcp-echo`'s 64-byte
+/// `read_exact`) are small and often fill their buffer exactly.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const HINTED_READ_MAX: usize = 2048;
+
 impl StreamSocket for std::net::TcpStream {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         std::net::TcpStream::peer_addr(self)
@@ -186,11 +192,18 @@ impl StreamSocket for std::net::TcpStream {
         Read::read(&mut &*self, buf)
     }
 
-    /// One `recvmsg` that also returns the kernel's count of bytes left queued
-    /// (`TCP_INQ`): a read that filled `buf` with nothing left behind it needs no
-    /// second read to learn that the queue is empty.
+    /// For a small buffer, one `recvmsg` that also returns the kernel's count of
+    /// bytes left queued (`TCP_INQ`): a read that filled `buf` with nothing left
+    /// behind it needs no second read to learn that the queue is empty. A large
+    /// buffer is one plain `recv`: such reads mostly come back short (which says
+    /// the same), and `recvmsg`'s header and control message cost more than the
+    /// rare `EAGAIN` they would save.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     fn read_hinted(&self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        if buf.len() > HINTED_READ_MAX {
+            let n = self.read(buf)?;
+            return Ok((n, n < buf.len()));
+        }
         let (n, queued) = corio_reactor::inq::recv(self.as_fd(), buf)?;
         Ok((n, n < buf.len() || queued == Some(0)))
     }
