@@ -420,6 +420,7 @@ fn local_executor(
     if config.debug {
         executor.set_slow_poll_hook(config.slow_poll_threshold, report_slow_poll);
     }
+    executor.set_task_spans(config.task_spans);
     let errors = errors.clone();
     executor.set_unretrieved_panic_hook(move |panic| errors.report_unretrieved_panic(panic));
     // Task ages (`corio::debug`) are measured on the loop's clock, so they
@@ -442,6 +443,7 @@ fn multi_executor(
     let dispatch = tracing::dispatcher::get_default(|dispatch| dispatch.clone());
     let mut builder = Executor::builder()
         .workers(config.workers)
+        .task_spans(config.task_spans)
         .thread_name("corio-worker")
         .driver(driver, move || {
             if let Err(error) = reactor.notify() {

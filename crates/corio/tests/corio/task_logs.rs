@@ -201,3 +201,36 @@ fn lines_outside_tasks_have_no_prefix() {
     assert!(!output.line("before the loop").starts_with('['));
     assert!(!output.line("after the loop").starts_with('['));
 }
+
+/// `Runner::builder().task_spans(true)`: a task's lines carry its one
+/// `task{id=..}` span, with no parent (so never the creator's); off (the
+/// default), no task span at all.
+#[test]
+fn runner_task_spans_put_each_task_in_its_own_span_only_when_asked() {
+    for on in [false, true] {
+        let output = Output::default();
+        let writer = output.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        let (parent, child) = crate::common::with_scoped_subscriber(subscriber, || {
+            let mut runner = corio::Runner::builder().task_spans(on).build().unwrap();
+            let ids = runner.run(async {
+                let child = corio::create_task(async {
+                    tracing::info!("child line");
+                    id()
+                });
+                (id(), child.await.unwrap())
+            });
+            runner.close();
+            ids
+        });
+        let line = output.line("child line");
+        let child_span = format!("task{{id={}", child.as_u64());
+        let parent_span = format!("task{{id={}", parent.as_u64());
+        assert_eq!(line.contains(&child_span), on, "{line}");
+        assert!(!line.contains(&parent_span), "{line}");
+    }
+}
