@@ -1,7 +1,7 @@
 //! Task introspection (`corio::debug::dump_tasks`, `task_tree`): TaskGroup
 //! children under their parents, task states, poll counts, names, spawn
-//! locations and ages on the loop's clock. (The `task{id=.. name=..}` span
-//! every task poll runs in: `tests/task_spans.rs`.)
+//! locations and ages on the loop's clock. (Which task wrote a log line:
+//! `task_logs.rs`.)
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
