@@ -6,7 +6,9 @@
 //! must run in a process of its own (signals, Ctrl-C, an env var read once per
 //! process, loom, a global allocator) stays a top-level `tests/<name>.rs`,
 //! which cargo builds as a binary of its own, and says why in its first line:
-//! `//! Separate binary: <why>`. No `[[test]]` target lives anywhere else.
+//! `//! Separate binary: <why>`. A separate binary that has modules may be a
+//! `tests/<name>/main.rs` beginning with that same line; it does not count
+//! as the crate's one main binary. No `[[test]]` target lives anywhere else.
 
 use std::fs;
 use std::path::Path;
@@ -28,7 +30,13 @@ pub(super) fn check_package(root: &Path, dir: &Path) -> Result<Vec<Violation>> {
             let path = entry?.path();
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             if path.is_dir() && path.join("main.rs").is_file() {
-                mains.push(relative(root, &path.join("main.rs")));
+                let main = path.join("main.rs");
+                let text =
+                    fs::read_to_string(&main).map_err(|e| format!("{}: {e}", main.display()))?;
+                // A separate binary with modules says so, as a file would.
+                if !declares_separate(text.lines().next().unwrap_or("")) {
+                    mains.push(relative(root, &main));
+                }
             } else if path.is_file() && name.ends_with(".rs") {
                 let text =
                     fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -50,6 +58,14 @@ pub(super) fn check_package(root: &Path, dir: &Path) -> Result<Vec<Violation>> {
     ))
 }
 
+/// Whether a test binary's first line says why it is separate (a reason
+/// after the marker, not blank).
+fn declares_separate(first: &str) -> bool {
+    first
+        .strip_prefix(SEPARATE)
+        .is_some_and(|reason| !reason.trim().is_empty())
+}
+
 /// The rule over one crate (`crate_dir`, relative to the root): its
 /// top-level `tests/*.rs` files with their first line, its
 /// `tests/<name>/main.rs` files, and its `Cargo.toml`.
@@ -61,8 +77,7 @@ fn check_layout(
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
     for (path, first) in files {
-        let reason = first.strip_prefix(SEPARATE).map(str::trim);
-        if reason.is_none_or(str::is_empty) {
+        if !declares_separate(first) {
             violations.push(Violation::new(
                 path,
                 format!(
@@ -169,6 +184,16 @@ mod tests {
                 "crates/a/tests/second_line.rs",
             ]
         );
+    }
+
+    #[test]
+    fn a_separate_binary_needs_a_reason() {
+        assert!(declares_separate(
+            "//! Separate binary: needs the hyper feature."
+        ));
+        assert!(!declares_separate("//! Separate binary:   "));
+        assert!(!declares_separate("//! hyper tests."));
+        assert!(!declares_separate(""));
     }
 
     #[test]
