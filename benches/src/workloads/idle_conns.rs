@@ -382,7 +382,8 @@ mod tests {
         assert_eq!(idle_count(DEFAULT_SIZE), IDLE);
         assert_eq!(idle_count(10 * DEFAULT_SIZE), IDLE);
         assert_eq!(idle_count(DEFAULT_SIZE / 10), IDLE / 10);
-        assert_eq!(idle_count(2_000), ACTIVE);
+        assert_eq!(idle_count(2_000), 78);
+        assert_eq!(idle_count(1_000), ACTIVE);
         assert_eq!(idle_count(usize::MAX), IDLE);
     }
 }
