@@ -47,7 +47,14 @@ fn group_children_are_eager_on_an_eager_loop_in_asyncio_order() {
     runner.close();
     assert_eq!(
         *log.lock().unwrap(),
-        ["a first", "created a", "b first", "created b", "a second", "b second"]
+        [
+            "a first",
+            "created a",
+            "b first",
+            "created b",
+            "a second",
+            "b second"
+        ]
     );
 }
 
@@ -78,7 +85,10 @@ fn an_eager_child_that_fails_in_its_first_step_fails_the_group_and_cancels_sibli
             // The failure happens inside `create`: the group is already
             // cancelling when it returns (asyncio: the body is cancelled at
             // its next await).
-            let failing = group.builder().eager().create(async { Err::<(), _>("boom") });
+            let failing = group
+                .builder()
+                .eager()
+                .create(async { Err::<(), _>("boom") });
             push(&log, "after create");
             corio::sleep(std::time::Duration::from_secs(60)).await;
             push(&log, "body finished");
