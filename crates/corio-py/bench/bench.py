@@ -140,9 +140,10 @@ def rows(args):
                         lambda loop, k=kind, s=size: echo(
                             loop, "echo-" + k, SIZES[s], args.conns,
                             args.seconds)))
-    out.append((f"http wrk c={args.http_conns}", "req/s",
-                lambda loop: http(loop, args.http_conns,
-                                  max(1, round(args.seconds)))))
+    if shutil.which("wrk"):
+        out.append((f"http wrk c={args.http_conns}", "req/s",
+                    lambda loop: http(loop, args.http_conns,
+                                      max(1, round(args.seconds)))))
     out.append(("call_soon", "calls/s",
                 lambda loop: micro(loop, "call-soon", args.calls)))
     out.append(("create_task+await", "tasks/s",
@@ -190,7 +191,6 @@ def main():
             loops.append((loop, version))
     if shutil.which("wrk") is None:
         notes.append("wrk not found: the http row is left out")
-        args.filter = (args.filter or "") + "^(?!http)"
     table = rows(args)
     results = {(r[0], l): [] for r in table for l, _ in loops}
     t0 = time.monotonic()
