@@ -403,8 +403,10 @@ fn accept_loop_keeps_serving_after_a_handler_task_panics() {
                         if n == 0 {
                             panic!("handler 0 fails on purpose");
                         }
-                        stream.write_all(b"ok").await.unwrap();
+                        // Counted before the reply: under workers the client
+                        // may read "ok" before this task runs another line.
                         served.fetch_add(1, Ordering::SeqCst);
+                        stream.write_all(b"ok").await.unwrap();
                     });
                 }
             })
