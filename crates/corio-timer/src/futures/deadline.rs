@@ -150,14 +150,18 @@ impl Deadline {
 
     /// The version to compare against, for a `Timeout` starting on it.
     /// A follower for a new `Timeout`, and the version its deadline is at.
-    pub(crate) fn follow(&self) -> (Follower, u64) {
+    pub(crate) fn follow(&self) -> Follower {
         let mut cell = self.cell.lock();
         let id = cell.next_follower;
         cell.next_follower = cell.next_follower.wrapping_add(1);
         let version = cell.version;
         drop(cell);
         let deadline = self.clone();
-        (Follower { deadline, id }, version)
+        Follower {
+            deadline,
+            id,
+            seen: version,
+        }
     }
 
     /// Before a `Timeout` polls its body: drop the stored waker, so a
@@ -227,13 +231,22 @@ impl fmt::Debug for Deadline {
 /// stale waker (and through it no task).
 pub(crate) struct Follower {
     pub(crate) deadline: Deadline,
+    /// Recorded with the waker this follower stores.
     id: u64,
+    /// The version of the deadline the timeout's timer reflects.
+    seen: u64,
 }
 
 impl Follower {
-    /// This follower's id, recorded with the waker it stores.
-    pub(crate) fn id(&self) -> u64 {
-        self.id
+    /// After the body returned pending: the deadline to apply if it moved
+    /// since the last look, and this task's waker left for later moves.
+    pub(crate) fn sync(&mut self, waker: &Waker) -> Option<Option<Instant>> {
+        self.deadline.sync(&mut self.seen, waker, self.id)
+    }
+
+    /// The timeout's owner moves the deadline (no wake: it applies it).
+    pub(crate) fn reschedule(&mut self, when: Option<Instant>) {
+        self.seen = self.deadline.reschedule_from_owner(when);
     }
 }
 

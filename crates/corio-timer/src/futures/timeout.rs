@@ -74,11 +74,8 @@ struct Started {
     sleep: Sleep,
     /// No deadline: `sleep` is idle (not queued) and not polled.
     disabled: bool,
-    /// The shared deadline this timeout follows ([`Timeout::with_deadline`]),
-    /// and the version of it that `sleep` reflects. Not boxed together: a
-    /// bare `Option<Arc>` keeps the drop glue small enough to be inlined.
+    /// The shared deadline this timeout follows ([`Timeout::with_deadline`]).
     shared: Option<Follower>,
-    seen: u64,
 }
 
 impl Limit {
@@ -88,7 +85,6 @@ impl Limit {
             sleep: Sleep::from_handle(handle, deadline.unwrap_or(Instant::MAX)),
             disabled: deadline.is_none(),
             shared: None,
-            seen: 0,
         })
     }
 
@@ -110,15 +106,13 @@ impl Limit {
         }
     }
 
-    /// The shared deadline this limit follows, if any, and the version of
-    /// it the limit reflects.
-    fn shared(&mut self) -> Option<(&Follower, &mut u64)> {
+    /// The shared deadline this limit follows, if any.
+    fn shared(&mut self) -> Option<&mut Follower> {
         match self {
             Limit::Started(Started {
                 shared: Some(follower),
-                seen,
                 ..
-            }) => Some((follower, seen)),
+            }) => Some(follower),
             _ => None,
         }
     }
@@ -240,11 +234,10 @@ impl<F> Timeout<F> {
     pub fn with_deadline(handle: &TimerHandle, deadline: &Deadline, fut: F) -> Timeout<F> {
         // The version first: a reschedule between the two reads shows up
         // as a newer version at the first poll.
-        let (follower, seen) = deadline.follow();
+        let follower = deadline.follow();
         let mut limit = Limit::started(handle.clone(), deadline.when());
         if let Limit::Started(started) = &mut limit {
             started.shared = Some(follower);
-            started.seen = seen;
         }
         Timeout::with_limit(limit, fut)
     }
@@ -317,8 +310,8 @@ impl<F> Timeout<F> {
     /// ```
     pub fn reschedule_at(self: Pin<&mut Self>, when: Option<Instant>) {
         let this = self.project();
-        if let Some((follower, seen)) = this.limit.shared() {
-            *seen = follower.deadline.reschedule_from_owner(when);
+        if let Some(follower) = this.limit.shared() {
+            follower.reschedule(when);
         }
         *this.expired = false;
         this.limit.set(when);
@@ -372,7 +365,7 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Some((follower, _)) = this.limit.shared() {
+        if let Some(follower) = this.limit.shared() {
             follower.deadline.begin_poll();
         }
         if let Poll::Ready(out) = this.future.poll(cx) {
@@ -380,8 +373,7 @@ impl<F: Future> Future for Timeout<F> {
         }
         // Picks up a reschedule of a shared deadline made by the body (or by
         // anyone since the last poll), and leaves our waker for later ones.
-        let moved = (this.limit.shared())
-            .and_then(|(follower, seen)| follower.deadline.sync(seen, cx.waker(), follower.id()));
+        let moved = (this.limit.shared()).and_then(|follower| follower.sync(cx.waker()));
         if let Some(when) = moved {
             this.limit.set(when);
         }
@@ -391,7 +383,7 @@ impl<F: Future> Future for Timeout<F> {
         match sleep.poll_unpinned(cx) {
             Poll::Ready(()) => {
                 *this.expired = true;
-                if let Some((follower, _)) = this.limit.shared() {
+                if let Some(follower) = this.limit.shared() {
                     follower.deadline.set_expired();
                 }
                 Poll::Ready(Err(Elapsed(())))
