@@ -20,6 +20,7 @@ import threading
 from asyncio import base_events, events, unix_events
 
 from . import _corio
+from ._compat import CompatMixin
 
 __all__ = ('EventLoop',)
 
@@ -69,7 +70,7 @@ def _set_nodelay(sock):
             pass
 
 
-class EventLoop(_corio.Loop, unix_events.SelectorEventLoop):
+class EventLoop(CompatMixin, _corio.Loop, unix_events.SelectorEventLoop):
     """An asyncio event loop whose core runs on corio (Rust)."""
 
     def __init__(self):

@@ -1,0 +1,376 @@
+"""Where corio's loop follows uvloop rather than the asyncio code it
+inherits: the behaviours uvloop's test suite checks and asyncio's selector
+loop lacks. A mixin placed before ``_corio.Loop`` in ``EventLoop``'s bases.
+
+- **Sockets held while a ``sock_*`` call waits on them.** uvloop holds a
+  socket's io-reference (``socket._io_refs``, the count ``socket.makefile``
+  uses) while it watches the socket for a ``sock_*`` call: ``sock.close()``
+  during the wait only marks the socket closed, the call completes, and the
+  fd is closed when the wait ends (its reader or writer removed first). On
+  asyncio's loop the fd is closed under the poller and the waiter hangs
+  forever. ``loop.close()`` gives back the references still held, closing
+  the sockets that were closed meanwhile. The fast path (the first
+  ``recv``/``send``/``accept`` succeeds) is asyncio's, untouched; a waiting
+  call costs one dict entry more.
+- **UDP ``sendto``** (``_DatagramTransport``): after ``close()`` every
+  ``sendto`` is dropped and counted (asyncio's "socket.send() raised
+  exception." warning from the fifth on), whether or not the transport has
+  a fixed peer; ``sendto(data)`` with no address uses ``send()``, so a
+  connected socket whose peer has no name (an ``AF_UNIX`` socketpair)
+  works; an address that is not a numeric IP of the socket's family raises
+  ``ValueError('... socket family mismatch or a DNS lookup is required')``,
+  where ``socket.sendto`` would block the loop in a DNS lookup.
+- **``create_unix_server(cleanup_socket=...)``** on 3.11 and 3.12, with
+  3.13's meaning (remove the socket file when the server closes, unless it
+  was replaced); the default is False there, as on uvloop, and 3.13's own
+  code is used on 3.13.
+"""
+
+import functools
+import os
+import socket
+import sys
+
+from asyncio import base_events, constants, selector_events
+from asyncio.log import logger
+
+__all__ = ('CompatMixin',)
+
+
+def _hold(sock):
+    """Takes an io-reference on ``sock`` (a ``socket.socket``); False for
+    objects that have no such count."""
+    if isinstance(sock, socket.socket):
+        sock._io_refs += 1
+        return True
+    return False
+
+
+class CompatMixin:
+    """uvloop's behaviour where asyncio's selector loop differs (see the
+    module doc)."""
+
+    # fut (or token) -> socket whose io-reference this loop holds.
+    _sock_holds = None
+
+    # ---- sockets held while a sock_* call waits ------------------------
+
+    def _hold_sock(self, token, sock):
+        if _hold(sock):
+            holds = self._sock_holds
+            if holds is None:
+                holds = self._sock_holds = {}
+            holds[token] = sock
+
+    def _release_sock(self, token):
+        holds = self._sock_holds
+        if holds:
+            sock = holds.pop(token, None)
+            if sock is not None:
+                # Really closes the socket if close() came meanwhile.
+                sock._decref_socketios()
+
+    def _sock_wait(self, read, sock, callback, *args):
+        """The slow path of a ``sock_*`` call: ``callback(fut, sock,
+        *args)`` on each readiness until it resolves ``fut``, the socket
+        held until then."""
+        fut = self.create_future()
+        fd = sock.fileno()
+        self._ensure_fd_no_transport(fd)
+        if read:
+            handle = self._add_reader(fd, callback, fut, sock, *args)
+        else:
+            handle = self._add_writer(fd, callback, fut, sock, *args)
+        self._hold_sock(fut, sock)
+        fut.add_done_callback(
+            functools.partial(self._sock_wait_done, read, fd, handle))
+        return fut
+
+    def _sock_wait_done(self, read, fd, handle, fut):
+        # Remove the reader/writer while the fd is still open, then let go.
+        if not handle.cancelled():
+            if read:
+                self.remove_reader(fd)
+            else:
+                self.remove_writer(fd)
+        self._release_sock(fut)
+
+    def _check_sock(self, sock):
+        base_events._check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
+
+    async def sock_recv(self, sock, n):
+        """Receive up to ``n`` bytes from ``sock``."""
+        self._check_sock(sock)
+        try:
+            return sock.recv(n)
+        except (BlockingIOError, InterruptedError):
+            pass
+        return await self._sock_wait(True, sock, self._sock_recv, n)
+
+    async def sock_recv_into(self, sock, buf):
+        """Receive into ``buf``; returns the number of bytes written."""
+        self._check_sock(sock)
+        try:
+            return sock.recv_into(buf)
+        except (BlockingIOError, InterruptedError):
+            pass
+        return await self._sock_wait(True, sock, self._sock_recv_into, buf)
+
+    async def sock_recvfrom(self, sock, bufsize):
+        """Receive a datagram: ``(bytes, address)``."""
+        self._check_sock(sock)
+        try:
+            return sock.recvfrom(bufsize)
+        except (BlockingIOError, InterruptedError):
+            pass
+        return await self._sock_wait(True, sock, self._sock_recvfrom, bufsize)
+
+    async def sock_recvfrom_into(self, sock, buf, nbytes=0):
+        """Receive a datagram into ``buf``: ``(nbytes, address)``."""
+        self._check_sock(sock)
+        if not nbytes:
+            nbytes = len(buf)
+        try:
+            return sock.recvfrom_into(buf, nbytes)
+        except (BlockingIOError, InterruptedError):
+            pass
+        return await self._sock_wait(True, sock, self._sock_recvfrom_into,
+                                     buf, nbytes)
+
+    async def sock_sendall(self, sock, data):
+        """Send all of ``data``."""
+        self._check_sock(sock)
+        try:
+            n = sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        if n == len(data):
+            return
+        # asyncio's trick: the position lives in a one-item list.
+        return await self._sock_wait(False, sock, self._sock_sendall,
+                                     memoryview(data), [n])
+
+    async def sock_sendto(self, sock, data, address):
+        """Send a datagram to ``address``."""
+        self._check_sock(sock)
+        try:
+            return sock.sendto(data, address)
+        except (BlockingIOError, InterruptedError):
+            pass
+        return await self._sock_wait(False, sock, self._sock_sendto, data,
+                                     address)
+
+    async def sock_accept(self, sock):
+        """Accept a connection: ``(conn, address)``, ``conn`` non-blocking."""
+        self._check_sock(sock)
+        try:
+            conn, address = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return await self._sock_wait(True, sock, self._sock_accept_ready)
+        conn.setblocking(False)
+        return conn, address
+
+    def _sock_accept_ready(self, fut, sock):
+        if fut.done():
+            return
+        try:
+            conn, address = sock.accept()
+            conn.setblocking(False)
+        except (BlockingIOError, InterruptedError):
+            return  # stays registered
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            fut.set_exception(exc)
+        else:
+            fut.set_result((conn, address))
+
+    async def sock_connect(self, sock, address):
+        """Connect ``sock`` to ``address`` (resolved first for IP
+        families). The socket is held for the whole call, the resolution
+        included, as on uvloop."""
+        token = object()
+        self._hold_sock(token, sock)
+        try:
+            return await super().sock_connect(sock, address)
+        finally:
+            self._release_sock(token)
+
+    def close(self):
+        super().close()
+        holds = self._sock_holds
+        if holds:
+            self._sock_holds = None
+            for sock in holds.values():
+                sock._decref_socketios()
+
+    # ---- UDP ------------------------------------------------------------
+
+    def _make_datagram_transport(self, sock, protocol, address=None,
+                                 waiter=None, extra=None):
+        self._ensure_fd_no_transport(sock)
+        return _DatagramTransport(self, sock, protocol, address, waiter,
+                                  extra)
+
+    # ---- create_unix_server(cleanup_socket=) before 3.13 -----------------
+
+    if sys.version_info < (3, 13):
+        async def create_unix_server(self, protocol_factory, path=None, *,
+                                     cleanup_socket=False, **kwargs):
+            """asyncio's ``create_unix_server``, with 3.13's
+            ``cleanup_socket`` (default False before 3.13, as on uvloop)."""
+            server = await super().create_unix_server(
+                protocol_factory, path, **kwargs)
+            if cleanup_socket:
+                for sock in server._sockets:
+                    name = sock.getsockname()
+                    # Abstract sockets (a leading NUL) have no file.
+                    if not name or name[0] in (0, '\x00'):
+                        continue
+                    try:
+                        ino = os.stat(name).st_ino
+                    except FileNotFoundError:
+                        continue
+                    self._cleanup_paths()[sock] = ino
+            return server
+
+        def _cleanup_paths(self):
+            paths = getattr(self, '_unix_server_sockets', None)
+            if paths is None:
+                paths = self._unix_server_sockets = {}
+            return paths
+
+        def _stop_serving(self, sock):
+            paths = getattr(self, '_unix_server_sockets', None)
+            path = sock.getsockname() if paths and sock in paths else None
+            super()._stop_serving(sock)
+            if path is None:
+                return
+            prev_ino = paths.pop(sock)
+            try:
+                if os.stat(path).st_ino == prev_ino:
+                    os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as err:
+                logger.error('Unable to clean up listening UNIX socket '
+                             '%r: %r', path, err)
+
+
+# 3.13 counts 8 bytes of header per buffered datagram and sends empty ones.
+_HEADER = 8 if sys.version_info >= (3, 13) else 0
+_DROP_EMPTY = sys.version_info < (3, 13)
+
+# Addresses already found numeric, per family (bounded).
+_numeric = {}
+
+
+def _check_address(family, addr):
+    """Raises ValueError where ``socket.sendto(addr)`` would resolve a host
+    name (a blocking DNS lookup inside the loop) or the address is not of
+    the socket's family, as uvloop does."""
+    if family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    if not isinstance(addr, tuple):
+        raise TypeError('AF_INET address must be tuple'
+                        if family == socket.AF_INET
+                        else 'AF_INET6 address must be tuple')
+    key = (family, addr)
+    try:
+        if key in _numeric:
+            return
+    except TypeError:  # unhashable parts: socket.sendto says what is wrong
+        return
+    host = addr[0] if addr else None
+    if isinstance(host, (bytes, bytearray)):
+        host = host.decode('latin-1')
+    if isinstance(host, str) and host not in ('', '<broadcast>'):
+        if family == socket.AF_INET6:
+            host = host.split('%', 1)[0]  # a zone index: fe80::1%eth0
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, ValueError):
+            raise ValueError(f'{addr!r}: socket family mismatch or '
+                             f'a DNS lookup is required') from None
+    if len(_numeric) >= 1024:
+        _numeric.clear()
+    _numeric[key] = True
+
+
+class _DatagramTransport(selector_events._SelectorDatagramTransport):
+    """asyncio's datagram transport, with uvloop's ``sendto`` rules (see
+    the module doc)."""
+
+    def sendto(self, data, addr=None):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f'data argument must be a bytes-like object, '
+                            f'not {type(data).__name__!r}')
+        if _DROP_EMPTY and not data:
+            return
+        if self._address:
+            if addr not in (None, self._address):
+                raise ValueError(
+                    f'Invalid address: must be None or {self._address}')
+            addr = None  # connected: send()
+        if self._conn_lost:
+            if self._conn_lost >= constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES:
+                logger.warning('socket.send() raised exception.')
+            self._conn_lost += 1
+            return
+        if addr is not None:
+            _check_address(self._sock.family, addr)
+
+        if not self._buffer:
+            try:
+                if addr is None:
+                    self._sock.send(data)
+                else:
+                    self._sock.sendto(data, addr)
+                return
+            except (BlockingIOError, InterruptedError):
+                self._loop._add_writer(self._sock_fd, self._sendto_ready)
+            except OSError as exc:
+                self._protocol.error_received(exc)
+                return
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._fatal_error(
+                    exc, 'Fatal write error on datagram transport')
+                return
+
+        # Buffer an immutable copy.
+        self._buffer.append((bytes(data), addr))
+        self._buffer_size += len(data) + _HEADER
+        self._maybe_pause_protocol()
+
+    def _sendto_ready(self):
+        while self._buffer:
+            data, addr = self._buffer.popleft()
+            self._buffer_size -= len(data) + _HEADER
+            try:
+                if addr is None:
+                    self._sock.send(data)
+                else:
+                    self._sock.sendto(data, addr)
+            except (BlockingIOError, InterruptedError):
+                self._buffer.appendleft((data, addr))  # Try again later.
+                self._buffer_size += len(data) + _HEADER
+                break
+            except OSError as exc:
+                self._protocol.error_received(exc)
+                return
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._fatal_error(
+                    exc, 'Fatal write error on datagram transport')
+                return
+
+        self._maybe_resume_protocol()  # May append to buffer.
+        if not self._buffer:
+            self._loop._remove_writer(self._sock_fd)
+            if self._closing:
+                self._call_connection_lost(None)
