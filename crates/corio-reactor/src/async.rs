@@ -180,6 +180,21 @@ impl<T: AsFd> Async<T> {
         poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
+    /// Writes to a byte stream (a TCP or Unix stream socket, a pipe) with `op`, which
+    /// writes from a buffer of `len` bytes, until it does not return `WouldBlock`;
+    /// like [`write_with`](Async::write_with), and a partial write clears write
+    /// readiness so the next write waits for an event without a syscall (see
+    /// [`Source::poll_write_stream_with`]).
+    pub async fn write_stream_with(
+        &self,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let io = self.get_ref();
+        let mut waiter = Waiter::new(&self.source, Direction::Write);
+        poll_fn(|cx| waiter.poll_write_stream(cx, len, || op(io))).await
+    }
+
     /// Like [`write_with`](Async::write_with), with mutable access to the I/O object.
     pub async fn write_with_mut<R>(
         &mut self,

@@ -129,6 +129,12 @@ pub(crate) fn stream_read_emptied(&(n, emptied): &(usize, bool)) -> bool {
     n > 0 && emptied
 }
 
+/// Whether a stream write of `len` bytes that wrote `n` left the send buffer
+/// full: it wrote something, but not everything.
+pub(crate) fn partial_write(len: usize) -> impl Fn(&usize) -> bool {
+    move |&n| n > 0 && n < len
+}
+
 /// The error every readiness query returns once the source has been deregistered.
 pub(crate) fn deregistered_error() -> io::Error {
     io::Error::other("corio-reactor: the source was deregistered from its reactor")
@@ -315,6 +321,27 @@ impl Source {
         self.poll_io(Direction::Write, cx, None, op, |_| false)
     }
 
+    /// Drives a non-blocking *stream* write of `len` bytes: like
+    /// [`poll_write_with`](Source::poll_write_with), and a partial write
+    /// (`0 < n < len`) clears write readiness as a `WouldBlock` would, so the next
+    /// write waits for the kernel's next writable event instead of making a syscall
+    /// that can only fail.
+    ///
+    /// Only for byte streams (TCP and Unix stream sockets, pipes), where a partial
+    /// write means the send buffer is full and the kernel reports writability again
+    /// when space frees up; not for datagram sockets. Unlike the read side this
+    /// holds on every backend: a write direction has no EOF that could go
+    /// unreported, and hang-ups and errors are always reported. Like every clear,
+    /// it is skipped if an event arrived since the write began.
+    pub fn poll_write_stream_with(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Write, cx, None, op, partial_write(len))
+    }
+
     /// The retry loop. A direction whose last operation hit `WouldBlock`, with
     /// no event since, is known drained: wait for the next event instead of a
     /// syscall that can only fail again. A successful result for which
@@ -356,7 +383,10 @@ impl Source {
                         self.clear_at(dir, tick);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Ok(done) if self.short_read_clears && drained_by(&done) => {
+                    Ok(done)
+                        if (dir == Direction::Write || self.short_read_clears)
+                            && drained_by(&done) =>
+                    {
                         self.clear_unless_closed(dir, tick);
                         return Poll::Ready(Ok(done));
                     }

@@ -215,6 +215,23 @@ impl<'a> Waiter<'a> {
         self.poll_read_stream_hinted(cx, || op().map(|n| (n, n < len)))
     }
 
+    /// [`poll_io`](Waiter::poll_io) for a stream write of `len` bytes: a partial
+    /// write clears readiness (see `Source::poll_write_stream_with`).
+    pub(crate) fn poll_write_stream(
+        &mut self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_io(
+            self.dir,
+            cx,
+            Some(&mut self.key),
+            op,
+            crate::source::partial_write(len),
+        )
+    }
+
     /// [`poll_io`](Waiter::poll_io) for a hinted stream read: a read that emptied
     /// the receive queue clears readiness (see `Source::poll_read_stream_hinted`).
     pub(crate) fn poll_read_stream_hinted(

@@ -8,6 +8,7 @@ mod deregister;
 mod dup;
 mod inq_reads;
 mod notify;
+mod partial_writes;
 mod poll_timeout;
 mod read_edges;
 mod readiness;

@@ -102,7 +102,7 @@ impl AsyncWrite for ChildStdin {
             return Poll::Ready(Err(closed_error()));
         };
         let pipe = io.get_ref();
-        io.source().poll_write_with(cx, || {
+        io.source().poll_write_stream_with(cx, buf.len(), || {
             let mut pipe = pipe;
             pipe.write(buf)
         })
@@ -117,7 +117,8 @@ impl AsyncWrite for ChildStdin {
             return Poll::Ready(Err(closed_error()));
         };
         let pipe = io.get_ref();
-        io.source().poll_write_with(cx, || {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        io.source().poll_write_stream_with(cx, len, || {
             let mut pipe = pipe;
             pipe.write_vectored(bufs)
         })

@@ -194,7 +194,7 @@ impl<S: StreamIo> Inner<S> {
             let pending = &state.buf[state.sent..];
             match io
                 .source()
-                .poll_write_with(cx, || io.get_ref().write(pending))
+                .poll_write_stream_with(cx, pending.len(), || io.get_ref().write(pending))
             {
                 Poll::Ready(Ok(0)) => return state.lose(Some(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => state.sent += n,

@@ -2,8 +2,9 @@
 //! reactor, written once for TCP and Unix streams (`TcpStream` and `UnixStream` are
 //! aliases of it).
 //!
-//! Reads and writes go through `Source::poll_read_stream_hinted`/`poll_write_with`,
-//! which own EINTR and the "clear readiness only if no new edge arrived" rule; a read
+//! Reads and writes go through `Source::poll_read_stream_hinted`/`poll_write_stream_with`,
+//! which own EINTR and the "clear readiness only if no new edge arrived" rule; a
+//! partial write (the send buffer is full) clears write readiness, and a read
 //! that emptied the receive queue (a short read, or on Linux a TCP read after which
 //! the kernel's `TCP_INQ` count says nothing is left) clears read readiness too where
 //! the reactor reports EOF as an event, so the next read waits without a syscall that
@@ -145,7 +146,11 @@ impl<S: StreamSocket> Stream<S> {
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         let tick = self.io.source().writable_tick();
         let result = self.io.get_ref().write(buf);
-        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+        let send_buffer_full = match &result {
+            Ok(n) => *n > 0 && *n < buf.len(),
+            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+        };
+        if send_buffer_full {
             self.io.source().clear_writable_at(tick);
         }
         result
@@ -166,7 +171,9 @@ impl<S: StreamSocket> Stream<S> {
     /// Writes some of `buf`, waiting until the socket takes at least one byte.
     /// Like [`read`](Self::read), each call waits with its own waker.
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|io| io.write(buf)).await
+        self.io
+            .write_stream_with(buf.len(), |io| io.write(buf))
+            .await
     }
 
     /// Writes all of `buf`.
@@ -231,7 +238,9 @@ impl<S: StreamSocket> Stream<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let io = self.io.get_ref();
-        self.io.source().poll_write_with(cx, || io.write(buf))
+        self.io
+            .source()
+            .poll_write_stream_with(cx, buf.len(), || io.write(buf))
     }
 
     pub(crate) fn poll_write_vectored_priv(
@@ -240,9 +249,10 @@ impl<S: StreamSocket> Stream<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let io = self.io.get_ref();
+        let len = bufs.iter().map(|b| b.len()).sum();
         self.io
             .source()
-            .poll_write_with(cx, || io.write_vectored(bufs))
+            .poll_write_stream_with(cx, len, || io.write_vectored(bufs))
     }
 
     /// `poll_close`: shut the write direction down. `NotConnected` (the peer already
