@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::future::Future;
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -34,6 +35,16 @@ pub(crate) fn reactors() -> Vec<Arc<Reactor>> {
         ));
     }
     out
+}
+
+/// A connected loopback TCP pair `(client, server)`, both ends non-blocking.
+pub(crate) fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+    let (server, _) = listener.accept().expect("accept");
+    client.set_nonblocking(true).expect("nonblocking");
+    server.set_nonblocking(true).expect("nonblocking");
+    (client, server)
 }
 
 /// A non-blocking `UnixStream` pair.

@@ -6,22 +6,18 @@
 #![cfg(any(target_os = "linux", target_os = "android"))]
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use corio_reactor::{inq, Backend, Reactor, Source};
 
-use crate::common::{poll_until, reactors, Counter, PROMPT};
+use crate::common::{poll_until, reactors, tcp_pair, Counter, PROMPT};
 
 /// A connected loopback TCP pair, both ends non-blocking, the hint on for `ours`.
-fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (peer, _) = listener.accept().unwrap();
-    ours.set_nonblocking(true).unwrap();
-    peer.set_nonblocking(true).unwrap();
+fn hinted_tcp_pair() -> (TcpStream, TcpStream) {
+    let (ours, peer) = tcp_pair();
     inq::enable(ours.as_fd(), true).unwrap();
     (ours, peer)
 }
@@ -69,7 +65,7 @@ fn settle() {
 
 #[test]
 fn recv_reports_the_bytes_left_queued() {
-    let (ours, mut peer) = tcp_pair();
+    let (ours, mut peer) = hinted_tcp_pair();
     let mut buf = [0u8; 64];
     peer.write_all(&[1u8; 100]).unwrap();
     settle();
@@ -87,7 +83,7 @@ fn recv_reports_the_bytes_left_queued() {
 
 #[test]
 fn without_the_hint_recv_reports_none_and_non_tcp_sockets_refuse_it() {
-    let (ours, mut peer) = tcp_pair();
+    let (ours, mut peer) = hinted_tcp_pair();
     inq::enable(ours.as_fd(), false).unwrap();
     peer.write_all(b"ping").unwrap();
     settle();
@@ -100,7 +96,7 @@ fn without_the_hint_recv_reports_none_and_non_tcp_sockets_refuse_it() {
 #[test]
 fn a_full_read_that_emptied_the_queue_clears_readiness_on_epoll() {
     for reactor in reactors() {
-        let (ours, mut peer) = tcp_pair();
+        let (ours, mut peer) = hinted_tcp_pair();
         let source = reactor.register(ours.as_fd()).unwrap();
         let (_, waker) = Counter::waker();
         let mut cx = Context::from_waker(&waker);
@@ -130,7 +126,7 @@ fn a_full_read_that_emptied_the_queue_clears_readiness_on_epoll() {
 #[test]
 fn a_full_read_with_bytes_left_does_not_clear_readiness() {
     for reactor in reactors() {
-        let (ours, mut peer) = tcp_pair();
+        let (ours, mut peer) = hinted_tcp_pair();
         let source = reactor.register(ours.as_fd()).unwrap();
         let (_, waker) = Counter::waker();
         let mut cx = Context::from_waker(&waker);
@@ -154,7 +150,7 @@ fn a_full_read_with_bytes_left_does_not_clear_readiness() {
 #[test]
 fn eof_with_the_last_bytes_of_a_full_read_is_read_at_once() {
     for reactor in reactors() {
-        let (ours, mut peer) = tcp_pair();
+        let (ours, mut peer) = hinted_tcp_pair();
         let source = reactor.register(ours.as_fd()).unwrap();
         let (_, waker) = Counter::waker();
         let mut cx = Context::from_waker(&waker);
@@ -182,7 +178,7 @@ fn eof_with_the_last_bytes_of_a_full_read_is_read_at_once() {
 #[test]
 fn a_half_close_after_a_cleared_full_read_is_reported() {
     for reactor in reactors() {
-        let (ours, peer) = tcp_pair();
+        let (ours, peer) = hinted_tcp_pair();
         let source = reactor.register(ours.as_fd()).unwrap();
         let (_, waker) = Counter::waker();
         let mut cx = Context::from_waker(&waker);
@@ -209,7 +205,7 @@ fn a_half_close_after_a_cleared_full_read_is_reported() {
 #[test]
 fn a_reset_after_a_cleared_full_read_is_an_error_not_a_hang() {
     for reactor in reactors() {
-        let (ours, peer) = tcp_pair();
+        let (ours, peer) = hinted_tcp_pair();
         let source = reactor.register(ours.as_fd()).unwrap();
         let (_, waker) = Counter::waker();
         let mut cx = Context::from_waker(&waker);

@@ -4,7 +4,6 @@
 //! peer reads, the waiting writer is woken and every byte arrives, in order.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::task::{Context, Poll};
@@ -12,20 +11,10 @@ use std::time::Duration;
 
 use corio_reactor::{Reactor, Source};
 
-use crate::common::{pair, poll_until, reactors, Counter, PROMPT};
+use crate::common::{pair, poll_until, reactors, tcp_pair, Counter, PROMPT};
 
 /// More than any loopback send buffer (plus the peer's receive buffer) holds.
 const BIG: usize = 16 << 20;
-
-/// A connected loopback TCP pair, both ends non-blocking.
-fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (server, _) = listener.accept().unwrap();
-    client.set_nonblocking(true).unwrap();
-    server.set_nonblocking(true).unwrap();
-    (client, server)
-}
 
 /// One `poll_write_stream_with` of `buf`, counting the syscalls it made.
 fn write_stream(

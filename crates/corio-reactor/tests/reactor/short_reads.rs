@@ -4,7 +4,7 @@
 //! bytes, EOF that came with the last bytes, a half-close, a reset.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use corio_reactor::{Backend, Reactor, Source};
 
-use crate::common::{pair, poll_until, reactors, Counter, PROMPT};
+use crate::common::{pair, poll_until, reactors, tcp_pair, Counter, PROMPT};
 
 /// Reads with `poll_read_stream_with` into a 64-byte buffer, counting syscalls.
 fn read_stream(
@@ -48,16 +48,6 @@ fn read_when_ready(
     });
     assert!(done, "the read never became ready");
     out.expect("set when done")
-}
-
-/// A connected loopback TCP pair, both ends non-blocking.
-fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (server, _) = listener.accept().unwrap();
-    client.set_nonblocking(true).unwrap();
-    server.set_nonblocking(true).unwrap();
-    (client, server)
 }
 
 #[test]
