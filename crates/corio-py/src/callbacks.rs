@@ -3,6 +3,7 @@
 //! non-callable is a `TypeError`) and `_check_thread` (debug mode).
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyDict, PyTuple};
@@ -20,7 +21,9 @@ macro_rules! cached {
     };
 }
 
+#[cfg(feature = "abi3")]
 cached!(context_run, "contextvars", "Context");
+#[cfg(feature = "abi3")]
 cached!(copy_context, "contextvars", "copy_context");
 cached!(function_type, "types", "FunctionType");
 cached!(method_type, "types", "MethodType");
@@ -43,6 +46,7 @@ cached!(base_create_task, "asyncio.base_events", "BaseEventLoop");
 
 /// `contextvars.Context.run`, the unbound method descriptor: calling it as
 /// `run(ctx, cb, *args)` spares the bound-method object per call.
+#[cfg(feature = "abi3")]
 pub(crate) fn context_run_method(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static CELL: GILOnceCell<PyObject> = GILOnceCell::new();
     CELL.get_or_try_init(py, || {
@@ -51,26 +55,109 @@ pub(crate) fn context_run_method(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> 
     .map(|o| o.bind(py))
 }
 
-/// `context.run(callback, *args)`.
+/// `contextvars.copy_context()`: a new reference to a copy of the current
+/// context.
+#[cfg(feature = "abi3")]
+pub(crate) fn copy_current_context(py: Python<'_>) -> PyResult<PyObject> {
+    Ok(copy_context(py)?.call0()?.unbind())
+}
+
+/// `contextvars.copy_context()`, by `PyContext_CopyCurrent` (not in the
+/// limited API, so only in the build for one interpreter).
+#[cfg(not(feature = "abi3"))]
+pub(crate) fn copy_current_context(py: Python<'_>) -> PyResult<PyObject> {
+    // SAFETY: the GIL is held (`py`); `PyContext_CopyCurrent` returns a new
+    // reference or NULL with an exception set, which `from_owned_ptr_or_err`
+    // takes over.
+    unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent()) }.map(Bound::unbind)
+}
+
+/// `context.run(callback, *args)`, with no argument tuple built for up to
+/// two arguments (the stable ABI's `PyObject_CallFunctionObjArgs` passes
+/// them on the C stack, by vectorcall).
+#[cfg(feature = "abi3")]
 pub(crate) fn run_in_context(
     py: Python<'_>,
-    context: &Bound<'_, PyAny>,
+    context: Borrowed<'_, '_, PyAny>,
     callback: &Bound<'_, PyAny>,
     args: &Bound<'_, PyTuple>,
 ) -> PyResult<()> {
-    let run = context_run_method(py)?;
-    match args.len() {
-        0 => run.call1((context, callback))?,
-        1 => run.call1((context, callback, args.get_item(0)?))?,
-        _ => {
-            let mut items: Vec<Bound<'_, PyAny>> = Vec::with_capacity(2 + args.len());
-            items.push(context.clone());
-            items.push(callback.clone());
-            items.extend(args.iter());
-            run.call1(PyTuple::new(py, items)?)?
+    let run = context_run_method(py)?.as_ptr();
+    let (ctx, cb) = (context.as_ptr(), callback.as_ptr());
+    let end = std::ptr::null_mut::<ffi::PyObject>();
+    // SAFETY: the GIL is held (`py`). Every pointer is a live object for the
+    // whole call: `run` is kept by its static cell, `context`, `callback` and
+    // `args` are borrowed from references the caller holds until this
+    // returns (a callback that cancels or drops its handle cannot free them:
+    // the caller's own references keep them), and the tuple's items are
+    // owned by the tuple, which is immutable. The list of varargs ends with
+    // NULL, as `PyObject_CallFunctionObjArgs` requires; it returns a new
+    // reference or NULL with an exception set, which `from_owned_ptr_or_err`
+    // takes over.
+    let result = unsafe {
+        match args.len() {
+            0 => ffi::PyObject_CallFunctionObjArgs(run, ctx, cb, end),
+            1 => {
+                let a = args.get_borrowed_item(0)?.as_ptr();
+                ffi::PyObject_CallFunctionObjArgs(run, ctx, cb, a, end)
+            }
+            2 => {
+                let a = args.get_borrowed_item(0)?.as_ptr();
+                let b = args.get_borrowed_item(1)?.as_ptr();
+                ffi::PyObject_CallFunctionObjArgs(run, ctx, cb, a, b, end)
+            }
+            _ => {
+                let mut items: Vec<Bound<'_, PyAny>> = Vec::with_capacity(2 + args.len());
+                items.push(context.to_owned());
+                items.push(callback.clone());
+                items.extend(args.iter());
+                let all = PyTuple::new(py, items)?;
+                ffi::PyObject_Call(run, all.as_ptr(), std::ptr::null_mut())
+            }
         }
     };
-    Ok(())
+    // SAFETY: see above.
+    unsafe { Bound::from_owned_ptr_or_err(py, result) }.map(drop)
+}
+
+/// `context.run(callback, *args)` as `Context.run` itself does it:
+/// `PyContext_Enter`, a vectorcall of the callback with the tuple's items,
+/// `PyContext_Exit` (neither is in the limited API, so only in the build for
+/// one interpreter).
+#[cfg(not(feature = "abi3"))]
+pub(crate) fn run_in_context(
+    py: Python<'_>,
+    context: Borrowed<'_, '_, PyAny>,
+    callback: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
+) -> PyResult<()> {
+    let ctx = context.as_ptr();
+    // SAFETY: the GIL is held (`py`). `ctx`, `callback` and `args` are live
+    // for the whole call (borrowed from references the caller holds until
+    // this returns, whatever the callback does to its handle).
+    // `PyContext_Enter` checks that `ctx` is a `Context` not already
+    // entered (TypeError / RuntimeError otherwise, as `Context.run`). The
+    // tuple is immutable and owns its items, so `ob_item` holds `len` live
+    // pointers during the call. `PyContext_Exit` runs whatever the callback
+    // did, so the context stack is left as it was found; its failure (the
+    // callback left `ctx` entered elsewhere) wins over the result, as in
+    // `Context.run`. The call returns a new reference or NULL with an
+    // exception set, which `from_owned_ptr_or_err` takes over.
+    unsafe {
+        if ffi::PyContext_Enter(ctx) < 0 {
+            return Err(PyErr::fetch(py));
+        }
+        let tuple = args.as_ptr().cast::<ffi::PyTupleObject>();
+        let items = std::ptr::addr_of!((*tuple).ob_item).cast::<*mut ffi::PyObject>();
+        let n = ffi::PyTuple_GET_SIZE(args.as_ptr()) as usize;
+        let result = ffi::PyObject_Vectorcall(callback.as_ptr(), items, n, std::ptr::null_mut());
+        let result = Bound::from_owned_ptr_or_err(py, result);
+        if ffi::PyContext_Exit(ctx) < 0 {
+            drop(result);
+            return Err(PyErr::fetch(py));
+        }
+        result.map(drop)
+    }
 }
 
 /// One function recently found not to be a coroutine function: calling

@@ -108,7 +108,7 @@ impl Loop {
         }
         let context = match context {
             Some(c) if !c.is_none(py) => c,
-            _ => callbacks::copy_context(py)?.call0()?.unbind(),
+            _ => callbacks::copy_current_context(py)?,
         };
         let source_traceback = if debug {
             let frame = py.import("sys")?.getattr("_getframe")?.call1((0,))?;

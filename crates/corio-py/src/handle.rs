@@ -125,24 +125,65 @@ impl Handle {
 /// garbage collector (see `docs/python.md`).
 pub(crate) fn run_handle(handle: &Bound<'_, Handle>, consume: bool) -> PyResult<()> {
     let py = handle.py();
-    let (callback, args, context) = if consume {
+    let (callback, args) = {
         let mut this = handle.borrow_mut();
-        (
-            this.callback.take().map(|c| c.into_bound(py)),
-            this.args.take().map(|a| a.into_bound(py)),
-            this.context.bind(py).clone(),
-        )
-    } else {
-        let this = handle.borrow();
-        (
-            this.callback.as_ref().map(|c| c.bind(py).clone()),
-            this.args.as_ref().map(|a| a.bind(py).clone()),
-            this.context.bind(py).clone(),
-        )
+        if consume {
+            (this.callback.take(), this.args.take())
+        } else {
+            (
+                this.callback.as_ref().map(|c| c.clone_ref(py)),
+                this.args.as_ref().map(|a| a.clone_ref(py)),
+            )
+        }
     };
-    let callback = callback.unwrap_or_else(|| py.None().into_bound(py));
-    let args = args.unwrap_or_else(|| PyTuple::empty(py));
-    match callbacks::run_in_context(py, &context, &callback, &args) {
+    run_taken(handle, callback, args)
+}
+
+/// The loop's path for a queued handle: skipped if cancelled, else run as
+/// [`run_handle`] does, with one borrow of the handle for both.
+pub(crate) fn run_ready(handle: &Bound<'_, Handle>, consume: bool) -> PyResult<()> {
+    let py = handle.py();
+    let (callback, args) = {
+        let mut this = handle.borrow_mut();
+        if this.cancelled {
+            return Ok(());
+        }
+        if consume {
+            (this.callback.take(), this.args.take())
+        } else {
+            (
+                this.callback.as_ref().map(|c| c.clone_ref(py)),
+                this.args.as_ref().map(|a| a.clone_ref(py)),
+            )
+        }
+    };
+    run_taken(handle, callback, args)
+}
+
+/// Runs `callback(*args)` in the handle's context; the callback and the
+/// arguments are released (bound, so with no check of the GIL) after it.
+fn run_taken(
+    handle: &Bound<'_, Handle>,
+    callback: Option<PyObject>,
+    args: Option<Py<PyTuple>>,
+) -> PyResult<()> {
+    let py = handle.py();
+    let callback = match callback {
+        Some(c) => c.into_bound(py),
+        None => py.None().into_bound(py),
+    };
+    let args = match args {
+        Some(a) => a.into_bound(py),
+        None => PyTuple::empty(py),
+    };
+    let context = handle.borrow().context.as_ptr();
+    // SAFETY: `context` is the handle's own reference, written once by
+    // `Handle::new` and never replaced (no setter, no `__clear__`); the
+    // handle lives until this returns (the caller's `handle` is a strong
+    // reference, whatever the callback does: cancel it, drop the loop's
+    // reference, close the loop), so the pointer stays valid for the call.
+    let context = unsafe { Borrowed::from_ptr(py, context) };
+    match callbacks::run_in_context(py, context, &callback, &args) {
         Ok(()) => Ok(()),
         Err(err) => report(handle, err, &callback, &args),
     }
@@ -195,7 +236,7 @@ impl Handle {
     ) -> PyResult<Handle> {
         let context = match context {
             Some(c) => c,
-            None => callbacks::copy_context(py)?.call0()?.unbind(),
+            None => callbacks::copy_current_context(py)?,
         };
         Ok(Handle::new(callback, args, context, r#loop, None))
     }
@@ -390,6 +431,15 @@ pub(crate) enum Ready {
 }
 
 impl Ready {
+    /// Drops the queue's reference with the GIL known to be held (a `Py`
+    /// dropped plainly checks for it first).
+    pub(crate) fn release(self, py: Python<'_>) {
+        match self {
+            Ready::Native(h) | Ready::Fd(h) => drop(h.into_bound(py)),
+            Ready::Foreign(o) => drop(o.into_bound(py)),
+        }
+    }
+
     pub(crate) fn object(&self) -> &PyObject {
         match self {
             Ready::Native(h) | Ready::Fd(h) => h.as_any(),

@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use crate::callbacks;
 use crate::clock;
 use crate::event_loop::{os_error, Loop};
-use crate::handle::{run_handle, Handle, Ready};
+use crate::handle::{run_handle, run_ready, Handle, Ready};
 
 /// While callbacks are ready, the reactor is polled (a syscall) at most
 /// once per this many seconds of busy iterations; see `docs/python.md`.
@@ -86,18 +86,18 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
         let result = match &item {
             Ready::Native(handle) | Ready::Fd(handle) => {
                 let handle = handle.bind(py);
-                if handle.borrow().cancelled {
-                    continue;
-                }
                 if debug {
+                    if handle.borrow().cancelled {
+                        continue;
+                    }
                     run_debug(slf, handle)
                 } else {
-                    run_handle(handle, matches!(item, Ready::Native(_)))
+                    run_ready(handle, matches!(item, Ready::Native(_)))
                 }
             }
             Ready::Foreign(handle) => run_foreign(handle.bind(py)),
         };
-        drop(item);
+        item.release(py);
         if let Err(err) = result {
             failure = Some(err);
             break;

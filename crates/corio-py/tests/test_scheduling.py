@@ -228,3 +228,177 @@ def test_pending_handles_cost_no_gc_tracking(loop):
     assert not any(gc.is_tracked(h) for h in handles)
     for h in handles:
         h.cancel()
+
+
+# The run path: arguments, contexts and re-entrancy, against asyncio's loop.
+
+def test_arguments_reach_the_callback():
+    def schedule(loop, out):
+        loop.call_soon(lambda: out.append(()))
+        for n in (1, 2, 3, 5):
+            loop.call_soon(lambda *a: out.append(a), *range(n))
+        loop.call_later(0, lambda *a: out.append(('later',) + a), 'x', 'y')
+    expected, got = both(schedule)
+    assert got == expected
+    assert got[:5] == [(), (0,), (0, 1), (0, 1, 2), (0, 1, 2, 3, 4)]
+
+
+def test_each_handle_runs_in_its_own_context():
+    import contextvars
+    var = contextvars.ContextVar('var', default=0)
+
+    def schedule(loop, out):
+        ctx = contextvars.copy_context()
+
+        def bump(tag):
+            var.set(var.get() + 1)
+            out.append((tag, var.get()))
+        # The same context twice: the second sees the first's set();
+        # copies made by call_soon do not share it.
+        loop.call_soon(bump, 'ctx', context=ctx)
+        loop.call_soon(bump, 'ctx', context=ctx)
+        loop.call_soon(bump, 'copy')
+        loop.call_soon(bump, 'copy')
+        loop.call_soon(lambda: out.append(('outer', var.get())))
+    expected, got = both(schedule)
+    assert got == expected
+    assert got == [('ctx', 1), ('ctx', 2), ('copy', 1), ('copy', 1), ('outer', 0)]
+
+
+def test_a_context_already_entered_is_reported_not_raised(any_loop, caplog):
+    import contextvars
+    ctx = contextvars.copy_context()
+    ran = []
+    h = any_loop.call_soon(ran.append, 1, context=ctx)
+    h.cancel()
+    h = type(h)(ran.append, (1,), any_loop, context=ctx)
+    # Running the handle while its context is entered: Context.run's
+    # RuntimeError goes to the exception handling (which itself runs in
+    # the handle's context, so it is logged as unhandled, as asyncio does).
+    ctx.run(h._run)
+    assert ran == []
+    assert 'is already entered' in caplog.text
+
+
+def test_stop_from_a_callback_finishes_the_iteration():
+    def schedule(loop, out):
+        def stopper():
+            out.append('stop')
+            loop.stop()
+            loop.call_soon(out.append, 'next-run')
+        loop.call_soon(stopper)
+        loop.call_soon(out.append, 'same-iteration')
+
+    def run(loop):
+        out = []
+        schedule(loop, out)
+        loop.run_forever()
+        out.append('|')
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+        return out
+
+    a, c = asyncio.new_event_loop(), corio.new_event_loop()
+    try:
+        expected, got = run(a), run(c)
+    finally:
+        a.close()
+        c.close()
+    assert got == expected == ['stop', 'same-iteration', '|', 'next-run']
+
+
+def test_a_callback_cancels_itself_and_later_handles(any_loop):
+    out = []
+    handles = {}
+
+    def first():
+        handles['first'].cancel()  # already running: no effect on this run
+        handles['third'].cancel()
+        out.append('first')
+    handles['first'] = any_loop.call_soon(first)
+    handles['second'] = any_loop.call_soon(out.append, 'second')
+    handles['third'] = any_loop.call_soon(out.append, 'third')
+    any_loop.call_soon(any_loop.stop)
+    any_loop.run_forever()
+    assert out == ['first', 'second']
+    assert handles['first'].cancelled() and handles['third'].cancelled()
+
+
+def test_raising_callback_with_arguments_reports_them(any_loop):
+    contexts = []
+    any_loop.set_exception_handler(lambda loop, c: contexts.append(c))
+    out = []
+
+    def boom(a, b):
+        raise ValueError(a + b)
+    h = any_loop.call_soon(boom, 1, 2)
+    any_loop.call_soon(out.append, 'after')
+    any_loop.call_soon(any_loop.stop)
+    any_loop.run_forever()
+    assert out == ['after']
+    [c] = contexts
+    assert c['handle'] is h
+    assert c['exception'].args == (3,)
+    assert c['message'].startswith('Exception in callback ')
+    assert 'boom(1, 2)' in c['message']
+
+
+def test_loop_dropped_by_its_last_callback_is_collected():
+    import gc
+    import weakref
+    loop = corio.new_event_loop()
+    ref = weakref.ref(loop)
+    holder = [loop]
+    out = []
+
+    def last():
+        out.append('ran')
+        holder.clear()  # the handle and run_forever still hold the loop
+    loop.call_soon(last)
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    loop.close()
+    del loop
+    gc.collect()
+    assert out == ['ran'] and ref() is None
+
+
+def test_many_callbacks_in_one_iteration_keep_fifo_order(loop):
+    # Chains re-scheduling themselves, as the call_soon benchmark: each
+    # iteration runs every chain once, in the order they were queued.
+    out = []
+
+    def step(chain, left):
+        out.append(chain)
+        if left:
+            loop.call_soon(step, chain, left - 1)
+    for chain in range(100):
+        loop.call_soon(step, chain, 9)
+    loop.call_later(0.05, loop.stop)
+    loop.run_forever()
+    assert out == list(range(100)) * 10
+
+
+def test_callback_dropping_its_own_handle_keeps_its_context(any_loop):
+    # The handle (and the context only it holds) must outlive the run even
+    # if the callback cancels it and drops every other reference to it.
+    import contextvars
+    import gc
+    var = contextvars.ContextVar('var', default='outer')
+    ctx = contextvars.copy_context()
+    ctx.run(var.set, 'inner')
+    box = []
+    seen = []
+
+    def cb():
+        box.pop().cancel()
+        gc.collect()
+        [object() for _ in range(1000)]
+        seen.append(var.get())
+        var.set('changed')
+        seen.append(var.get())
+    box.append(any_loop.call_soon(cb, context=ctx))
+    del ctx
+    any_loop.call_soon(any_loop.stop)
+    any_loop.run_forever()
+    assert seen == ['inner', 'changed'] and var.get() == 'outer'
