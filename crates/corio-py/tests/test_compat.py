@@ -12,7 +12,6 @@ import tempfile
 
 import pytest
 
-import corio
 
 
 def run(loop, coro, timeout=5.0):
