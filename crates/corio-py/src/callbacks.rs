@@ -21,9 +21,9 @@ macro_rules! cached {
     };
 }
 
-#[cfg(feature = "abi3")]
+#[cfg(all(feature = "abi3", not(feature = "context-api")))]
 cached!(context_run, "contextvars", "Context");
-#[cfg(feature = "abi3")]
+#[cfg(all(feature = "abi3", not(feature = "context-api")))]
 cached!(copy_context, "contextvars", "copy_context");
 cached!(function_type, "types", "FunctionType");
 cached!(method_type, "types", "MethodType");
@@ -46,7 +46,7 @@ cached!(base_create_task, "asyncio.base_events", "BaseEventLoop");
 
 /// `contextvars.Context.run`, the unbound method descriptor: calling it as
 /// `run(ctx, cb, *args)` spares the bound-method object per call.
-#[cfg(feature = "abi3")]
+#[cfg(all(feature = "abi3", not(feature = "context-api")))]
 pub(crate) fn context_run_method(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static CELL: GILOnceCell<PyObject> = GILOnceCell::new();
     CELL.get_or_try_init(py, || {
@@ -57,25 +57,45 @@ pub(crate) fn context_run_method(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> 
 
 /// `contextvars.copy_context()`: a new reference to a copy of the current
 /// context.
-#[cfg(feature = "abi3")]
+#[cfg(all(feature = "abi3", not(feature = "context-api")))]
 pub(crate) fn copy_current_context(py: Python<'_>) -> PyResult<PyObject> {
     Ok(copy_context(py)?.call0()?.unbind())
 }
 
-/// `contextvars.copy_context()`, by `PyContext_CopyCurrent` (not in the
-/// limited API, so only in the build for one interpreter).
-#[cfg(not(feature = "abi3"))]
+/// `contextvars.copy_context()`, by `PyContext_CopyCurrent`.
+#[cfg(any(not(feature = "abi3"), feature = "context-api"))]
 pub(crate) fn copy_current_context(py: Python<'_>) -> PyResult<PyObject> {
     // SAFETY: the GIL is held (`py`); `PyContext_CopyCurrent` returns a new
     // reference or NULL with an exception set, which `from_owned_ptr_or_err`
     // takes over.
-    unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent()) }.map(Bound::unbind)
+    unsafe { Bound::from_owned_ptr_or_err(py, capi::PyContext_CopyCurrent()) }.map(Bound::unbind)
+}
+
+/// The context functions of CPython's C API, which are not in the limited
+/// API: pyo3's declarations in the build for one interpreter; with the
+/// `context-api` feature, our own in the abi3 build (CPython 3.11 to 3.13
+/// export them, with these signatures, since 3.7; `docs/python.md`).
+#[cfg(not(feature = "abi3"))]
+mod capi {
+    pub(super) use pyo3::ffi::{PyContext_CopyCurrent, PyContext_Enter, PyContext_Exit};
+}
+
+#[cfg(all(feature = "abi3", feature = "context-api"))]
+mod capi {
+    use pyo3::ffi::PyObject;
+    use std::os::raw::c_int;
+
+    extern "C" {
+        pub(super) fn PyContext_CopyCurrent() -> *mut PyObject;
+        pub(super) fn PyContext_Enter(ctx: *mut PyObject) -> c_int;
+        pub(super) fn PyContext_Exit(ctx: *mut PyObject) -> c_int;
+    }
 }
 
 /// `context.run(callback, *args)`, with no argument tuple built for up to
 /// two arguments (the stable ABI's `PyObject_CallFunctionObjArgs` passes
 /// them on the C stack, by vectorcall).
-#[cfg(feature = "abi3")]
+#[cfg(all(feature = "abi3", not(feature = "context-api")))]
 pub(crate) fn run_in_context(
     py: Python<'_>,
     context: Borrowed<'_, '_, PyAny>,
@@ -121,10 +141,8 @@ pub(crate) fn run_in_context(
 }
 
 /// `context.run(callback, *args)` as `Context.run` itself does it:
-/// `PyContext_Enter`, a vectorcall of the callback with the tuple's items,
-/// `PyContext_Exit` (neither is in the limited API, so only in the build for
-/// one interpreter).
-#[cfg(not(feature = "abi3"))]
+/// `PyContext_Enter`, the call, `PyContext_Exit`.
+#[cfg(any(not(feature = "abi3"), feature = "context-api"))]
 pub(crate) fn run_in_context(
     py: Python<'_>,
     context: Borrowed<'_, '_, PyAny>,
@@ -136,28 +154,54 @@ pub(crate) fn run_in_context(
     // for the whole call (borrowed from references the caller holds until
     // this returns, whatever the callback does to its handle).
     // `PyContext_Enter` checks that `ctx` is a `Context` not already
-    // entered (TypeError / RuntimeError otherwise, as `Context.run`). The
-    // tuple is immutable and owns its items, so `ob_item` holds `len` live
-    // pointers during the call. `PyContext_Exit` runs whatever the callback
-    // did, so the context stack is left as it was found; its failure (the
-    // callback left `ctx` entered elsewhere) wins over the result, as in
-    // `Context.run`. The call returns a new reference or NULL with an
-    // exception set, which `from_owned_ptr_or_err` takes over.
+    // entered (TypeError / RuntimeError otherwise, as `Context.run`).
+    // `PyContext_Exit` runs whatever the callback did, so the context stack
+    // is left as it was found; its failure (the callback left `ctx` entered
+    // elsewhere) wins over the result, as in `Context.run`. The call returns
+    // a new reference or NULL with an exception set, which
+    // `from_owned_ptr_or_err` takes over.
     unsafe {
-        if ffi::PyContext_Enter(ctx) < 0 {
+        if capi::PyContext_Enter(ctx) < 0 {
             return Err(PyErr::fetch(py));
         }
-        let tuple = args.as_ptr().cast::<ffi::PyTupleObject>();
-        let items = std::ptr::addr_of!((*tuple).ob_item).cast::<*mut ffi::PyObject>();
-        let n = ffi::PyTuple_GET_SIZE(args.as_ptr()) as usize;
-        let result = ffi::PyObject_Vectorcall(callback.as_ptr(), items, n, std::ptr::null_mut());
-        let result = Bound::from_owned_ptr_or_err(py, result);
-        if ffi::PyContext_Exit(ctx) < 0 {
+        let result = Bound::from_owned_ptr_or_err(py, call_tuple(callback, args));
+        if capi::PyContext_Exit(ctx) < 0 {
             drop(result);
             return Err(PyErr::fetch(py));
         }
         result.map(drop)
     }
+}
+
+/// `callback(*args)`: a vectorcall with the tuple's own item array.
+///
+/// # Safety
+///
+/// The GIL is held; returns a new reference or NULL with an exception set.
+#[cfg(not(feature = "abi3"))]
+unsafe fn call_tuple(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> *mut ffi::PyObject {
+    let tuple = args.as_ptr().cast::<ffi::PyTupleObject>();
+    // SAFETY: `args` is a tuple (typed), immutable and owning its items, so
+    // `ob_item` holds `len` live pointers for the call; the caller holds
+    // the GIL.
+    unsafe {
+        let items = std::ptr::addr_of!((*tuple).ob_item).cast::<*mut ffi::PyObject>();
+        let n = ffi::PyTuple_GET_SIZE(args.as_ptr()) as usize;
+        ffi::PyObject_Vectorcall(callback.as_ptr(), items, n, std::ptr::null_mut())
+    }
+}
+
+/// `callback(*args)` by `PyObject_Call`, which hands the tuple's items to
+/// the callee's vectorcall without a copy.
+///
+/// # Safety
+///
+/// The GIL is held; returns a new reference or NULL with an exception set.
+#[cfg(all(feature = "abi3", feature = "context-api"))]
+unsafe fn call_tuple(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> *mut ffi::PyObject {
+    // SAFETY: both are live objects the caller holds; the caller holds the
+    // GIL.
+    unsafe { ffi::PyObject_Call(callback.as_ptr(), args.as_ptr(), std::ptr::null_mut()) }
 }
 
 /// One function recently found not to be a coroutine function: calling
