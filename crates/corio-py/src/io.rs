@@ -21,10 +21,19 @@
 //! The user's fd itself is registered (no `dup`): asyncio's contract is that
 //! the reader is removed before the fd is closed (its transports do), and
 //! the registration then ends with the descriptor, as with a selector.
+//!
+//! **Streams.** A socket transport (`transport/`) registers its own fd as a
+//! *stream*: edge-triggered, no `poll(2)` check. The reactor's edge queues
+//! the transport's one handle (both directions); the transport itself reads
+//! and writes through the [`Source`], which clears readiness on a short
+//! read or a partial write, and stores the waker for what it waits for. A
+//! transport that is still ready after its callback (a full read, reading
+//! resumed) wakes itself with its waker: the fd joins the woken list and
+//! the next iteration polls without blocking and queues it again.
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -83,10 +92,20 @@ impl Entry {
     }
 }
 
+/// A transport's stream fd: its source and the handle that runs the
+/// transport's IO callback.
+struct Stream {
+    source: Arc<Source>,
+    handle: Py<Handle>,
+    /// The iteration that last queued the handle (de-duplication).
+    stamp: u64,
+}
+
 /// The fd side of one loop.
 pub(crate) struct Io {
     reactor: Arc<Reactor>,
     fds: HashMap<RawFd, Entry>,
+    streams: HashMap<RawFd, Stream>,
     woken: Woken,
     /// Fds to check with `poll(2)` at the start of the next iteration.
     check: Vec<RawFd>,
@@ -100,6 +119,7 @@ impl Io {
         Ok(Io {
             reactor: Arc::new(Reactor::new()?),
             fds: HashMap::new(),
+            streams: HashMap::new(),
             woken: Arc::default(),
             check: Vec::new(),
             hot: Vec::new(),
@@ -147,6 +167,44 @@ impl Io {
         Ok(old)
     }
 
+    /// Registers a transport's stream fd (see the module doc); the handle
+    /// runs on each edge. Returns the source and the waker to poll it with.
+    pub(crate) fn add_stream(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        handle: Py<Handle>,
+    ) -> io::Result<(Arc<Source>, Waker)> {
+        let raw = fd.as_raw_fd();
+        if self.fds.contains_key(&raw) || self.streams.contains_key(&raw) {
+            return Err(io::Error::from_raw_os_error(
+                rustix::io::Errno::EXIST.raw_os_error(),
+            ));
+        }
+        let source = self.reactor.register(fd)?;
+        let waker = Waker::from(Arc::new(FdWake {
+            fd: raw,
+            woken: Arc::clone(&self.woken),
+        }));
+        self.streams.insert(
+            raw,
+            Stream {
+                source: Arc::clone(&source),
+                handle,
+                stamp: 0,
+            },
+        );
+        Ok((source, waker))
+    }
+
+    /// Deregisters a stream fd; returns its handle (released by the caller
+    /// outside any borrow). A wake already queued for it finds nothing.
+    pub(crate) fn remove_stream(&mut self, fd: RawFd) -> Option<Py<Handle>> {
+        let stream = self.streams.remove(&fd)?;
+        // ENOENT/EBADF: nothing left to undo.
+        let _ = self.reactor.deregister(&stream.source);
+        Some(stream.handle)
+    }
+
     /// Removes the reader (`read`) or writer of `fd`; deregisters the fd
     /// when neither is left. Returns the removed callback.
     pub(crate) fn remove(&mut self, fd: RawFd, read: bool) -> Option<Py<Handle>> {
@@ -183,8 +241,10 @@ impl Io {
     /// module doc). Returns whether some fd is still ready.
     pub(crate) fn settle(&mut self) -> bool {
         self.hot.clear();
+        // A transport that woke itself (still ready) must not wait.
+        let rewoken = !self.woken.lock().is_empty();
         if self.check.is_empty() {
-            return false;
+            return rewoken;
         }
         let mut checked: Vec<(RawFd, Tick, Tick, PollFlags)> = Vec::with_capacity(self.check.len());
         self.check.sort_unstable();
@@ -212,7 +272,7 @@ impl Io {
         }
         self.check.clear();
         if checked.is_empty() {
-            return false;
+            return rewoken;
         }
         let revents: Vec<PollFlags> = {
             let borrowed: Vec<_> = checked
@@ -260,7 +320,7 @@ impl Io {
                 self.hot.push(fd);
             }
         }
-        !self.hot.is_empty()
+        rewoken || !self.hot.is_empty()
     }
 
     /// After the reactor's poll: the callbacks of every ready fd, reader
@@ -271,6 +331,12 @@ impl Io {
         let hot = std::mem::take(&mut self.hot);
         for fd in hot.iter().chain(woken.iter()).copied() {
             let Some(entry) = self.fds.get_mut(&fd) else {
+                if let Some(stream) = self.streams.get_mut(&fd) {
+                    if stream.stamp != self.step {
+                        stream.stamp = self.step;
+                        ready.push_back(Ready::Fd(stream.handle.clone_ref(py)));
+                    }
+                }
                 continue;
             };
             if entry.stamp == self.step {
@@ -305,6 +371,10 @@ impl Io {
             handles.extend(entry.reader);
             handles.extend(entry.writer);
         }
+        for (_, stream) in self.streams.drain() {
+            let _ = self.reactor.deregister(&stream.source);
+            handles.push(stream.handle);
+        }
         self.check.clear();
         self.hot.clear();
         handles
@@ -315,5 +385,6 @@ impl Io {
         self.fds
             .values()
             .flat_map(|e| e.reader.iter().chain(e.writer.iter()))
+            .chain(self.streams.values().map(|s| &s.handle))
     }
 }

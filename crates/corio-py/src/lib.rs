@@ -18,6 +18,8 @@ mod io;
 mod run_once;
 mod sys;
 mod timers;
+// The Rust socket transport (py-transport).
+mod transport;
 
 /// The extension module `corio._corio`.
 #[pymodule]
@@ -26,5 +28,7 @@ fn _corio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handle::Handle>()?;
     m.add_class::<handle::TimerHandle>()?;
     m.add_function(wrap_pyfunction!(clock::monotonic, m)?)?;
+    // The Rust socket transport (py-transport).
+    m.add_class::<transport::SocketTransport>()?;
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! The crate's one `unsafe`: Python names file descriptors by number
-//! (`loop.add_reader(fd, ...)`), and the reactor registers a `BorrowedFd`.
+//! The crate's `unsafe`: Python names file descriptors by number
+//! (`loop.add_reader(fd, ...)`), and the reactor registers a `BorrowedFd`;
+//! a `BufferedProtocol`'s buffer is written by `recv` through its pointer.
 
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
@@ -50,4 +51,29 @@ pub(crate) fn with_fds<R>(
         .map(|(fd, (_, flags))| rustix::event::PollFd::new(fd, *flags))
         .collect();
     f(&mut pollfds)
+}
+
+/// Calls `f` with the bytes of a writable, C-contiguous Python buffer
+/// (`BufferedProtocol.get_buffer()`'s result), to `recv` into it.
+pub(crate) fn with_writable_buffer<R>(
+    buffer: &pyo3::buffer::PyBuffer<u8>,
+    f: impl FnOnce(&mut [u8]) -> R,
+) -> Option<R> {
+    if buffer.readonly() || !buffer.is_c_contiguous() || buffer.item_size() != 1 {
+        return None;
+    }
+    let len = buffer.len_bytes();
+    if len == 0 {
+        return Some(f(&mut []));
+    }
+    // SAFETY: `buffer` is a live buffer export (`PyObject_GetBuffer` with
+    // PyBUF_FULL_RO semantics as PyO3 requests it), so its memory stays
+    // allocated and in place until the `PyBuffer` is dropped, after this
+    // call. It is writable (checked above), C-contiguous with 1-byte items,
+    // so `len_bytes` bytes from `buf_ptr` are exactly its contents. No
+    // Python code runs during `f` (the caller only makes a `recv` syscall,
+    // holding the GIL), so nothing else can read or write the memory
+    // meanwhile.
+    let slice = unsafe { std::slice::from_raw_parts_mut(buffer.buf_ptr().cast::<u8>(), len) };
+    Some(f(slice))
 }

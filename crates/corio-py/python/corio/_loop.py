@@ -19,7 +19,7 @@ import threading
 
 from asyncio import base_events, events, unix_events
 
-from . import _corio
+from . import _corio, _transport
 from ._compat import CompatMixin
 
 __all__ = ('EventLoop',)
@@ -86,7 +86,16 @@ class EventLoop(CompatMixin, _corio.Loop, unix_events.SelectorEventLoop):
 
     def _make_socket_transport(self, sock, protocol, waiter=None, *,
                                extra=None, server=None):
+        """A stream socket's transport: corio's Rust one (``_transport``)
+        for TCP and Unix stream sockets, unless ``self._rust_transport`` is
+        false (``CORIO_PY_TRANSPORT=asyncio``); else asyncio's."""
         _set_nodelay(sock)
+        rust = getattr(self, '_rust_transport', None)
+        if rust is None:
+            rust = self._rust_transport = _transport.use_rust_transport()
+        if rust and sock.type == socket.SOCK_STREAM:
+            return _transport.make_socket_transport(
+                self, sock, protocol, waiter, extra=extra, server=server)
         transport = super()._make_socket_transport(
             sock, protocol, waiter, extra=extra, server=server)
         # asyncio reads up to 256 KiB per callback: a bytes object above

@@ -1,0 +1,221 @@
+//! The read side of the socket transport: one `recv` per readable edge,
+//! `data_received(bytes)` or `get_buffer`/`buffer_updated`, and EOF.
+//!
+//! A short read clears the source's read readiness (the reactor's
+//! `poll_read_stream_with`), and the waker is stored for the next edge; a
+//! full read leaves it set and the transport wakes itself, so the next
+//! iteration reads again (one read per iteration, as asyncio).
+
+use std::os::fd::AsFd;
+use std::task::{Context, Poll};
+
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use super::{close, is_exit, SocketTransport, READ_SIZE};
+use crate::event_loop::os_error;
+use crate::sys;
+
+/// What one read attempt gave.
+enum Outcome {
+    Data(usize),
+    Eof,
+    Failed(std::io::Error),
+    Pending,
+}
+
+impl SocketTransport {
+    fn wants_read(&self) -> bool {
+        self.conn_lost == 0 && !self.closing && !self.paused && !self.read_eof && self.io.is_some()
+    }
+
+    /// One non-blocking `recv` into `buf` (pure Rust: called under the
+    /// borrow). Re-arms the waker, or wakes the transport again if the
+    /// socket stays readable.
+    fn read_into(&self, buf: &mut [u8]) -> Outcome {
+        let (Some((source, waker)), Some(fd)) = (&self.io, &self.fd) else {
+            return Outcome::Pending;
+        };
+        let mut cx = Context::from_waker(waker);
+        let len = buf.len();
+        let result = source.poll_read_stream_with(&mut cx, len, || {
+            rustix::net::recv(fd.as_fd(), &mut *buf, rustix::net::RecvFlags::empty())
+                .map(|(n, _)| n)
+                .map_err(Into::into)
+        });
+        match result {
+            Poll::Pending => Outcome::Pending,
+            Poll::Ready(Ok(0)) => Outcome::Eof,
+            Poll::Ready(Ok(n)) => {
+                // A short read cleared readiness: store the waker. A full
+                // one did not: it reports ready, and we come back next
+                // iteration.
+                if source.poll_readable(&mut cx).is_ready() {
+                    waker.wake_by_ref();
+                }
+                Outcome::Data(n)
+            }
+            Poll::Ready(Err(e)) => Outcome::Failed(e),
+        }
+    }
+}
+
+/// The read half of `_io_event`.
+pub(super) fn on_readable(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
+    if slf.borrow().buffered {
+        return on_readable_buffered(slf);
+    }
+    let py = slf.py();
+    let (outcome, buf, callback) = {
+        let mut this = slf.borrow_mut();
+        if !this.wants_read() {
+            return Ok(());
+        }
+        let mut buf = std::mem::take(&mut this.rbuf);
+        if buf.len() != READ_SIZE {
+            buf.resize(READ_SIZE, 0);
+        }
+        let outcome = this.read_into(&mut buf);
+        let callback = match outcome {
+            Outcome::Data(_) => this.data_received.as_ref().map(|c| c.clone_ref(py)),
+            _ => None,
+        };
+        (outcome, buf, callback)
+    };
+    let data = match outcome {
+        Outcome::Data(n) => Some(PyBytes::new(py, &buf[..n])),
+        _ => None,
+    };
+    {
+        let mut this = slf.borrow_mut();
+        if this.rbuf.is_empty() {
+            this.rbuf = buf;
+        }
+    }
+    match outcome {
+        Outcome::Pending => Ok(()),
+        Outcome::Eof => on_eof(slf),
+        Outcome::Failed(e) => {
+            SocketTransport::fatal(slf, os_error(e), "Fatal read error on socket transport")
+        }
+        Outcome::Data(_) => {
+            let data = data.expect("made above");
+            let result = match callback {
+                Some(cb) => cb.bind(py).call1((data,)).map(drop),
+                None => Err(PyRuntimeError::new_err("protocol has no data_received()")),
+            };
+            match result {
+                Ok(()) => Ok(()),
+                Err(err) if is_exit(py, &err) => Err(err),
+                Err(err) => SocketTransport::fatal(
+                    slf,
+                    err,
+                    "Fatal error: protocol.data_received() call failed.",
+                ),
+            }
+        }
+    }
+}
+
+/// `BufferedProtocol`: `get_buffer(-1)`, `recv` into it, `buffer_updated`.
+fn on_readable_buffered(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
+    let py = slf.py();
+    let protocol = {
+        let this = slf.borrow();
+        if !this.wants_read() {
+            return Ok(());
+        }
+        match &this.protocol {
+            Some(p) => p.clone_ref(py),
+            None => return Ok(()),
+        }
+    };
+    let protocol = protocol.bind(py);
+    let buffer = protocol
+        .call_method1(pyo3::intern!(py, "get_buffer"), (-1,))
+        .and_then(|b| {
+            let buffer = PyBuffer::<u8>::get(&b)?;
+            if buffer.len_bytes() == 0 {
+                return Err(PyRuntimeError::new_err(
+                    "get_buffer() returned an empty buffer",
+                ));
+            }
+            Ok(buffer)
+        });
+    let buffer = match buffer {
+        Ok(b) => b,
+        Err(err) if is_exit(py, &err) => return Err(err),
+        Err(err) => {
+            return SocketTransport::fatal(
+                slf,
+                err,
+                "Fatal error: protocol.get_buffer() call failed.",
+            )
+        }
+    };
+    let outcome = {
+        let this = slf.borrow();
+        // get_buffer() may have closed or paused us.
+        if !this.wants_read() {
+            return Ok(());
+        }
+        sys::with_writable_buffer(&buffer, |bytes| this.read_into(bytes))
+    };
+    buffer.release(py);
+    match outcome {
+        None => SocketTransport::fatal(
+            slf,
+            PyRuntimeError::new_err("get_buffer() returned a read-only or non-contiguous buffer"),
+            "Fatal error: protocol.get_buffer() call failed.",
+        ),
+        Some(Outcome::Pending) => Ok(()),
+        Some(Outcome::Eof) => on_eof(slf),
+        Some(Outcome::Failed(e)) => {
+            SocketTransport::fatal(slf, os_error(e), "Fatal read error on socket transport")
+        }
+        Some(Outcome::Data(n)) => {
+            match protocol.call_method1(pyo3::intern!(py, "buffer_updated"), (n,)) {
+                Ok(_) => Ok(()),
+                Err(err) if is_exit(py, &err) => Err(err),
+                Err(err) => SocketTransport::fatal(
+                    slf,
+                    err,
+                    "Fatal error: protocol.buffer_updated() call failed.",
+                ),
+            }
+        }
+    }
+}
+
+/// EOF: `eof_received()`; a true result keeps the transport half-open
+/// (no more reads), anything else closes it.
+fn on_eof(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
+    let py = slf.py();
+    let protocol = match &slf.borrow().protocol {
+        Some(p) => p.clone_ref(py),
+        None => return Ok(()),
+    };
+    let keep_open = match protocol
+        .bind(py)
+        .call_method0(pyo3::intern!(py, "eof_received"))
+        .and_then(|r| r.is_truthy())
+    {
+        Ok(k) => k,
+        Err(err) if is_exit(py, &err) => return Err(err),
+        Err(err) => {
+            return SocketTransport::fatal(
+                slf,
+                err,
+                "Fatal error: protocol.eof_received() call failed.",
+            )
+        }
+    };
+    if keep_open {
+        slf.borrow_mut().read_eof = true;
+        Ok(())
+    } else {
+        close::close(slf)
+    }
+}
