@@ -8,7 +8,8 @@ use rustix::time::{clock_gettime, ClockId};
 /// does (integer nanoseconds divided by 1e9), so the two agree exactly.
 pub(crate) fn now() -> f64 {
     let ts = clock_gettime(ClockId::Monotonic);
-    let ns = i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec);
+    // i64 as CPython's `PyTime_t` (an i128 would convert to f64 in software).
+    let ns = ts.tv_sec * 1_000_000_000 + ts.tv_nsec;
     ns as f64 / 1e9
 }
 

@@ -48,8 +48,9 @@ pub struct Loop {
     cache: CallbackCache,
     /// When the reactor was last polled (`clock::now()`).
     pub(crate) last_poll: f64,
-    /// The iteration's batch, kept for its allocation.
-    pub(crate) scratch: Vec<Ready>,
+    /// The iteration's batch, kept for its allocation (it swaps places with
+    /// `ready` at every iteration).
+    pub(crate) scratch: VecDeque<Ready>,
 }
 
 /// `io::Error` as Python's `OSError` (the errno picks the subclass).
@@ -197,7 +198,7 @@ impl Loop {
             debug: false,
             clock_resolution: clock::resolution(),
             cache: CallbackCache::new(),
-            scratch: Vec::new(),
+            scratch: VecDeque::new(),
             last_poll: 0.0,
         })
     }
@@ -389,17 +390,13 @@ impl Loop {
 
     /// One iteration of the loop, as `BaseEventLoop._run_once`.
     fn _run_once(slf: &Bound<'_, Self>) -> PyResult<()> {
-        run_once::run_once(slf)
+        run_once::run_once(slf).map(drop)
     }
 
     /// `while True: self._run_once(); if self._stopping: break`, in Rust.
     fn _run_forever_loop(slf: &Bound<'_, Self>) -> PyResult<()> {
-        loop {
-            run_once::run_once(slf)?;
-            if slf.borrow().stopping {
-                return Ok(());
-            }
-        }
+        while !run_once::run_once(slf)? {}
+        Ok(())
     }
 
     #[pyo3(signature = (fd, callback, *args))]

@@ -29,23 +29,24 @@ const BUSY_POLL_INTERVAL: f64 = 20e-6;
 /// asyncio's `MAXIMUM_SELECT_TIMEOUT`: one day.
 const MAXIMUM_SELECT_TIMEOUT: f64 = 24.0 * 3600.0;
 
-pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
+/// One iteration; `Ok(true)` if the loop is stopping after it (read with
+/// the iteration's last borrow, for `_run_forever_loop`).
+pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<bool> {
     let py = slf.py();
     let mut removed = Vec::new();
-    let poll_now;
-    let (timeout, reactor) = {
+    let (timeout, poll_now, last_poll) = {
         let mut this = slf.borrow_mut();
         this.timers.purge(py, &mut removed);
         let hot = this.io.settle();
-        poll_now = hot || this.stopping;
-        let timeout = if hot || !this.ready.is_empty() || this.stopping {
+        let poll_now = hot || this.stopping;
+        let timeout = if poll_now || !this.ready.is_empty() {
             Some(Duration::ZERO)
         } else {
             this.timers.next_when().map(|when| {
                 Duration::from_secs_f64((when - clock::now()).clamp(0.0, MAXIMUM_SELECT_TIMEOUT))
             })
         };
-        (timeout, this.io.reactor().clone())
+        (timeout, poll_now, this.last_poll)
     };
     drop(removed);
 
@@ -56,17 +57,21 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
     // every ready fd is still seen within that interval.
     if timeout == Some(Duration::ZERO) {
         let now = clock::now();
-        if poll_now || now - slf.borrow().last_poll >= BUSY_POLL_INTERVAL {
+        if poll_now || now - last_poll >= BUSY_POLL_INTERVAL {
+            let reactor = slf.borrow().io.reactor().clone();
             reactor.poll(timeout).map_err(os_error)?;
             slf.borrow_mut().last_poll = now;
         }
     } else {
+        let reactor = slf.borrow().io.reactor().clone();
         py.allow_threads(|| reactor.poll(timeout))
             .map_err(os_error)?;
         slf.borrow_mut().last_poll = clock::now();
     }
     py.check_signals()?;
 
+    // The batch: exactly the handles ready now. The queue and the spare
+    // deque swap places (no copy); callbacks queue into the empty one.
     let (mut batch, debug) = {
         let mut this = slf.borrow_mut();
         let this = &mut *this;
@@ -76,18 +81,18 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
             this.timers.pop_due(py, end, &mut this.ready);
         }
         let mut batch = std::mem::take(&mut this.scratch);
-        batch.extend(this.ready.drain(..));
+        std::mem::swap(&mut batch, &mut this.ready);
         (batch, this.debug)
     };
 
-    let mut items = batch.drain(..);
     let mut failure = None;
-    for item in items.by_ref() {
+    while let Some(item) = batch.pop_front() {
         let result = match &item {
             Ready::Native(handle) | Ready::Fd(handle) => {
                 let handle = handle.bind(py);
                 if debug {
                     if handle.borrow().cancelled {
+                        item.release(py);
                         continue;
                     }
                     run_debug(slf, handle)
@@ -103,16 +108,19 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<()> {
             break;
         }
     }
-    let rest: Vec<Ready> = items.collect();
     let mut this = slf.borrow_mut();
-    for item in rest.into_iter().rev() {
-        this.ready.push_front(item);
+    if !batch.is_empty() {
+        // Interrupted (KeyboardInterrupt, SystemExit): the handles not run
+        // go back to the front of the queue, ahead of those queued since.
+        batch.append(&mut this.ready);
+        std::mem::swap(&mut batch, &mut this.ready);
     }
     this.scratch = batch;
+    let stopping = this.stopping;
     drop(this);
     match failure {
         Some(err) => Err(err),
-        None => Ok(()),
+        None => Ok(stopping),
     }
 }
 
