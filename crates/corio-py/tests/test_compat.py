@@ -13,7 +13,6 @@ import tempfile
 import pytest
 
 
-
 def run(loop, coro, timeout=5.0):
     return loop.run_until_complete(asyncio.wait_for(coro, timeout))
 

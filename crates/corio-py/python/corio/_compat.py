@@ -31,7 +31,8 @@ import os
 import socket
 import sys
 
-from asyncio import base_events, constants, selector_events
+from asyncio import constants, selector_events
+from asyncio.base_events import _check_ssl_socket
 from asyncio.log import logger
 
 __all__ = ('CompatMixin',)
@@ -44,6 +45,15 @@ def _hold(sock):
         sock._io_refs += 1
         return True
     return False
+
+
+def _release(sock):
+    """Gives back an io-reference: ``socket._decref_socketios``, inlined
+    (the socket is really closed if ``close()`` came meanwhile)."""
+    if sock._io_refs > 0:
+        sock._io_refs -= 1
+        if sock._closed:
+            sock.close()
 
 
 class CompatMixin:
@@ -67,8 +77,7 @@ class CompatMixin:
         if holds:
             sock = holds.pop(token, None)
             if sock is not None:
-                # Really closes the socket if close() came meanwhile.
-                sock._decref_socketios()
+                _release(sock)
 
     def _sock_wait(self, read, sock, callback, *args):
         """The slow path of a ``sock_*`` call: ``callback(fut, sock,
@@ -93,16 +102,17 @@ class CompatMixin:
                 self.remove_reader(fd)
             else:
                 self.remove_writer(fd)
-        self._release_sock(fut)
-
-    def _check_sock(self, sock):
-        base_events._check_ssl_socket(sock)
-        if self._debug and sock.gettimeout() != 0:
-            raise ValueError("the socket must be non-blocking")
+        holds = self._sock_holds
+        if holds:
+            sock = holds.pop(fut, None)
+            if sock is not None:
+                _release(sock)
 
     async def sock_recv(self, sock, n):
         """Receive up to ``n`` bytes from ``sock``."""
-        self._check_sock(sock)
+        _check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
         try:
             return sock.recv(n)
         except (BlockingIOError, InterruptedError):
@@ -111,7 +121,9 @@ class CompatMixin:
 
     async def sock_recv_into(self, sock, buf):
         """Receive into ``buf``; returns the number of bytes written."""
-        self._check_sock(sock)
+        _check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
         try:
             return sock.recv_into(buf)
         except (BlockingIOError, InterruptedError):
@@ -120,7 +132,9 @@ class CompatMixin:
 
     async def sock_recvfrom(self, sock, bufsize):
         """Receive a datagram: ``(bytes, address)``."""
-        self._check_sock(sock)
+        _check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
         try:
             return sock.recvfrom(bufsize)
         except (BlockingIOError, InterruptedError):
@@ -129,7 +143,9 @@ class CompatMixin:
 
     async def sock_recvfrom_into(self, sock, buf, nbytes=0):
         """Receive a datagram into ``buf``: ``(nbytes, address)``."""
-        self._check_sock(sock)
+        _check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
         if not nbytes:
             nbytes = len(buf)
         try:
@@ -141,7 +157,9 @@ class CompatMixin:
 
     async def sock_sendall(self, sock, data):
         """Send all of ``data``."""
-        self._check_sock(sock)
+        _check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
         try:
             n = sock.send(data)
         except (BlockingIOError, InterruptedError):
@@ -154,7 +172,9 @@ class CompatMixin:
 
     async def sock_sendto(self, sock, data, address):
         """Send a datagram to ``address``."""
-        self._check_sock(sock)
+        _check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
         try:
             return sock.sendto(data, address)
         except (BlockingIOError, InterruptedError):
@@ -164,7 +184,9 @@ class CompatMixin:
 
     async def sock_accept(self, sock):
         """Accept a connection: ``(conn, address)``, ``conn`` non-blocking."""
-        self._check_sock(sock)
+        _check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
         try:
             conn, address = sock.accept()
         except (BlockingIOError, InterruptedError):
@@ -204,7 +226,7 @@ class CompatMixin:
         if holds:
             self._sock_holds = None
             for sock in holds.values():
-                sock._decref_socketios()
+                _release(sock)
 
     # ---- UDP ------------------------------------------------------------
 
