@@ -178,11 +178,12 @@ mod linux {
                 let index = (round + step) % chosen.len();
                 let (name, kind) = chosen[index];
                 let sample = match kind {
-                    Kind::Floor => floor()?,
-                    Kind::Epoll => in_process(per_conn, true, epoll_echo)?,
-                    Kind::Uring(cfg) => in_process(per_conn, false, |p, n| uring_echo(p, n, cfg))?,
-                    Kind::Bench(runtime) => bench_child(&bench, runtime, per_conn * CONNECTIONS)?,
-                };
+                    Kind::Floor => floor(),
+                    Kind::Epoll => in_process(per_conn, true, epoll_echo),
+                    Kind::Uring(cfg) => in_process(per_conn, false, |p, n| uring_echo(p, n, cfg)),
+                    Kind::Bench(runtime) => bench_child(&bench, runtime, per_conn * CONNECTIONS),
+                }
+                .map_err(|e| io::Error::new(e.kind(), format!("{name}, round {round}: {e}")))?;
                 eprintln!(
                     "round {round}: {name:<28} {:>8.0} ns wall {:>8.0} ns CPU",
                     sample.wall, sample.cpu
@@ -192,6 +193,11 @@ mod linux {
         }
         report(&chosen, &samples);
         Ok(())
+    }
+
+    /// Adds what failed to an error.
+    fn ctx(what: &'static str) -> impl Fn(io::Error) -> io::Error {
+        move |e| io::Error::new(e.kind(), format!("{what}: {e}"))
     }
 
     fn bad(e: impl ToString) -> io::Error {
@@ -506,7 +512,10 @@ mod linux {
         if cfg.defer {
             builder.setup_single_issuer().setup_defer_taskrun();
         }
-        let mut ring: IoUring = builder.setup_cqsize(4096).build(1024)?;
+        let mut ring: IoUring = builder
+            .setup_cqsize(4096)
+            .build(1024)
+            .map_err(ctx("io_uring_setup"))?;
         let fds: Vec<RawFd> = pairs
             .iter()
             .flat_map(|p| [p.client.as_raw_fd(), p.server.as_raw_fd()])
@@ -521,8 +530,12 @@ mod linux {
         let mut pbufs = KernelMem::new(usize::from(PBUF_ENTRIES) * PBUF_SIZE, 64);
         let (mut submitter, mut sq, mut cq) = ring.split();
         if cfg.fixed {
-            submitter.register_files(&fds)?;
-            submitter.register_ring_fd()?;
+            submitter
+                .register_files(&fds)
+                .map_err(ctx("register_files"))?;
+            submitter
+                .register_ring_fd()
+                .map_err(ctx("register_ring_fd"))?;
         }
         let target = |k: usize| {
             if cfg.fixed {
@@ -567,7 +580,9 @@ mod linux {
             // lives (unmoved) until after `unregister_buf_ring` below, or is
             // leaked.
             unsafe {
-                submitter.register_buf_ring_with_flags(entries as u64, PBUF_ENTRIES, BGID, 0)?
+                submitter
+                    .register_buf_ring_with_flags(entries as u64, PBUF_ENTRIES, BGID, 0)
+                    .map_err(ctx("register_buf_ring"))?
             };
         }
 
@@ -632,14 +647,21 @@ mod linux {
                 // the SQE is in flight.
                 while unsafe { sq.push(&entry) }.is_err() {
                     sq.sync();
-                    submitter.submit()?;
+                    submitter.submit().map_err(ctx("submit (SQ full)"))?;
                 }
             }
             sq.sync();
             match submitter.submit_and_wait(1) {
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                // The CQ overflowed (the kernel holds the extra CQEs): reap,
+                // then submit again (the SQEs are still queued). Said, so
+                // that a run where it happens is known.
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    cq.sync();
+                    eprintln!("EBUSY from io_uring_enter with {} CQEs ready", cq.len());
+                }
                 r => {
-                    r?;
+                    r.map_err(ctx("submit_and_wait"))?;
                 }
             }
             cq.sync();
@@ -731,7 +753,17 @@ mod linux {
             }
         }
         if cfg.multishot {
-            submitter.unregister_buf_ring(BGID)?;
+            submitter
+                .unregister_buf_ring(BGID)
+                .map_err(ctx("unregister_buf_ring"))?;
+        }
+        if cfg.fixed {
+            // A registered ring fd lives in the thread's own table (16
+            // slots) and holds the ring open until it is unregistered:
+            // closing the ring does not free the slot.
+            submitter
+                .unregister_ring_fd()
+                .map_err(ctx("unregister_ring_fd"))?;
         }
         // Nothing in flight, the buffer ring unregistered: the memory is ours.
         own.quiet = true;
