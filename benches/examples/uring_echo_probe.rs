@@ -18,7 +18,9 @@
 //! * `uring-batch`: io_uring with one `submit_and_wait(1)` per loop
 //!   iteration, carrying every `RECV`/`SEND` SQE made ready by the previous
 //!   iteration's completions (single-shot receives into per-connection
-//!   buffers).
+//!   buffers). `-pollfirst`: the receives carry `IORING_RECVSEND_POLL_FIRST`
+//!   (arm the poll at once, skipping the receive that would find the socket
+//!   empty).
 //! * `uring-multishot`: one multishot `RECV` per socket, reading into a
 //!   provided-buffer ring (`IORING_REGISTER_PBUF_RING`), sends as SQEs.
 //! * `-defer`: the same with `IORING_SETUP_SINGLE_ISSUER |
@@ -88,6 +90,9 @@ mod linux {
     const PBUF_SIZE: usize = 1024;
     /// The provided-buffer group id.
     const BGID: u16 = 7;
+    /// `IORING_RECVSEND_POLL_FIRST` (not exported by the crate): arm the
+    /// poll before trying the receive.
+    const RECVSEND_POLL_FIRST: u16 = 1;
     /// `user_data` of the final cancel-everything SQE.
     const CANCEL: u64 = u64::MAX;
 
@@ -106,6 +111,7 @@ mod linux {
         multishot: bool,
         defer: bool,
         fixed: bool,
+        poll_first: bool,
     }
 
     const fn uring(multishot: bool, defer: bool, fixed: bool) -> Kind {
@@ -113,6 +119,7 @@ mod linux {
             multishot,
             defer,
             fixed,
+            poll_first: false,
         })
     }
 
@@ -122,6 +129,15 @@ mod linux {
         ("epoll-et", Kind::Epoll),
         ("uring-batch", uring(false, false, false)),
         ("uring-batch-defer", uring(false, true, false)),
+        (
+            "uring-batch-pollfirst",
+            Kind::Uring(Cfg {
+                multishot: false,
+                defer: false,
+                fixed: false,
+                poll_first: true,
+            }),
+        ),
         ("uring-multishot", uring(true, false, false)),
         ("uring-multishot-defer", uring(true, true, false)),
         ("uring-multishot-defer-fixed", uring(true, true, true)),
@@ -594,11 +610,17 @@ mod linux {
                 on_target!(target(k), |fd| opcode::RecvMulti::new(fd, BGID).build())
             } else {
                 let buf = own.at(recv_at(k) + got, MESSAGE - got);
+                let ioprio = if cfg.poll_first {
+                    RECVSEND_POLL_FIRST
+                } else {
+                    0
+                };
                 on_target!(target(k), |fd| opcode::Recv::new(
                     fd,
                     buf,
                     (MESSAGE - got) as u32
                 )
+                .ioprio(ioprio)
                 .build())
             };
             entry.user_data((k as u64) << 1)
