@@ -31,6 +31,8 @@ use crate::io::{FdKey, Io};
 use crate::run_once;
 use crate::timers::Timers;
 
+mod call_soon;
+
 /// The Rust core of a corio event loop (subclassed by `corio.EventLoop`).
 #[pyclass(subclass, module = "corio._corio")]
 pub struct Loop {
@@ -188,7 +190,12 @@ impl Loop {
 impl Loop {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs))]
-    fn py_new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyResult<Loop> {
+    fn py_new(
+        py: Python<'_>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Loop> {
+        call_soon::install(py)?;
         Ok(Loop {
             ready: VecDeque::new(),
             timers: Timers::default(),
@@ -255,7 +262,8 @@ impl Loop {
         clock::now()
     }
 
-    /// Schedules `callback(*args)` for the next iteration (FIFO).
+    /// Schedules `callback(*args)` for the next iteration (FIFO). (The
+    /// first loop created replaces this method with `call_soon.rs`'s.)
     #[pyo3(signature = (callback, *args, context=None))]
     fn call_soon(
         slf: &Bound<'_, Self>,

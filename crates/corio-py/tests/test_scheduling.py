@@ -404,3 +404,29 @@ def test_callback_dropping_its_own_handle_keeps_its_context(any_loop):
     any_loop.call_soon(any_loop.stop)
     any_loop.run_forever()
     assert seen == ['inner', 'changed'] and var.get() == 'outer'
+
+
+def test_call_soon_arguments_as_asyncio(any_loop):
+    import contextvars
+    var = contextvars.ContextVar('var', default='outer')
+    ctx = contextvars.copy_context()
+    ctx.run(var.set, 'inner')
+    seen = []
+    # `context` by a keyword name that is not the interned string.
+    name = ''.join(['con', 'text'])
+    any_loop.call_soon(lambda: seen.append(var.get()), **{name: ctx})
+    any_loop.call_soon(lambda *a: seen.append(a), 1, 2, context=None)
+    # The method unbound, from the class.
+    type(any_loop).call_soon(any_loop, seen.append, 'unbound')
+    any_loop.call_soon(any_loop.stop)
+    any_loop.run_forever()
+    assert seen == ['inner', (1, 2), 'unbound']
+    with pytest.raises(TypeError):
+        any_loop.call_soon()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'ctx'"):
+        any_loop.call_soon(print, ctx=ctx)
+    if isinstance(any_loop, corio.EventLoop):
+        # A C method: `self` must be a loop (asyncio's Python method fails
+        # later, on a missing attribute).
+        with pytest.raises(TypeError):
+            type(any_loop).call_soon(object(), print)

@@ -1,0 +1,150 @@
+//! `loop.call_soon` as a raw `METH_FASTCALL | METH_KEYWORDS` method.
+//!
+//! `call_soon` is the loop's hottest entry point: asyncio's C `Task` calls
+//! it for every step (`loop.call_soon(step, context=ctx)`). PyO3's generic
+//! argument handling (the `*args` tuple, keyword names matched by their
+//! UTF-8 text, a type check of `self`) costs about a tenth of a callback;
+//! this method reads the vectorcall arguments directly and then does what
+//! the `#[pymethods]` `call_soon` does ([`Loop::schedule_soon`]).
+//!
+//! [`install`] puts the method on `_corio.Loop` in place of the PyO3 one
+//! the first time a loop is created (from `Loop.__new__`, so every loop
+//! object ever called sees it; `lib.rs` stays untouched).
+
+use std::os::raw::c_char;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::GILOnceCell;
+use pyo3::types::{PyString, PyTuple};
+
+use super::Loop;
+
+/// Replaces `Loop.call_soon` with the raw method, once per interpreter.
+pub(super) fn install(py: Python<'_>) -> PyResult<()> {
+    static DONE: GILOnceCell<()> = GILOnceCell::new();
+    DONE.get_or_try_init(py, || {
+        let ty = py.get_type::<Loop>();
+        // The method table must outlive the type: one small leaked entry
+        // per interpreter (PyO3 supports one).
+        let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
+            ml_name: c"call_soon".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunctionFastWithKeywords: call_soon_raw,
+            },
+            ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+            ml_doc: c"call_soon(callback, *args, context=None)\n--\n\nSchedules `callback(*args)` for the next iteration (FIFO).".as_ptr(),
+        }));
+        // SAFETY: the GIL is held; `ty` is a live type object and `def` a
+        // valid method table that lives forever. `PyDescr_NewMethod` returns
+        // a new reference or NULL with an exception set.
+        let descr = unsafe {
+            Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(ty.as_ptr().cast(), def))?
+        };
+        ty.setattr(pyo3::intern!(py, "call_soon"), descr)?;
+        Ok::<_, PyErr>(())
+    })?;
+    Ok(())
+}
+
+/// The C entry point.
+///
+/// # Safety
+///
+/// Called by CPython with the GIL held, through the method descriptor made
+/// by [`install`]: `slf` is an instance of `Loop` (the descriptor checks
+/// it), `args` holds `nargs` positional arguments followed by one value per
+/// name in `kwnames` (NULL or a tuple of strings), all borrowed for the
+/// call.
+unsafe extern "C" fn call_soon_raw(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: the contract above is PyO3's for a fastcall trampoline, which
+    // accounts for the GIL (so that PyO3's reference counting stays
+    // immediate), catches panics and turns an `Err` into a raised exception.
+    unsafe {
+        pyo3::impl_::trampoline::fastcall_with_keywords(slf, args, nargs, kwnames, call_soon_body)
+    }
+}
+
+/// # Safety
+///
+/// As [`call_soon_raw`].
+unsafe fn call_soon_body(
+    py: Python<'_>,
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> PyResult<*mut ffi::PyObject> {
+    // SAFETY: `slf` is a live `Loop` (checked by the method descriptor),
+    // borrowed for the call.
+    let slf = unsafe { Borrowed::from_ptr(py, slf) };
+    // SAFETY: as above: the descriptor checked the type.
+    let slf = unsafe { slf.downcast_unchecked::<Loop>() };
+    let nargs = usize::try_from(nargs).unwrap_or(0);
+    let nkw = if kwnames.is_null() {
+        0
+    } else {
+        // SAFETY: `kwnames` is a live tuple when not NULL.
+        let n = unsafe { ffi::PyTuple_Size(kwnames) };
+        usize::try_from(n).unwrap_or(0)
+    };
+    let all: &[*mut ffi::PyObject] = if nargs + nkw == 0 {
+        &[]
+    } else {
+        // SAFETY: CPython passes `nargs + len(kwnames)` live borrowed
+        // pointers (`args` may be NULL only when there are none).
+        unsafe { std::slice::from_raw_parts(args, nargs + nkw) }
+    };
+    let Some((&callback, positional)) = all[..nargs].split_first() else {
+        return Err(PyTypeError::new_err(
+            "call_soon() missing 1 required positional argument: 'callback'",
+        ));
+    };
+    let mut context = None;
+    for (i, &value) in all[nargs..].iter().enumerate() {
+        // SAFETY: `kwnames` is a tuple of `nkw` strings (i < nkw); the item
+        // is borrowed from it.
+        let name = unsafe { ffi::PyTuple_GetItem(kwnames, i as ffi::Py_ssize_t) };
+        if !is_context(py, name) {
+            // SAFETY: a live borrowed string.
+            let name = unsafe { Borrowed::from_ptr(py, name) }.to_owned();
+            return Err(PyTypeError::new_err(format!(
+                "call_soon() got an unexpected keyword argument '{name}'"
+            )));
+        }
+        // SAFETY: a live borrowed object; a new reference is taken.
+        context = Some(unsafe { Borrowed::from_ptr(py, value) }.to_owned().unbind());
+    }
+    // SAFETY: live borrowed objects; `PyTuple::new` takes its own references.
+    let extra = PyTuple::new(
+        py,
+        positional
+            .iter()
+            .map(|&a| unsafe { Borrowed::from_ptr(py, a) }),
+    )?;
+    // SAFETY: a live borrowed object.
+    let callback = unsafe { Borrowed::from_ptr(py, callback) }.to_owned();
+    let handle = Loop::schedule_soon(slf, &callback, extra.unbind(), context, "call_soon", true)?;
+    Ok(handle.into_ptr())
+}
+
+/// Whether a keyword name is `context`: the interned string (Python code,
+/// most callers) by identity, any other equal string by its text.
+fn is_context(py: Python<'_>, name: *mut ffi::PyObject) -> bool {
+    static CONTEXT: GILOnceCell<Py<PyString>> = GILOnceCell::new();
+    let interned = CONTEXT.get_or_init(py, || PyString::intern(py, "context").unbind());
+    if std::ptr::eq(name, interned.as_ptr()) {
+        return true;
+    }
+    // SAFETY: `name` is a live string; the other argument is a
+    // NUL-terminated ASCII literal. The function cannot fail.
+    unsafe {
+        ffi::PyUnicode_CompareWithASCIIString(name, c"context".as_ptr().cast::<c_char>()) == 0
+    }
+}
