@@ -47,6 +47,9 @@ pub struct Loop {
     pub(crate) debug: bool,
     #[pyo3(get, set, name = "_clock_resolution")]
     pub(crate) clock_resolution: f64,
+    /// `_task_factory` (asyncio's attribute, read by every `create_task`).
+    #[pyo3(get, set, name = "_task_factory")]
+    task_factory: Option<PyObject>,
     cache: CallbackCache,
     /// When the reactor was last polled (`clock::now()`).
     pub(crate) last_poll: f64,
@@ -206,6 +209,7 @@ impl Loop {
             clock_resolution: clock::resolution(),
             cache: CallbackCache::new(),
             scratch: VecDeque::new(),
+            task_factory: None,
             last_poll: 0.0,
         })
     }
@@ -221,12 +225,12 @@ impl Loop {
         context: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let debug = {
+        let (debug, has_factory) = {
             let this = slf.borrow();
             if this.closed {
                 return Err(closed_error());
             }
-            this.debug
+            (this.debug, this.task_factory.is_some())
         };
         let kwargs = PyDict::new(py);
         if let Some(name) = name {
@@ -235,8 +239,7 @@ impl Loop {
         if let Some(context) = context {
             kwargs.set_item(pyo3::intern!(py, "context"), context)?;
         }
-        let factory = slf.getattr(pyo3::intern!(py, "_task_factory"))?;
-        if !factory.is_none() {
+        if has_factory {
             return callbacks::base_create_task(py)?
                 .getattr(pyo3::intern!(py, "create_task"))?
                 .call((slf, coro), Some(&kwargs));
@@ -471,6 +474,9 @@ impl Loop {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(factory) = &self.task_factory {
+            visit.call(factory)?;
+        }
         for item in &self.ready {
             visit.call(item.object())?;
         }
@@ -487,6 +493,7 @@ impl Loop {
     }
 
     fn __clear__(&mut self) {
+        self.task_factory = None;
         self.ready.clear();
         self.scratch.clear();
         drop(self.timers.clear());

@@ -430,3 +430,33 @@ def test_call_soon_arguments_as_asyncio(any_loop):
         # later, on a missing attribute).
         with pytest.raises(TypeError):
             type(any_loop).call_soon(object(), print)
+
+
+def test_task_factory_set_get_and_collected():
+    import gc
+    import weakref
+    loop = corio.new_event_loop()
+    made = []
+
+    def factory(loop_, coro, **kwargs):
+        made.append(kwargs)
+        return asyncio.Task(coro, loop=loop_, **kwargs)
+    assert loop.get_task_factory() is None
+    loop.set_task_factory(factory)
+    assert loop.get_task_factory() is factory
+
+    async def one():
+        return 1
+    assert loop.run_until_complete(loop.create_task(one(), name='n')) == 1
+    assert len(made) == 1
+    loop.set_task_factory(None)
+    assert loop.get_task_factory() is None
+    assert loop.run_until_complete(loop.create_task(one())) == 1
+    assert len(made) == 1
+    # A factory that holds the loop: the cycle goes through the Rust field.
+    loop.set_task_factory(lambda l, c, **k: (loop, factory(l, c, **k))[1])
+    ref = weakref.ref(loop)
+    loop.close()
+    del loop
+    gc.collect()
+    assert ref() is None
