@@ -23,6 +23,9 @@
 //!   empty).
 //! * `uring-multishot`: one multishot `RECV` per socket, reading into a
 //!   provided-buffer ring (`IORING_REGISTER_PBUF_RING`), sends as SQEs.
+//! * `uring-multishot-sendsyscall`: multishot receives, but each send a
+//!   plain `send(2)` made at once (what a backend that keeps writes
+//!   synchronous, and so keeps `poll_write(&[u8])` as it is, would do).
 //! * `-defer`: the same with `IORING_SETUP_SINGLE_ISSUER |
 //!   IORING_SETUP_DEFER_TASKRUN` (completions run at `io_uring_enter`, not
 //!   on every return to user space); `-fixed`: plus registered files and a
@@ -112,6 +115,7 @@ mod linux {
         defer: bool,
         fixed: bool,
         poll_first: bool,
+        direct_send: bool,
     }
 
     const fn uring(multishot: bool, defer: bool, fixed: bool) -> Kind {
@@ -120,6 +124,7 @@ mod linux {
             defer,
             fixed,
             poll_first: false,
+            direct_send: false,
         })
     }
 
@@ -136,6 +141,27 @@ mod linux {
                 defer: false,
                 fixed: false,
                 poll_first: true,
+                direct_send: false,
+            }),
+        ),
+        (
+            "uring-multishot-sendsyscall",
+            Kind::Uring(Cfg {
+                multishot: true,
+                defer: false,
+                fixed: false,
+                poll_first: false,
+                direct_send: true,
+            }),
+        ),
+        (
+            "uring-multishot-defer-sendsyscall",
+            Kind::Uring(Cfg {
+                multishot: true,
+                defer: true,
+                fixed: false,
+                poll_first: false,
+                direct_send: true,
             }),
         ),
         ("uring-multishot", uring(true, false, false)),
@@ -636,15 +662,33 @@ mod linux {
             // callers through `send_len`), so nothing else touches it.
             unsafe { own.at(send_at(k), MESSAGE).write_bytes(byte, MESSAGE) };
         };
+        let send_now = |k: usize, len: usize| {
+            let buf = own.at(send_at(k), len);
+            // SAFETY: `buf` is valid for `len` bytes (in `own`) and no SQE
+            // refers to it; a blocking send on our own connected socket.
+            let sent = unsafe { libc::send(fds[k], buf.cast(), len, libc::MSG_NOSIGNAL) };
+            assert_eq!(sent, len as isize, "side {k}: send");
+        };
+        // Sends `len` bytes of side `k`'s send buffer: an SQE, or (for
+        // `-sendsyscall`) a plain `send` right now.
+        macro_rules! send {
+            ($side:expr, $k:expr, $len:expr) => {
+                if cfg.direct_send {
+                    send_now($k, $len);
+                } else {
+                    pending.push(send_sqe($k, $len));
+                    $side.send_len = Some($len);
+                    inflight += 1;
+                }
+            };
+        }
         for (k, side) in state.iter_mut().enumerate() {
             pending.push(recv_sqe(k, 0));
             side.recv_armed = true;
             inflight += 1;
             if k % 2 == 0 {
                 write_message(k, message_byte(k / 2, 0));
-                pending.push(send_sqe(k, MESSAGE));
-                side.send_len = Some(MESSAGE);
-                inflight += 1;
+                send!(side, k, MESSAGE);
             }
         }
         let mut done = 0;
@@ -732,9 +776,7 @@ mod linux {
                         // done with them (the CQE); no send is in flight on
                         // `k`'s send buffer, so the ranges are ours.
                         unsafe { std::ptr::copy_nonoverlapping(src, own.at(send_at(k), n), n) };
-                        pending.push(send_sqe(k, n));
-                        side.send_len = Some(n);
-                        inflight += 1;
+                        send!(side, k, n);
                     } else {
                         let want = message_byte(k / 2, side.round);
                         // SAFETY: as above, the kernel wrote these `n` bytes
@@ -751,9 +793,7 @@ mod linux {
                             if side.round < per_conn {
                                 assert!(side.send_len.is_none(), "client {k}: send overlap");
                                 write_message(k, message_byte(k / 2, side.round));
-                                pending.push(send_sqe(k, MESSAGE));
-                                side.send_len = Some(MESSAGE);
-                                inflight += 1;
+                                send!(side, k, MESSAGE);
                             } else {
                                 done += 1;
                             }
