@@ -11,6 +11,7 @@ import hashlib
 import os
 import socket
 import struct
+import sys
 import weakref
 
 import pytest
@@ -599,3 +600,62 @@ def test_unclosed_transport_warns_and_closes_its_socket(loop):
     with pytest.raises(OSError):
         os.fstat(fd)
     peer.close()
+
+
+@pytest.fixture(scope='module')
+def certs(tmp_path_factory):
+    import shutil
+    import subprocess
+    if shutil.which('openssl') is None:
+        pytest.skip('no openssl command to make a certificate')
+    d = tmp_path_factory.mktemp('certs')
+    subprocess.run(
+        ['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+         '-keyout', str(d / 'key.pem'), '-out', str(d / 'cert.pem'),
+         '-days', '1', '-subj', '/CN=localhost'],
+        check=True, capture_output=True)
+    return str(d / 'cert.pem'), str(d / 'key.pem')
+
+
+def test_start_tls_over_the_transport(tloop, certs):
+    """Plain text, then TLS on the same connection (asyncio's SSLProtocol,
+    a BufferedProtocol, over the transport: pause_reading, set_protocol,
+    resume_reading)."""
+    import ssl
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(*certs)
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.check_hostname = False
+    client_ctx.verify_mode = ssl.CERT_NONE
+    hello = os.urandom(300_000)
+
+    async def handle(reader, writer):
+        writer.write(hello)
+        await writer.drain()
+        assert await reader.readexactly(5) == b'start'
+        writer.write(b'ok')  # the client starts TLS once we switched
+        await writer.start_tls(server_ctx)
+        data = await reader.readexactly(len(hello))
+        writer.write(hashlib.sha256(data).digest())
+        await writer.drain()
+        writer.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, '127.0.0.1', 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection('127.0.0.1', port)
+        assert await reader.readexactly(len(hello)) == hello
+        writer.write(b'start')
+        assert await reader.readexactly(2) == b'ok'
+        await writer.start_tls(client_ctx, server_hostname='localhost')
+        assert writer.get_extra_info('ssl_object') is not None
+        writer.write(hello)
+        digest = await reader.readexactly(32)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return digest
+
+    if sys.version_info < (3, 11):
+        pytest.skip('StreamWriter.start_tls is 3.11+')
+    assert run(tloop, main(), timeout=30) == hashlib.sha256(hello).digest()

@@ -43,6 +43,7 @@ _TAKES_TRANSPORT = _attach_takes_transport()
 class SocketTransport(_corio.SocketTransport):
     """A TCP or Unix stream socket transport (asyncio's ``Transport`` API)."""
 
+    _start_tls_compatible = True
     _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
     _detach_takes_transport = _TAKES_TRANSPORT
 

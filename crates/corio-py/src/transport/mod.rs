@@ -379,11 +379,10 @@ impl SocketTransport {
             let mut this = slf.borrow_mut();
             this.buffered = buffered;
             this.protocol_connected = true;
-            let old = (
+            (
                 this.protocol.replace(protocol.clone().unbind()),
                 std::mem::replace(&mut this.data_received, data_received),
-            );
-            old
+            )
         };
         drop(old);
         Ok(())
