@@ -92,9 +92,30 @@ mod capi {
     }
 }
 
-/// `context.run(callback, *args)`, with no argument tuple built for up to
-/// two arguments (the stable ABI's `PyObject_CallFunctionObjArgs` passes
-/// them on the C stack, by vectorcall).
+/// `PyObject_Vectorcall`: in the stable ABI from CPython 3.12; 3.11 exports
+/// it with the same signature (`cpython/abstract.h`), so the abi3 wheel
+/// (3.11+) declares it itself (`docs/python.md`).
+#[cfg(all(feature = "abi3", not(feature = "context-api")))]
+mod vectorcall {
+    use pyo3::ffi::PyObject;
+
+    extern "C" {
+        pub(super) fn PyObject_Vectorcall(
+            callable: *mut PyObject,
+            args: *const *mut PyObject,
+            nargsf: usize,
+            kwnames: *mut PyObject,
+        ) -> *mut PyObject;
+    }
+}
+
+/// How many callback arguments [`run_in_context`] passes on the stack.
+#[cfg(all(feature = "abi3", not(feature = "context-api")))]
+const STACK_ARGS: usize = 4;
+
+/// `context.run(callback, *args)`: a vectorcall of the unbound
+/// `Context.run` with `(context, callback, *args)` on the stack (a tuple
+/// only beyond [`STACK_ARGS`] arguments).
 #[cfg(all(feature = "abi3", not(feature = "context-api")))]
 pub(crate) fn run_in_context(
     py: Python<'_>,
@@ -103,40 +124,33 @@ pub(crate) fn run_in_context(
     args: &Bound<'_, PyTuple>,
 ) -> PyResult<()> {
     let run = context_run_method(py)?.as_ptr();
-    let (ctx, cb) = (context.as_ptr(), callback.as_ptr());
-    let end = std::ptr::null_mut::<ffi::PyObject>();
-    // SAFETY: the GIL is held (`py`). Every pointer is a live object for the
-    // whole call: `run` is kept by its static cell, `context`, `callback` and
-    // `args` are borrowed from references the caller holds until this
-    // returns (a callback that cancels or drops its handle cannot free them:
-    // the caller's own references keep them), and the tuple's items are
-    // owned by the tuple, which is immutable. The list of varargs ends with
-    // NULL, as `PyObject_CallFunctionObjArgs` requires; it returns a new
-    // reference or NULL with an exception set, which `from_owned_ptr_or_err`
-    // takes over.
-    let result = unsafe {
-        match args.len() {
-            0 => ffi::PyObject_CallFunctionObjArgs(run, ctx, cb, end),
-            1 => {
-                let a = args.get_borrowed_item(0)?.as_ptr();
-                ffi::PyObject_CallFunctionObjArgs(run, ctx, cb, a, end)
-            }
-            2 => {
-                let a = args.get_borrowed_item(0)?.as_ptr();
-                let b = args.get_borrowed_item(1)?.as_ptr();
-                ffi::PyObject_CallFunctionObjArgs(run, ctx, cb, a, b, end)
-            }
-            _ => {
-                let mut items: Vec<Bound<'_, PyAny>> = Vec::with_capacity(2 + args.len());
-                items.push(context.to_owned());
-                items.push(callback.clone());
-                items.extend(args.iter());
-                let all = PyTuple::new(py, items)?;
-                ffi::PyObject_Call(run, all.as_ptr(), std::ptr::null_mut())
-            }
+    let n = args.len();
+    let result = if n <= STACK_ARGS {
+        let mut stack = [std::ptr::null_mut::<ffi::PyObject>(); 2 + STACK_ARGS];
+        stack[0] = context.as_ptr();
+        stack[1] = callback.as_ptr();
+        for (i, slot) in stack[2..2 + n].iter_mut().enumerate() {
+            *slot = args.get_borrowed_item(i)?.as_ptr();
         }
+        // SAFETY: the GIL is held (`py`). The first `2 + n` entries of
+        // `stack` are live objects for the whole call: `run` is kept by its
+        // static cell; `context`, `callback` and `args` are borrowed from
+        // references the caller holds until this returns (a callback that
+        // cancels or drops its handle cannot free them), and the tuple's
+        // items are owned by the immutable tuple. The call returns a new
+        // reference or NULL with an exception set.
+        unsafe { vectorcall::PyObject_Vectorcall(run, stack.as_ptr(), 2 + n, std::ptr::null_mut()) }
+    } else {
+        let mut items: Vec<Bound<'_, PyAny>> = Vec::with_capacity(2 + n);
+        items.push(context.to_owned());
+        items.push(callback.clone());
+        items.extend(args.iter());
+        let all = PyTuple::new(py, items)?;
+        // SAFETY: the GIL is held; `run` and `all` are live; a new reference
+        // or NULL with an exception set comes back.
+        unsafe { ffi::PyObject_Call(run, all.as_ptr(), std::ptr::null_mut()) }
     };
-    // SAFETY: see above.
+    // SAFETY: `result` is a new reference or NULL with an exception set.
     unsafe { Bound::from_owned_ptr_or_err(py, result) }.map(drop)
 }
 

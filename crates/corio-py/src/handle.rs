@@ -124,40 +124,46 @@ impl Handle {
 /// reference cycle with it. This is what lets handles stay outside the
 /// garbage collector (see `docs/python.md`).
 pub(crate) fn run_handle(handle: &Bound<'_, Handle>, consume: bool) -> PyResult<()> {
-    let py = handle.py();
-    let (callback, args) = {
-        let mut this = handle.borrow_mut();
-        if consume {
-            (this.callback.take(), this.args.take())
-        } else {
-            (
-                this.callback.as_ref().map(|c| c.clone_ref(py)),
-                this.args.as_ref().map(|a| a.clone_ref(py)),
-            )
-        }
-    };
-    run_taken(handle, callback, args)
+    match take_call(handle, consume, false) {
+        Some((callback, args, context)) => run_taken(handle, callback, args, context),
+        None => Ok(()),
+    }
 }
 
 /// The loop's path for a queued handle: skipped if cancelled, else run as
 /// [`run_handle`] does, with one borrow of the handle for both.
 pub(crate) fn run_ready(handle: &Bound<'_, Handle>, consume: bool) -> PyResult<()> {
+    match take_call(handle, consume, true) {
+        Some((callback, args, context)) => run_taken(handle, callback, args, context),
+        None => Ok(()),
+    }
+}
+
+/// The callback and arguments (given up by the handle with `consume`,
+/// else new references), and the context's pointer, in one borrow; `None`
+/// if `skip_cancelled` and the handle is cancelled.
+type Call = (
+    Option<PyObject>,
+    Option<Py<PyTuple>>,
+    *mut pyo3::ffi::PyObject,
+);
+
+fn take_call(handle: &Bound<'_, Handle>, consume: bool, skip_cancelled: bool) -> Option<Call> {
     let py = handle.py();
-    let (callback, args) = {
-        let mut this = handle.borrow_mut();
-        if this.cancelled {
-            return Ok(());
-        }
-        if consume {
-            (this.callback.take(), this.args.take())
-        } else {
-            (
-                this.callback.as_ref().map(|c| c.clone_ref(py)),
-                this.args.as_ref().map(|a| a.clone_ref(py)),
-            )
-        }
-    };
-    run_taken(handle, callback, args)
+    let mut this = handle.borrow_mut();
+    if skip_cancelled && this.cancelled {
+        return None;
+    }
+    let context = this.context.as_ptr();
+    Some(if consume {
+        (this.callback.take(), this.args.take(), context)
+    } else {
+        (
+            this.callback.as_ref().map(|c| c.clone_ref(py)),
+            this.args.as_ref().map(|a| a.clone_ref(py)),
+            context,
+        )
+    })
 }
 
 /// Runs `callback(*args)` in the handle's context; the callback and the
@@ -166,6 +172,7 @@ fn run_taken(
     handle: &Bound<'_, Handle>,
     callback: Option<PyObject>,
     args: Option<Py<PyTuple>>,
+    context: *mut pyo3::ffi::PyObject,
 ) -> PyResult<()> {
     let py = handle.py();
     let callback = match callback {
@@ -176,7 +183,6 @@ fn run_taken(
         Some(a) => a.into_bound(py),
         None => PyTuple::empty(py),
     };
-    let context = handle.borrow().context.as_ptr();
     // SAFETY: `context` is the handle's own reference, written once by
     // `Handle::new` and never replaced (no setter, no `__clear__`); the
     // handle lives until this returns (the caller's `handle` is a strong
