@@ -17,7 +17,7 @@ import socket
 import sys
 import threading
 
-from asyncio import base_events, events, unix_events
+from asyncio import base_events, events, sslproto, unix_events
 
 from . import _corio, _transport
 from ._compat import CompatMixin
@@ -90,10 +90,7 @@ class EventLoop(CompatMixin, _corio.Loop, unix_events.SelectorEventLoop):
         for TCP and Unix stream sockets, unless ``self._rust_transport`` is
         false (``CORIO_PY_TRANSPORT=asyncio``); else asyncio's."""
         _set_nodelay(sock)
-        rust = getattr(self, '_rust_transport', None)
-        if rust is None:
-            rust = self._rust_transport = _transport.use_rust_transport()
-        if rust and sock.type == socket.SOCK_STREAM:
+        if self._use_rust_transport(sock):
             return _transport.make_socket_transport(
                 self, sock, protocol, waiter, extra=extra, server=server)
         transport = super()._make_socket_transport(
@@ -105,9 +102,29 @@ class EventLoop(CompatMixin, _corio.Loop, unix_events.SelectorEventLoop):
         transport.max_size = _READ_SIZE
         return transport
 
-    def _make_ssl_transport(self, rawsock, *args, **kwargs):
+    def _make_ssl_transport(self, rawsock, protocol, sslcontext, waiter=None,
+                            *, server_side=False, server_hostname=None,
+                            extra=None, server=None, **timeouts):
+        """asyncio's SSLProtocol over corio's Rust transport (see
+        ``_make_socket_transport``), or over asyncio's."""
         _set_nodelay(rawsock)
-        return super()._make_ssl_transport(rawsock, *args, **kwargs)
+        if not self._use_rust_transport(rawsock):
+            return super()._make_ssl_transport(
+                rawsock, protocol, sslcontext, waiter, server_side=server_side,
+                server_hostname=server_hostname, extra=extra, server=server,
+                **timeouts)
+        ssl_protocol = sslproto.SSLProtocol(
+            self, protocol, sslcontext, waiter, server_side, server_hostname,
+            **timeouts)
+        _transport.SocketTransport(self, rawsock, ssl_protocol, extra=extra,
+                                   server=server)
+        return ssl_protocol._app_transport
+
+    def _use_rust_transport(self, sock):
+        rust = getattr(self, '_rust_transport', None)
+        if rust is None:
+            rust = self._rust_transport = _transport.use_rust_transport()
+        return rust and sock.type == socket.SOCK_STREAM
 
     def _process_events(self, event_list):
         raise NotImplementedError('the corio loop polls in Rust')

@@ -40,7 +40,7 @@ use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::event_loop::{os_error, Loop};
+use crate::event_loop::Loop;
 use crate::handle::Handle;
 use crate::sys;
 
@@ -105,6 +105,23 @@ fn buffered_protocol_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         )
     })
     .map(|o| o.bind(py))
+}
+
+/// An `io::Error` as Python's `OSError` with the message Python gives
+/// (`os.strerror`), the errno picking the subclass
+/// (`ConnectionResetError`, ...).
+pub(super) fn os_error(e: std::io::Error) -> PyErr {
+    let Some(code) = e.raw_os_error() else {
+        return crate::event_loop::os_error(e);
+    };
+    Python::with_gil(|py| {
+        let message = py
+            .import("os")
+            .and_then(|os| os.call_method1("strerror", (code,)))
+            .and_then(|m| m.extract::<String>())
+            .unwrap_or_else(|_| e.to_string());
+        pyo3::exceptions::PyOSError::new_err((code, message))
+    })
 }
 
 /// Whether a callback's exception must end the iteration (asyncio re-raises

@@ -14,8 +14,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::{close, is_exit, SocketTransport, READ_SIZE};
-use crate::event_loop::os_error;
+use super::{close, is_exit, os_error, SocketTransport, READ_SIZE};
 use crate::sys;
 
 /// What one read attempt gave.

@@ -10,8 +10,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView};
 
-use super::{close, is_exit, SocketTransport, CONNLOST_WARN};
-use crate::event_loop::os_error;
+use super::{close, is_exit, os_error, SocketTransport, CONNLOST_WARN};
 
 /// What one send attempt gave.
 enum Sent {
