@@ -121,13 +121,16 @@ unsafe fn call_soon_body(
         // SAFETY: a live borrowed object; a new reference is taken.
         context = Some(unsafe { Borrowed::from_ptr(py, value) }.to_owned().unbind());
     }
-    // SAFETY: live borrowed objects; `PyTuple::new` takes its own references.
-    let extra = PyTuple::new(
-        py,
-        positional
-            .iter()
-            .map(|&a| unsafe { Borrowed::from_ptr(py, a) }),
-    )?;
+    let extra = if positional.is_empty() {
+        PyTuple::empty(py)
+    } else {
+        let items = positional.iter().map(|&a| {
+            // SAFETY: live borrowed objects; `PyTuple::new` takes its own
+            // references.
+            unsafe { Borrowed::from_ptr(py, a) }
+        });
+        PyTuple::new(py, items)?
+    };
     // SAFETY: a live borrowed object.
     let callback = unsafe { Borrowed::from_ptr(py, callback) }.to_owned();
     let handle = Loop::schedule_soon(slf, &callback, extra.unbind(), context, "call_soon", true)?;
