@@ -37,6 +37,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,9 +49,25 @@ sys.path.pop(0)
 LOOPS = ("asyncio", "uvloop", "rloop", "corio")
 PER_PORT = 20_000
 FD_SPARE = 200  # fds the server needs besides its connections
+STALL = 10.0  # seconds without a new connection: the server is full
 
 
-def rss():
+# Descriptors held back so that a server that ran out of them (EMFILE) can
+# still read /proc: given back just before, taken again just after (nothing
+# runs the loop's accept in between).
+_spare = []
+
+
+def _with_spare_fds(read):
+    while _spare:
+        os.close(_spare.pop())
+    try:
+        return read()
+    finally:
+        _spare.extend(os.open("/dev/null", os.O_RDONLY) for _ in range(2))
+
+
+def _rss():
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -60,7 +77,12 @@ def rss():
 
 def settle():
     gc.collect()
-    return rss()
+    return _with_spare_fds(_rss)
+
+
+def nfds():
+    # Less the spare ones, which are closed while listing.
+    return _with_spare_fds(lambda: len(os.listdir("/proc/self/fd")) - 1)
 
 
 def raise_nofile():
@@ -140,11 +162,24 @@ def child_conns(target, n, breakdown):
             import tracemalloc
             tracemalloc.start()
             out["snap0"] = tracemalloc.take_snapshot()
+        out["fds_before"] = nfds()
         out["before"] = settle()
         print(json.dumps({"ports": addrs}), flush=True)
-        await Idle.done
+        # All n, or as many as the server takes: it stops when no new
+        # connection came for STALL seconds (EMFILE, for one).
+        last = -1
+        while not Idle.done.done():
+            if Idle.made == last:
+                out["stalled"] = True
+                break
+            last = Idle.made
+            try:
+                await asyncio.wait_for(asyncio.shield(Idle.done), STALL)
+            except asyncio.TimeoutError:
+                pass
         await asyncio.sleep(0.5)  # connection_made callbacks all run
         out["after"] = settle()
+        out["fds_after"] = nfds()
         if breakdown:
             import tracemalloc
             out["python"] = python_breakdown(out.pop("snap0"),
@@ -153,7 +188,7 @@ def child_conns(target, n, breakdown):
         out["n"] = Idle.made
         print(json.dumps({"ready": True}), flush=True)
         # Wait for the clients to go (stdin closes), then stop.
-        await loop.run_in_executor(None, sys.stdin.read)
+        sys.stdin.read()  # the loop needs not run meanwhile
         for s in servers:
             s.close()
 
@@ -211,14 +246,16 @@ def run_child(loop, kind, n, breakdown):
     if kind == "handles":
         proc = subprocess.run(cmd, capture_output=True, text=True)
         return parse(proc.stdout, proc.stderr)
+    errlog = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=errlog,
                               text=True)
     clients = []
     try:
         line = server.stdout.readline()
         if not line:
-            raise RuntimeError(server.stderr.read()[-2000:])
+            errlog.seek(0)
+            raise RuntimeError(errlog.read()[-2000:])
         ports = ",".join(str(p) for p in json.loads(line)["ports"])
         per_client = 9_000  # under any client's fd limit
         left = n
@@ -228,17 +265,16 @@ def run_child(loop, kind, n, breakdown):
                 [sys.executable, __file__, "--client", str(k), ports],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
             left -= k
-        ready = server.stdout.readline()
-        if not ready:
-            raise RuntimeError(server.stderr.read()[-2000:])
-        for c in clients:
-            c.stdout.readline()
+        server.stdout.readline()  # measured (or the server failed)
     finally:
+        # Clients still blocked in connect() (a full server) are killed.
         for c in clients:
             c.stdin.close()
-        out, err = server.communicate(timeout=120)
-        for c in clients:
+            c.kill()
             c.wait(timeout=60)
+        out, _ = server.communicate(timeout=120)
+        errlog.seek(0)
+        err = errlog.read()
     return parse(out, err)
 
 
@@ -251,6 +287,10 @@ def parse(out, err):
 
 def per_item(r):
     return (r["after"] - r["before"]) / r["n"]
+
+
+def fds_per(r):
+    return (r["fds_after"] - r["fds_before"]) / r["n"]
 
 
 def main():
@@ -299,6 +339,15 @@ def main():
                 print(f"  {row:8} {loop:8} {per_item(r):8.0f} B each "
                       f"(n={r['n']:,})", file=sys.stderr, flush=True)
 
+    for (row, lp), rs in results.items():
+        short = [r for r in rs if r.get("stalled")]
+        if short:
+            notes.append(
+                f"{lp}'s server stopped accepting at "
+                f"{min(r['n'] for r in short):,} of {counts[row]:,} "
+                f"connections ({fds_per(short[0]):.2f} fds per connection, "
+                f"RLIMIT_NOFILE {limit + FD_SPARE:,}); its rows use the "
+                f"connections it holds")
     lines = [f"Memory per item, RSS growth / count, median of {args.samples} "
              f"(fresh interpreter each; Python "
              f"{sys.version.split()[0]}):", ""]
@@ -318,6 +367,11 @@ def main():
         lines.append(f"| {label[row]} | " +
                      " | ".join(f"{med[lp]:,.0f}" for lp in loops) +
                      f" | {ratio} |")
+        if row == "conns":
+            fds = {lp: fds_per(results[row, lp][0]) for lp in loops}
+            lines.append("| fds per idle conn, server side | " +
+                         " | ".join(f"{fds[lp]:.2f}" for lp in loops) +
+                         " | |")
     if args.breakdown:
         lines += ["", "Breakdown (one tracemalloc run each; tracemalloc's "
                   "own cost is in the RSS, not in the Python column):", "",
