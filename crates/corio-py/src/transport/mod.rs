@@ -44,8 +44,11 @@ use crate::event_loop::Loop;
 use crate::handle::Handle;
 use crate::sys;
 
-/// Bytes read per `recv` (libuv's size; see `docs/python.md`).
-const READ_SIZE: usize = 64 * 1024;
+/// Bytes read per `recv`, into the transport's reused buffer: uvloop's
+/// 256 KiB, so a 100 KiB message is one `recv` (asyncio's transport on
+/// corio reads 64 KiB: its buffer is a new `bytes` per read, and 256 KiB
+/// would cost an mmap per read).
+const READ_SIZE: usize = 256 * 1024;
 /// asyncio's default high-water mark of the write buffer.
 const DEFAULT_HIGH: usize = 64 * 1024;
 /// asyncio's `constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES`.
