@@ -12,6 +12,8 @@ import tempfile
 
 import pytest
 
+import corio
+
 
 def run(loop, coro, timeout=5.0):
     return loop.run_until_complete(asyncio.wait_for(coro, timeout))
@@ -367,6 +369,18 @@ def test_sendto_with_a_fixed_peer_rejects_another_address(any_loop):
     tr.close()
     run(any_loop, pr.lost)
     peer.close()
+
+
+def test_create_datagram_endpoint_rejects_a_stream_socket(any_loop):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with pytest.raises(ValueError) as info:
+        any_loop.run_until_complete(any_loop.create_datagram_endpoint(
+            asyncio.DatagramProtocol, sock=sock))
+    sock.close()
+    # asyncio 3.13 says "A datagram socket was expected"; corio keeps
+    # uvloop's (and asyncio 3.11/3.12's) message on every version.
+    if isinstance(any_loop, corio.EventLoop) or sys.version_info < (3, 13):
+        assert str(info.value).startswith('A UDP Socket was expected, got ')
 
 
 # ---- create_unix_server(cleanup_socket=) ---------------------------------

@@ -19,7 +19,9 @@ loop lacks. A mixin placed before ``_corio.Loop`` in ``EventLoop``'s bases.
   connected socket whose peer has no name (an ``AF_UNIX`` socketpair)
   works; an address that is not a numeric IP of the socket's family raises
   ``ValueError('... socket family mismatch or a DNS lookup is required')``,
-  where ``socket.sendto`` would block the loop in a DNS lookup.
+  where ``socket.sendto`` would block the loop in a DNS lookup. A stream
+  socket given to ``create_datagram_endpoint(sock=)`` gets uvloop's (and
+  asyncio 3.11/3.12's) "A UDP Socket was expected" on 3.13 too.
 - **``create_unix_server(cleanup_socket=...)``** on 3.11 and 3.12, with
   3.13's meaning (remove the socket file when the server closes, unless it
   was replaced); the default is False there, as on uvloop, and 3.13's own
@@ -229,6 +231,16 @@ class CompatMixin:
                 _release(sock)
 
     # ---- UDP ------------------------------------------------------------
+
+    if sys.version_info >= (3, 13):
+        async def create_datagram_endpoint(self, protocol_factory,
+                                           *args, sock=None, **kwargs):
+            """asyncio's, with the wrong-socket message of uvloop and of
+            asyncio before 3.13 ("A UDP Socket was expected")."""
+            if sock is not None and sock.type == socket.SOCK_STREAM:
+                raise ValueError(f'A UDP Socket was expected, got {sock!r}')
+            return await super().create_datagram_endpoint(
+                protocol_factory, *args, sock=sock, **kwargs)
 
     def _make_datagram_transport(self, sock, protocol, address=None,
                                  waiter=None, extra=None):
