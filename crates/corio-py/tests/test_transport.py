@@ -102,6 +102,7 @@ def test_uses_the_rust_transport_for_tcp_and_unix(loop):
     tr, peer = pair(loop, asyncio.Protocol())
     assert type(tr) is _transport.SocketTransport
     tr.close()
+    spin(loop)
     peer.close()
 
 
