@@ -29,7 +29,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LOOPS = ("asyncio", "uvloop", "rloop", "corio")
+LOOPS = ("asyncio", "uvloop", "rloop", "corio-aio", "corio")
 SIZES = {"64B": 64, "1KiB": 1024, "100KiB": 102400}
 
 

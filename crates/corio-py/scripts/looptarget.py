@@ -3,14 +3,15 @@ target name to a loop factory, shared by the uvloop-suite shim, the docs
 examples runner and the benchmarks.
 
 The target comes from ``CORIO_PY_LOOP`` (``asyncio``, ``uvloop``, ``rloop``,
-``corio``; default ``corio``) unless a caller names one.
+``corio``, or ``corio-aio``: corio's loop with asyncio's Python socket
+transport; default ``corio``) unless a caller names one.
 """
 
 import asyncio
 import os
 import sys
 
-TARGETS = ("asyncio", "uvloop", "rloop", "corio")
+TARGETS = ("asyncio", "uvloop", "rloop", "corio", "corio-aio")
 DEFAULT = "corio"
 
 
@@ -85,6 +86,10 @@ def load(name=None):
         policy = getattr(rloop, "EventLoopPolicy", None) or _policy_for(
             rloop.new_event_loop)
         return Target(name, rloop.new_event_loop, loop_class, policy, rloop)
+    if name == "corio-aio":
+        # corio's loop with asyncio's own Python socket transport instead of
+        # the Rust one (read when a loop makes its first transport).
+        os.environ["CORIO_PY_TRANSPORT"] = "asyncio"
     import corio
 
     policy = getattr(corio, "EventLoopPolicy", None) or _policy_for(

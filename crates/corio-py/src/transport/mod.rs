@@ -44,10 +44,10 @@ use crate::event_loop::Loop;
 use crate::handle::Handle;
 use crate::sys;
 
-/// Bytes read per `recv`, into the transport's reused buffer: uvloop's
-/// 256 KiB, so a 100 KiB message is one `recv` (asyncio's transport on
-/// corio reads 64 KiB: its buffer is a new `bytes` per read, and 256 KiB
-/// would cost an mmap per read).
+/// Bytes read per `recv`, into the thread's read buffer (`read.rs`):
+/// uvloop's 256 KiB, so a 100 KiB message is one `recv` (asyncio's
+/// transport on corio reads 64 KiB: its buffer is a new `bytes` per read,
+/// and 256 KiB would cost an mmap per read).
 const READ_SIZE: usize = 256 * 1024;
 /// asyncio's default high-water mark of the write buffer.
 const DEFAULT_HIGH: usize = 64 * 1024;
@@ -93,8 +93,6 @@ pub struct SocketTransport {
     /// Unsent bytes: `wbuf[wpos..]`.
     wbuf: Vec<u8>,
     wpos: usize,
-    /// The reused read buffer (taken out while Python code runs).
-    rbuf: Vec<u8>,
 }
 
 /// `asyncio.BufferedProtocol`.
@@ -258,7 +256,6 @@ impl SocketTransport {
             low: DEFAULT_HIGH / 4,
             wbuf: Vec::new(),
             wpos: 0,
-            rbuf: Vec::new(),
         };
         let (buffered, data_received) = Self::protocol_kind(protocol)?;
         this.protocol = Some(protocol.clone().unbind());
