@@ -63,6 +63,14 @@ class Recorder(asyncio.Protocol):
             self.done.set_result(exc)
 
 
+class EchoProtocol(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data)
+
+
 def pair(loop, protocol):
     """A transport over one end of a Unix socketpair; the other end is a
     plain non-blocking socket for the test to drive."""
@@ -589,6 +597,58 @@ def test_many_connections_leak_neither_fds_nor_objects(loop):
     gc.collect()
     assert _open_fds() == before
     assert all(r() is None for r in refs)
+
+
+def test_one_descriptor_per_connection_as_asyncio(tloop):
+    # The transport holds its socket open (an io-reference) rather than
+    # using a dup: 20 accepted connections cost 20 server-side fds, as on
+    # asyncio's loop, never 40.
+    async def main():
+        server = await tloop.create_server(asyncio.Protocol, '127.0.0.1', 0)
+        port = server.sockets[0].getsockname()[1]
+        before = _open_fds()
+        clients = []
+        for _ in range(20):
+            c = socket.create_connection(('127.0.0.1', port))
+            clients.append(c)
+        await asyncio.sleep(0.1)
+        grown = _open_fds() - before
+        for c in clients:
+            c.close()
+        server.close()
+        await server.wait_closed()
+        return grown
+
+    assert run(tloop, main()) == 40  # 20 clients + 20 accepted
+
+
+def test_closing_the_original_socket_waits_for_the_transport(loop):
+    # create_connection(sock=s) then s.close(): the transport keeps
+    # working, and the descriptor closes with the transport (the
+    # transport's io-reference defers the real close; uvloop behaves the
+    # same, asyncio's transport breaks).
+    tloop = loop
+    async def main():
+        server = await tloop.create_server(EchoProtocol, '127.0.0.1', 0)
+        port = server.sockets[0].getsockname()[1]
+        s = socket.create_connection(('127.0.0.1', port))
+        fd = s.fileno()
+        proto = Recorder(tloop)
+        tr, _ = await tloop.create_connection(lambda: proto, sock=s)
+        s.close()
+        tr.write(b'still here')
+        while bytes(proto.data) != b'still here':
+            await asyncio.sleep(0.01)
+        os.fstat(fd)  # still open
+        tr.close()
+        await proto.done
+        server.close()
+        await server.wait_closed()
+        return fd
+
+    fd = run(tloop, main())
+    with pytest.raises(OSError):
+        os.fstat(fd)
 
 
 def test_unclosed_transport_warns_and_closes_its_socket(loop):

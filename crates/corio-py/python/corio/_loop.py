@@ -124,7 +124,10 @@ class EventLoop(CompatMixin, _corio.Loop, unix_events.SelectorEventLoop):
         rust = getattr(self, '_rust_transport', None)
         if rust is None:
             rust = self._rust_transport = _transport.use_rust_transport()
-        return rust and sock.type == socket.SOCK_STREAM
+        # The Rust transport holds the socket open through its
+        # io-reference count, which only ``socket.socket`` has.
+        return (rust and isinstance(sock, socket.socket)
+                and sock.type == socket.SOCK_STREAM)
 
     def _process_events(self, event_list):
         raise NotImplementedError('the corio loop polls in Rust')

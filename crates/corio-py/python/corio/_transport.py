@@ -97,6 +97,7 @@ class SocketTransport(_corio.SocketTransport):
         if sock is not None:
             _warn(f"unclosed transport {self!r}", ResourceWarning,
                   source=self)
+            self._release_fd()
             sock.close()
             server = self._server
             if server is not None:

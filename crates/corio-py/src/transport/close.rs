@@ -86,7 +86,9 @@ pub(super) fn call_connection_lost(
     };
     drop(handle);
     let (sock, fd, protocol, data_received, event_loop, server) = released;
-    drop(fd);
+    // Deregistered above: the socket may close now (at once, if
+    // `sock.close()` was called on it meanwhile).
+    let released_fd = fd.map_or(Ok(()), |fd| fd.release(py));
     let closed = match &sock {
         Some(s) => s
             .bind(py)
@@ -99,7 +101,7 @@ pub(super) fn call_connection_lost(
         None => Ok(()),
     };
     drop((sock, protocol, data_received, event_loop, server));
-    result.and(closed).and(detached)
+    result.and(released_fd).and(closed).and(detached)
 }
 
 /// `server._detach(transport)` (3.13+) or `server._detach()`.

@@ -1,11 +1,13 @@
 //! `corio._corio.SocketTransport`: asyncio's socket transport (TCP and Unix
 //! stream sockets) in Rust, under `corio._transport.SocketTransport`.
 //!
-//! The transport owns a `dup` of its socket's descriptor, registered with
-//! the loop's reactor as an edge-triggered *stream* (`io.rs`), and one
-//! [`Handle`] that runs [`SocketTransport::_io_event`] in the transport's
-//! `contextvars.Context` on each edge. Reads (`read.rs`) go into a reused
-//! buffer, handed to `data_received` as `bytes` (or `recv` straight into a
+//! The transport holds its socket open (`sys::HeldFd`: one io-reference of
+//! the socket object, so one descriptor per connection, as uvloop) and
+//! registers the descriptor with the loop's reactor as an edge-triggered
+//! *stream* (`io.rs`); it has one [`Handle`] that runs
+//! [`SocketTransport::_io_event`] in the transport's `contextvars.Context`
+//! on each edge. Reads (`read.rs`) go into the thread's read buffer, copied
+//! into the `bytes` handed to `data_received` (or `recv` straight into a
 //! `BufferedProtocol`'s buffer); a short read clears readiness, so a message
 //! costs one `recv`, no `poll(2)` and no `epoll_ctl`. `write` (`write.rs`)
 //! sends at once when nothing is buffered, buffers the rest and flushes it
@@ -29,7 +31,7 @@ mod close;
 mod read;
 mod write;
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -64,8 +66,9 @@ pub struct SocketTransport {
     /// The socket's fd number (asyncio's `_sock_fd`; the key of
     /// `loop._transports`).
     sock_fd: i32,
-    /// Our `dup` of the socket: reads, writes and the registration.
-    fd: Option<OwnedFd>,
+    /// The socket's descriptor, held open until `connection_lost`: reads,
+    /// writes and the registration.
+    fd: Option<sys::HeldFd>,
     /// The reactor's source and the waker of our stream entry; `None`
     /// before `_start` and after deregistration.
     io: Option<(Arc<Source>, Waker)>,
@@ -228,10 +231,7 @@ impl SocketTransport {
         let _ = (waiter, extra);
         let event_loop = event_loop.downcast::<Loop>()?.clone().unbind();
         let sock_fd: i32 = sock.call_method0(pyo3::intern!(py, "fileno"))?.extract()?;
-        let fd = sys::with_fd(sock_fd, |fd| {
-            rustix::io::fcntl_dupfd_cloexec(fd, 3).map_err(Into::into)
-        })
-        .map_err(os_error)?;
+        let fd = sys::HeldFd::hold(sock, sock_fd)?;
         let context = py.import("contextvars")?.call_method0("copy_context")?;
         let mut this = SocketTransport {
             event_loop: Some(event_loop),
@@ -303,6 +303,14 @@ impl SocketTransport {
         // a resumed registration (after sendfile) looks once more itself.
         this.wake_self();
         Ok(())
+    }
+
+    /// Gives the socket's io-reference back without `connection_lost`
+    /// (`__del__` of a transport never closed, once its loop is closed), so
+    /// that `sock.close()` closes the descriptor at once.
+    fn _release_fd(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let fd = slf.borrow_mut().fd.take();
+        fd.map_or(Ok(()), |fd| fd.release(slf.py()))
     }
 
     /// The handle's callback: one read and one flush, each as ready.
@@ -482,6 +490,9 @@ impl SocketTransport {
         if let Some(l) = &self.event_loop {
             visit.call(l)?;
         }
+        if let Some(fd) = &self.fd {
+            visit.call(fd.sock())?;
+        }
         for o in [
             &self.sock,
             &self.protocol,
@@ -502,6 +513,7 @@ impl SocketTransport {
         // registration keeps the transport reachable): nothing is
         // registered, and the fd is closed by dropping it.
         self.event_loop = None;
+        self.fd = None;
         self.sock = None;
         self.protocol = None;
         self.data_received = None;
@@ -539,6 +551,6 @@ impl SocketTransport {
 
     fn fd_raw(&self) -> Option<i32> {
         use std::os::fd::AsRawFd;
-        self.fd.as_ref().map(AsRawFd::as_raw_fd)
+        self.fd.as_ref().map(|fd| fd.as_fd().as_raw_fd())
     }
 }

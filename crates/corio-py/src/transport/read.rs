@@ -78,7 +78,7 @@ pub(super) fn on_readable(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
     }
     let py = slf.py();
     let (outcome, buf, callback) = {
-        let mut this = slf.borrow_mut();
+        let this = slf.borrow();
         if !this.wants_read() {
             return Ok(());
         }
