@@ -198,19 +198,35 @@ impl SocketTransport {
         };
         let callback = protocol.bind(py).getattr(name)?;
         let copy = context.bind(py).call_method0(pyo3::intern!(py, "copy"))?;
-        if let Err(err) = copy.call_method1(pyo3::intern!(py, "run"), (callback,)) {
-            if is_exit(py, &err) {
-                return Err(err);
-            }
-            let info = PyDict::new(py);
-            info.set_item("message", message)?;
-            info.set_item("exception", err.into_value(py))?;
-            info.set_item("transport", slf)?;
-            info.set_item("protocol", protocol)?;
-            event_loop
-                .bind(py)
-                .call_method1(pyo3::intern!(py, "call_exception_handler"), (info,))?;
+        match copy.call_method1(pyo3::intern!(py, "run"), (callback,)) {
+            Ok(_) => Ok(()),
+            Err(err) => Self::report_protocol_error(slf, &event_loop, &protocol, message, err),
         }
+    }
+
+    /// A flow-control callback of the protocol raised: `KeyboardInterrupt`
+    /// and `SystemExit` propagate; anything else goes to the loop's
+    /// exception handler with `message` (asyncio's keys), and the
+    /// transport carries on.
+    fn report_protocol_error(
+        slf: &Bound<'_, Self>,
+        event_loop: &Py<Loop>,
+        protocol: &PyObject,
+        message: &str,
+        err: PyErr,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        if is_exit(py, &err) {
+            return Err(err);
+        }
+        let info = PyDict::new(py);
+        info.set_item("message", message)?;
+        info.set_item("exception", err.into_value(py))?;
+        info.set_item("transport", slf)?;
+        info.set_item("protocol", protocol)?;
+        event_loop
+            .bind(py)
+            .call_method1(pyo3::intern!(py, "call_exception_handler"), (info,))?;
         Ok(())
     }
 }

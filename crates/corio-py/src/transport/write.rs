@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView};
 
-use super::{close, is_exit, os_error, SocketTransport, CONNLOST_WARN};
+use super::{close, os_error, SocketTransport, CONNLOST_WARN};
 
 /// What one send attempt gave.
 enum Sent {
@@ -184,23 +184,19 @@ fn maybe_resume(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
             _ => return Ok(()),
         }
     };
-    if let Err(err) = protocol
+    match protocol
         .bind(py)
         .call_method0(pyo3::intern!(py, "resume_writing"))
     {
-        if is_exit(py, &err) {
-            return Err(err);
-        }
-        let info = pyo3::types::PyDict::new(py);
-        info.set_item("message", "protocol.resume_writing() failed")?;
-        info.set_item("exception", err.into_value(py))?;
-        info.set_item("transport", slf)?;
-        info.set_item("protocol", protocol)?;
-        event_loop
-            .bind(py)
-            .call_method1(pyo3::intern!(py, "call_exception_handler"), (info,))?;
+        Ok(_) => Ok(()),
+        Err(err) => SocketTransport::report_protocol_error(
+            slf,
+            &event_loop,
+            &protocol,
+            "protocol.resume_writing() failed",
+            err,
+        ),
     }
-    Ok(())
 }
 
 /// The write half of `_io_event`: flush the buffer as far as the socket
