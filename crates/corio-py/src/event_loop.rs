@@ -214,15 +214,18 @@ impl Loop {
         })
     }
 
-    /// `loop.create_task(coro, *, name=None, context=None)`: asyncio's
-    /// (C) `Task` on this loop; with a task factory set, asyncio's own
-    /// method handles the factory.
-    #[pyo3(signature = (coro, *, name=None, context=None))]
+    /// `loop.create_task(coro, *, name=None, context=None, **kwargs)`:
+    /// asyncio's (C) `Task` on this loop; with a task factory set, asyncio's
+    /// own method handles the factory. Other keyword arguments go to the
+    /// `Task` (uvloop's extension, e.g. `eager_start=True` on 3.12+, where
+    /// `Task` takes it; an unknown one is the `Task`'s `TypeError`).
+    #[pyo3(signature = (coro, *, name=None, context=None, **task_kwargs))]
     fn create_task<'py>(
         slf: &Bound<'py, Self>,
         coro: &Bound<'py, PyAny>,
         name: Option<&Bound<'py, PyAny>>,
         context: Option<&Bound<'py, PyAny>>,
+        task_kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let (debug, has_factory) = {
@@ -232,7 +235,10 @@ impl Loop {
             }
             (this.debug, this.task_factory.is_some())
         };
-        let kwargs = PyDict::new(py);
+        let kwargs = match task_kwargs {
+            Some(extra) => extra.copy()?,
+            None => PyDict::new(py),
+        };
         if let Some(name) = name {
             kwargs.set_item(pyo3::intern!(py, "name"), name)?;
         }

@@ -2,6 +2,7 @@
 cancellation, threads, and the iteration rule, against asyncio's loop."""
 
 import asyncio
+import sys
 import threading
 import time
 
@@ -460,3 +461,37 @@ def test_task_factory_set_get_and_collected():
     del loop
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12),
+                    reason="asyncio.Task(eager_start=) is 3.12+")
+def test_create_task_eager_start_runs_the_first_step_at_once(loop):
+    # uvloop's extension: create_task's other keywords go to the Task.
+    steps = []
+
+    async def child(tag):
+        steps.append(f'{tag} started')
+        await asyncio.sleep(0)
+        steps.append(f'{tag} done')
+
+    async def main():
+        eager = loop.create_task(child('eager'), eager_start=True)
+        steps.append('created eager')
+        await eager
+        lazy = loop.create_task(child('lazy'))
+        steps.append('created lazy')
+        await lazy
+
+    loop.run_until_complete(main())
+    assert steps == ['eager started', 'created eager', 'eager done',
+                     'created lazy', 'lazy started', 'lazy done']
+
+
+def test_create_task_rejects_unknown_keywords(loop):
+    async def child():
+        pass
+
+    coro = child()
+    with pytest.raises(TypeError):
+        loop.create_task(coro, no_such_option=1)
+    coro.close()
