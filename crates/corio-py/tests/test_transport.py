@@ -651,6 +651,20 @@ def test_closing_the_original_socket_waits_for_the_transport(loop):
         os.fstat(fd)
 
 
+def test_transport_has_no_instance_dict_but_takes_weak_references(loop):
+    # __slots__, as uvloop's transports: no per-connection __dict__, and
+    # loop._transports (a WeakValueDictionary) still holds it weakly.
+    tr, peer = pair(loop, asyncio.Protocol())
+    assert not hasattr(tr, '__dict__')
+    with pytest.raises(AttributeError):
+        tr.some_attribute = 1
+    assert weakref.ref(tr)() is tr
+    assert loop._transports[tr._sock_fd] is tr
+    tr.close()
+    spin(loop)
+    peer.close()
+
+
 def test_unclosed_transport_warns_and_closes_its_socket(loop):
     tr, peer = pair(loop, asyncio.Protocol())
     fd = tr._sock_fd

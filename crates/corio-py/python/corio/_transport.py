@@ -43,6 +43,11 @@ _TAKES_TRANSPORT = _attach_takes_transport()
 class SocketTransport(_corio.SocketTransport):
     """A TCP or Unix stream socket transport (asyncio's ``Transport`` API)."""
 
+    # No per-instance __dict__ (uvloop's transports have none either): an
+    # idle connection's transport costs its Rust state, ``_extra`` and a
+    # weak-reference slot (``loop._transports`` holds transports weakly).
+    __slots__ = ('_extra', '__weakref__')
+
     _start_tls_compatible = True
     _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
     _detach_takes_transport = _TAKES_TRANSPORT
