@@ -184,7 +184,7 @@ impl<T: AsFd> Async<T> {
     /// writes from a buffer of `len` bytes, until it does not return `WouldBlock`;
     /// like [`write_with`](Async::write_with), and a partial write clears write
     /// readiness so the next write waits for an event without a syscall (see
-    /// [`Source::poll_write_stream_with`]).
+    /// [`Source::poll_write_stream_with`], whose example shows the rule).
     pub async fn write_stream_with(
         &self,
         len: usize,

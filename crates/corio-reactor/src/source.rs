@@ -333,6 +333,48 @@ impl Source {
     /// holds on every backend: a write direction has no EOF that could go
     /// unreported, and hang-ups and errors are always reported. Like every clear,
     /// it is skipped if an event arrived since the write began.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::fd::AsFd;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::sync::Arc;
+    /// use std::task::{Context, Poll, Wake, Waker};
+    ///
+    /// struct Ignore;
+    /// impl Wake for Ignore {
+    ///     fn wake(self: Arc<Self>) {}
+    /// }
+    ///
+    /// let reactor = corio_reactor::Reactor::new()?;
+    /// let (ours, _peer) = UnixStream::pair()?;
+    /// ours.set_nonblocking(true)?;
+    /// let source = reactor.register(ours.as_fd())?;
+    /// let waker = Waker::from(Arc::new(Ignore));
+    /// let mut cx = Context::from_waker(&waker);
+    ///
+    /// // More than the socket buffer holds: the socket takes part of it.
+    /// let data = vec![7u8; 16 << 20];
+    /// let Poll::Ready(sent) = source.poll_write_stream_with(&mut cx, data.len(), || {
+    ///     (&ours).write(&data)
+    /// }) else {
+    ///     unreachable!("the first write is tried at once")
+    /// };
+    /// let sent = sent?;
+    /// assert!(0 < sent && sent < data.len());
+    ///
+    /// // The buffer is full: the next write waits for the writable event
+    /// // without trying the syscall.
+    /// let mut tried = false;
+    /// let rest = &data[sent..];
+    /// let next = source.poll_write_stream_with(&mut cx, rest.len(), || {
+    ///     tried = true;
+    ///     (&ours).write(rest)
+    /// });
+    /// assert!(next.is_pending() && !tried);
+    /// reactor.deregister(&source)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn poll_write_stream_with(
         &self,
         cx: &mut Context<'_>,
