@@ -114,8 +114,7 @@ pub(super) fn on_readable(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
             };
             match result {
                 Ok(()) => Ok(()),
-                Err(err) if is_exit(py, &err) => Err(err),
-                Err(err) => SocketTransport::fatal(
+                Err(err) => protocol_failed(
                     slf,
                     err,
                     "Fatal error: protocol.data_received() call failed.",
@@ -152,13 +151,8 @@ fn on_readable_buffered(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
         });
     let buffer = match buffer {
         Ok(b) => b,
-        Err(err) if is_exit(py, &err) => return Err(err),
         Err(err) => {
-            return SocketTransport::fatal(
-                slf,
-                err,
-                "Fatal error: protocol.get_buffer() call failed.",
-            )
+            return protocol_failed(slf, err, "Fatal error: protocol.get_buffer() call failed.")
         }
     };
     let outcome = {
@@ -184,8 +178,7 @@ fn on_readable_buffered(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
         Some(Outcome::Data(n)) => {
             match protocol.call_method1(pyo3::intern!(py, "buffer_updated"), (n,)) {
                 Ok(_) => Ok(()),
-                Err(err) if is_exit(py, &err) => Err(err),
-                Err(err) => SocketTransport::fatal(
+                Err(err) => protocol_failed(
                     slf,
                     err,
                     "Fatal error: protocol.buffer_updated() call failed.",
@@ -193,6 +186,16 @@ fn on_readable_buffered(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
             }
         }
     }
+}
+
+/// A protocol callback raised: `KeyboardInterrupt` and `SystemExit`
+/// propagate, anything else is a fatal error of the transport with
+/// `message` (asyncio's `_fatal_error`).
+fn protocol_failed(slf: &Bound<'_, SocketTransport>, err: PyErr, message: &str) -> PyResult<()> {
+    if is_exit(slf.py(), &err) {
+        return Err(err);
+    }
+    SocketTransport::fatal(slf, err, message)
 }
 
 /// EOF: `eof_received()`; a true result keeps the transport half-open
@@ -209,9 +212,8 @@ fn on_eof(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
         .and_then(|r| r.is_truthy())
     {
         Ok(k) => k,
-        Err(err) if is_exit(py, &err) => return Err(err),
         Err(err) => {
-            return SocketTransport::fatal(
+            return protocol_failed(
                 slf,
                 err,
                 "Fatal error: protocol.eof_received() call failed.",
