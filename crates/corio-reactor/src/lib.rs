@@ -10,6 +10,7 @@ pub mod futures;
 pub mod inq;
 mod reactor;
 mod source;
+mod stream_io;
 mod sys;
 mod table;
 mod waiters;

@@ -228,7 +228,7 @@ impl<'a> Waiter<'a> {
             cx,
             Some(&mut self.key),
             op,
-            crate::source::partial_write(len),
+            crate::stream_io::partial_write(len),
         )
     }
 
@@ -245,7 +245,7 @@ impl<'a> Waiter<'a> {
                 cx,
                 Some(&mut self.key),
                 op,
-                crate::source::stream_read_emptied,
+                crate::stream_io::stream_read_emptied,
             )
             .map(|r| r.map(|(n, _)| n))
     }
