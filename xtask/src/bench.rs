@@ -37,9 +37,13 @@
 //! multi-threaded runtimes at each of [`SCALING_WORKERS`] workers, in a
 //! scaling table (module `report/scaling.rs`), written to
 //! `<target>/bench/scaling.md` (and `scaling.json` with `--json`).
+//!
+//! `--python` runs the Python event-loop harness instead (module
+//! [`python`]): asyncio, uvloop, rloop and corio-py's loop.
 
 mod chart;
 mod load;
+mod python;
 mod report;
 mod sample;
 
@@ -191,7 +195,10 @@ fn mt_workloads(
 }
 
 /// Runs `cargo xtask bench` with its arguments.
-pub(crate) fn run(args: Args) -> Result<()> {
+pub(crate) fn run(mut args: Args) -> Result<()> {
+    if args.flag("--python") {
+        return python::run(&python::PythonOptions::parse(args)?);
+    }
     let options = Options::parse(args)?;
     let samples = options.samples();
     let filter = options.filter.as_deref();

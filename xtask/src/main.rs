@@ -48,6 +48,12 @@ commands:
         chart in <target>/bench/report-mt.svg. --scaling instead runs spawn
         and tcp-echo on the three at 1, 2, 4 and 8 workers and writes
         <target>/bench/scaling.md.
+  bench --python [--quick] [--samples K] [--filter SUBSTR]
+        the Python event-loop benchmarks instead: asyncio's loop, uvloop,
+        rloop and corio-py's loop, interleaved, on echo (streams, protocol,
+        sock_*), an HTTP server under wrk, call_soon and create_task rows
+        (crates/corio-py/bench/run.sh: needs python3 3.11-3.13 and PyPI);
+        the table also goes to <target>/bench/python.md.
   tidy  check the workspace's structure: dependency direction between the
         corio crates, tokio/smol only as dev-dependencies, a README.md and
         `[lints] workspace = true` in every crate under crates/, a module
