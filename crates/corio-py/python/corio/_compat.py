@@ -22,20 +22,35 @@ loop lacks. A mixin placed before ``_corio.Loop`` in ``EventLoop``'s bases.
   where ``socket.sendto`` would block the loop in a DNS lookup. A stream
   socket given to ``create_datagram_endpoint(sock=)`` gets uvloop's (and
   asyncio 3.11/3.12's) "A UDP Socket was expected" on 3.13 too.
+- **UDP contexts**: every datagram protocol callback runs in (a copy of)
+  the context the transport was made in, as on uvloop: ``connection_lost``
+  too (asyncio: the closer's context), and ``error_received`` and the
+  writer's callbacks too (asyncio: the ``sendto()`` caller's).
+- **``start_tls``** makes corio's ``SSLProtocol`` (``_sslproto``: uvloop's
+  TLS behaviour where asyncio's differs), whose transport keeps the
+  context of the transport it upgrades, as on uvloop.
 - **``create_unix_server(cleanup_socket=...)``** on 3.11 and 3.12, with
   3.13's meaning (remove the socket file when the server closes, unless it
   was replaced); the default is False there, as on uvloop, and 3.13's own
   code is used on 3.13.
 """
 
+import contextvars
 import functools
 import os
 import socket
 import sys
 
+try:
+    import ssl
+except ImportError:  # pragma: no cover
+    ssl = None
+
 from asyncio import constants, selector_events
 from asyncio.base_events import _check_ssl_socket
 from asyncio.log import logger
+
+from . import _sslproto
 
 __all__ = ('CompatMixin',)
 
@@ -230,6 +245,58 @@ class CompatMixin:
             for sock in holds.values():
                 _release(sock)
 
+    # ---- start_tls ------------------------------------------------------
+
+    async def start_tls(self, transport, protocol, sslcontext, *,
+                        server_side=False, server_hostname=None,
+                        ssl_handshake_timeout=None,
+                        ssl_shutdown_timeout=None):
+        """Upgrade ``transport`` to TLS; returns the transport ``protocol``
+        should use from now on. asyncio's (the same on 3.11-3.13), with
+        corio's ``SSLProtocol`` (``_sslproto``), whose application transport
+        and ``connection_made`` run in the context of the transport that is
+        upgraded, as on uvloop."""
+        if ssl is None:
+            raise RuntimeError('Python ssl module is not available')
+        if not isinstance(sslcontext, ssl.SSLContext):
+            raise TypeError(
+                f'sslcontext is expected to be an instance of ssl.SSLContext, '
+                f'got {sslcontext!r}')
+        if not getattr(transport, '_start_tls_compatible', False):
+            raise TypeError(
+                f'transport {transport!r} is not supported by start_tls()')
+
+        waiter = self.create_future()
+        ssl_protocol = _sslproto.SSLProtocol(
+            self, protocol, sslcontext, waiter, server_side, server_hostname,
+            ssl_handshake_timeout=ssl_handshake_timeout,
+            ssl_shutdown_timeout=ssl_shutdown_timeout,
+            call_connection_made=False)
+        # corio's socket transport and TLS transport keep their context
+        # (asyncio's socket transport has none: the caller's is used).
+        context = getattr(transport, '_context', None)
+        if context is not None:
+            ssl_protocol._app_transport._context = context
+
+        # Pause early so that "ssl_protocol.data_received()" doesn't
+        # have a chance to get called before "ssl_protocol.connection_made()".
+        transport.pause_reading()
+
+        transport.set_protocol(ssl_protocol)
+        conmade_cb = self.call_soon(ssl_protocol.connection_made, transport,
+                                    context=context)
+        resume_cb = self.call_soon(transport.resume_reading)
+
+        try:
+            await waiter
+        except BaseException:
+            transport.close()
+            conmade_cb.cancel()
+            resume_cb.cancel()
+            raise
+
+        return ssl_protocol._app_transport
+
     # ---- UDP ------------------------------------------------------------
 
     if sys.version_info >= (3, 13):
@@ -334,8 +401,30 @@ def _check_address(family, addr):
 
 
 class _DatagramTransport(selector_events._SelectorDatagramTransport):
-    """asyncio's datagram transport, with uvloop's ``sendto`` rules (see
-    the module doc)."""
+    """asyncio's datagram transport, with uvloop's ``sendto`` rules and
+    contexts (see the module doc)."""
+
+    def __init__(self, loop, sock, protocol, address=None, waiter=None,
+                 extra=None):
+        # The context every protocol callback runs in (a copy of it each
+        # time: a callback may re-enter the transport), as uvloop's
+        # UDPTransport: asyncio ran connection_lost in the context of
+        # whoever closed the transport, and error_received and the writer's
+        # callbacks in that of the sendto() caller (uvloop's
+        # test_context.py: test_datagram_protocol).
+        self._context = contextvars.copy_context()
+        super().__init__(loop, sock, protocol, address, waiter, extra)
+
+    def _add_reader(self, fd, callback, *args):
+        # The reader's handle copies the context current here: the
+        # transport's, also when resume_reading() comes from elsewhere.
+        self._context.copy().run(super()._add_reader, fd, callback, *args)
+
+    def _call_connection_lost(self, exc):
+        self._context.copy().run(super()._call_connection_lost, exc)
+
+    def _error_received(self, exc):
+        self._context.copy().run(self._protocol.error_received, exc)
 
     def sendto(self, data, addr=None):
         if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -364,9 +453,10 @@ class _DatagramTransport(selector_events._SelectorDatagramTransport):
                     self._sock.sendto(data, addr)
                 return
             except (BlockingIOError, InterruptedError):
-                self._loop._add_writer(self._sock_fd, self._sendto_ready)
+                self._context.copy().run(self._loop._add_writer,
+                                         self._sock_fd, self._sendto_ready)
             except OSError as exc:
-                self._protocol.error_received(exc)
+                self._error_received(exc)
                 return
             except (SystemExit, KeyboardInterrupt):
                 raise

@@ -17,9 +17,9 @@ import socket
 import sys
 import threading
 
-from asyncio import base_events, events, sslproto, unix_events
+from asyncio import base_events, events, unix_events
 
-from . import _corio, _transport
+from . import _corio, _sslproto, _transport
 from ._compat import CompatMixin
 
 __all__ = ('EventLoop',)
@@ -105,19 +105,15 @@ class EventLoop(CompatMixin, _corio.Loop, unix_events.SelectorEventLoop):
     def _make_ssl_transport(self, rawsock, protocol, sslcontext, waiter=None,
                             *, server_side=False, server_hostname=None,
                             extra=None, server=None, **timeouts):
-        """asyncio's SSLProtocol over corio's Rust transport (see
-        ``_make_socket_transport``), or over asyncio's."""
-        _set_nodelay(rawsock)
-        if not self._use_rust_transport(rawsock):
-            return super()._make_ssl_transport(
-                rawsock, protocol, sslcontext, waiter, server_side=server_side,
-                server_hostname=server_hostname, extra=extra, server=server,
-                **timeouts)
-        ssl_protocol = sslproto.SSLProtocol(
+        """TLS over the loop's socket transport (``_make_socket_transport``:
+        corio's Rust one, or asyncio's): corio's ``SSLProtocol``
+        (``_sslproto``: asyncio's, with uvloop's behaviour where they
+        differ), whose application transport is returned."""
+        ssl_protocol = _sslproto.SSLProtocol(
             self, protocol, sslcontext, waiter, server_side, server_hostname,
             **timeouts)
-        _transport.SocketTransport(self, rawsock, ssl_protocol, extra=extra,
-                                   server=server)
+        self._make_socket_transport(rawsock, ssl_protocol, extra=extra,
+                                    server=server)
         return ssl_protocol._app_transport
 
     def _use_rust_transport(self, sock):
