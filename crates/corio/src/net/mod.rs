@@ -59,6 +59,7 @@
 
 mod addr;
 pub mod generic;
+pub(crate) mod serving;
 mod tcp_listener;
 mod tcp_stream;
 mod udp_socket;

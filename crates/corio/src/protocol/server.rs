@@ -8,75 +8,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::Duration;
 
 use corio_executor::Builder as TaskBuilder;
 use corio_reactor::Async;
-use corio_sync::Event;
-use parking_lot::Mutex;
 
 use super::Protocol;
+use crate::net::serving::{ConnectionCount, Listening, Serving, ACCEPT_ERROR_PAUSE};
 use crate::net::ToSocketAddrs;
-use crate::{LoopHandle, Task};
-
-/// How long the accept loop rests after an accept error (out of fds).
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
-
-/// What the server handle, its accept loop and its connections share.
-struct Shared {
-    closed: Event,
-    /// Set once the accept loop's future is gone and the listener closed.
-    accept_stopped: Event,
-    /// Live connections; `idle` is set exactly when it is 0.
-    connections: Mutex<usize>,
-    idle: Event,
-    accept_task: Mutex<Option<Task<()>>>,
-}
-
-impl Shared {
-    fn close(&self) {
-        self.closed.set();
-        let task = self.accept_task.lock().take();
-        if let Some(task) = task {
-            task.cancel();
-        }
-    }
-}
-
-/// Counts one live connection, from `connection_made` to the end of its task.
-struct Connection(Arc<Shared>);
-
-impl Connection {
-    fn new(shared: &Arc<Shared>) -> Connection {
-        *shared.connections.lock() += 1;
-        shared.idle.clear();
-        Connection(shared.clone())
-    }
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        let mut count = self.0.connections.lock();
-        *count -= 1;
-        if *count == 0 {
-            self.0.idle.set();
-        }
-    }
-}
-
-/// Owns the listener inside the accept loop's future: however that future
-/// goes, the listener is closed first, then `accept_stopped` set.
-struct Listening {
-    listener: Option<Async<std::net::TcpListener>>,
-    shared: Arc<Shared>,
-}
-
-impl Drop for Listening {
-    fn drop(&mut self) {
-        drop(self.listener.take());
-        self.shared.accept_stopped.set();
-    }
-}
+use crate::LoopHandle;
 
 /// A protocol server (asyncio's `Server` from `loop.create_server`).
 ///
@@ -92,7 +31,7 @@ impl Drop for Listening {
 /// asyncio), and `wait_closed` waits for them to be lost. Dropping the
 /// `Server` closes it.
 pub struct Server {
-    shared: Arc<Shared>,
+    serving: Arc<Serving>,
     local: SocketAddr,
 }
 
@@ -104,38 +43,34 @@ impl Server {
 
     /// Whether the server accepts connections: `true` until `close`.
     pub fn is_serving(&self) -> bool {
-        !self.shared.closed.is_set()
+        self.serving.is_serving()
     }
 
     /// Stops accepting and closes the listening socket. Idempotent.
     pub fn close(&self) {
-        self.shared.close();
+        self.serving.close();
     }
 
     /// Waits until [`close`](Self::close) was called and the listener is closed.
     pub async fn serve_forever(&self) {
-        self.shared.closed.wait().await;
-        self.shared.accept_stopped.wait().await;
+        self.serving.serve_forever().await;
     }
 
     /// Waits until the server is closed and every connection it accepted
     /// has been lost (asyncio 3.12+'s `wait_closed`). Does not close it.
     pub async fn wait_closed(&self) {
-        self.serve_forever().await;
-        while *self.shared.connections.lock() != 0 {
-            self.shared.idle.wait().await;
-        }
+        self.serving.wait_closed().await;
     }
 
     /// Connections accepted and not yet lost.
     pub fn connections(&self) -> usize {
-        *self.shared.connections.lock()
+        self.serving.connections()
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.shared.close();
+        self.serving.close();
     }
 }
 
@@ -199,23 +134,15 @@ impl LoopHandle {
             let listener = crate::net::TcpListener::bind(addr).await?.into_std()?;
             let local = listener.local_addr()?;
             let listener = Async::new(&handle.shared.reactor, listener)?;
-            let shared = Arc::new(Shared {
-                closed: Event::new(),
-                accept_stopped: Event::new(),
-                connections: Mutex::new(0),
-                idle: Event::new(),
-                accept_task: Mutex::new(None),
-            });
-            shared.idle.set();
-            let listening = Listening {
-                listener: Some(listener),
-                shared: shared.clone(),
-            };
+            let serving = Serving::new();
+            // The guard travels into the task as an argument, so the
+            // listener is closed even if the task is cancelled before its
+            // first poll.
+            let listening = Listening::new(listener, &serving);
             let builder = TaskBuilder::new().hidden(true).location(location);
             let accept = accept_loop(handle.clone(), factory, listening, location);
-            let task = handle.shared.spawner.spawn_with(builder, accept);
-            *shared.accept_task.lock() = Some(task);
-            Ok(Server { shared, local })
+            serving.set_accept_task(handle.shared.spawner.spawn_with(builder, accept));
+            Ok(Server { serving, local })
         }
     }
 }
@@ -223,20 +150,18 @@ impl LoopHandle {
 async fn accept_loop<P, F>(
     handle: LoopHandle,
     factory: F,
-    listening: Listening,
+    listening: Listening<Async<std::net::TcpListener>>,
     location: &'static Location<'static>,
 ) where
     P: Protocol,
     F: Fn() -> P + Send + 'static,
 {
-    let Some(listener) = listening.listener.as_ref() else {
-        return;
-    };
+    let listener = listening.listener();
     loop {
         match listener.read_with(|l| l.accept()).await {
             Ok((stream, _peer)) => {
                 let _ = stream.set_nodelay(true);
-                let connection = Connection::new(&listening.shared);
+                let connection = ConnectionCount::new(listening.serving());
                 match handle.start_stream(
                     stream,
                     Counted {
@@ -265,7 +190,7 @@ async fn accept_loop<P, F>(
 /// protocol, when the connection's task ends (or the loop closes).
 struct Counted<P> {
     protocol: P,
-    _connection: Connection,
+    _connection: ConnectionCount,
 }
 
 impl<P: Protocol> Protocol for Counted<P> {

@@ -8,20 +8,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
-
-use corio_sync::Event;
-use parking_lot::Mutex;
 
 use super::catch_unwind::CatchUnwind;
 use super::connect::{tcp_streams, unix_streams};
 use super::{StreamReader, StreamWriter};
+use crate::net::serving::{ConnectionCount, Listening, Serving, ACCEPT_ERROR_PAUSE};
 use crate::net::{TcpListener, ToSocketAddrs, UnixListener};
-use crate::task::Task;
-
-/// How long the accept loop rests after an accept error (out of file
-/// descriptors, ...), so it does not spin; asyncio waits a second.
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 /// A listening socket the server accepts on.
 trait Listen: Send + Sync + 'static {
@@ -58,65 +50,6 @@ impl Drop for UnixServerSocket {
     }
 }
 
-/// What the server's handle, its accept loop and its connections share.
-struct Shared {
-    /// Set by `close`.
-    closed: Event,
-    /// Set once the accept loop's future is gone (finished or cancelled).
-    accept_stopped: Event,
-    /// Live connection handlers; `idle` is set exactly when it is 0.
-    connections: Mutex<usize>,
-    idle: Event,
-    accept_task: Mutex<Option<Task<()>>>,
-}
-
-impl Shared {
-    fn close(&self) {
-        self.closed.set();
-        if let Some(task) = self.accept_task.lock().take() {
-            task.cancel();
-        }
-    }
-}
-
-/// Owns the listener; when the accept loop's future is dropped, however
-/// that happens, closes it (a Unix server's socket file goes with it) and
-/// *then* sets `accept_stopped`: under workers a task waiting in
-/// `wait_closed` on another thread runs as soon as the event is set.
-struct AcceptStopped<L> {
-    listener: Option<L>,
-    shared: Arc<Shared>,
-}
-
-impl<L> Drop for AcceptStopped<L> {
-    fn drop(&mut self) {
-        drop(self.listener.take());
-        self.shared.accept_stopped.set();
-    }
-}
-
-/// Counts one live connection handler.
-struct Connection(Arc<Shared>);
-
-impl Connection {
-    fn new(shared: &Arc<Shared>) -> Connection {
-        let mut count = shared.connections.lock();
-        *count += 1;
-        shared.idle.clear();
-        Connection(shared.clone())
-    }
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        let mut count = self.0.connections.lock();
-        *count -= 1;
-        if *count == 0 {
-            self.0.idle.set();
-        }
-    }
-}
-
 /// A running stream server (asyncio's `Server`), from [`start_server`] or
 /// [`start_unix_server`].
 ///
@@ -139,7 +72,7 @@ impl Drop for Connection {
 /// the `Server` closes it too, so keep it alive (or await
 /// [`serve_forever`](Self::serve_forever)) as long as it should accept.
 pub struct Server {
-    shared: Arc<Shared>,
+    serving: Arc<Serving>,
     local: Option<SocketAddr>,
     path: Option<PathBuf>,
 }
@@ -156,25 +89,14 @@ impl Server {
         H: Fn(StreamReader, StreamWriter) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let shared = Arc::new(Shared {
-            closed: Event::new(),
-            accept_stopped: Event::new(),
-            connections: Mutex::new(0),
-            idle: Event::new(),
-            accept_task: Mutex::new(None),
-        });
-        shared.idle.set();
+        let serving = Serving::new();
         // The guard travels into the task as an argument, so it is dropped
-        // (and `accept_stopped` set) even if the task is cancelled before
-        // its first poll.
-        let stopped = AcceptStopped {
-            listener: Some(listener),
-            shared: shared.clone(),
-        };
-        let task = crate::create_task(accept_loop(handler, shared.clone(), stopped));
-        *shared.accept_task.lock() = Some(task);
+        // (and the listener closed) even if the task is cancelled before its
+        // first poll.
+        let listening = Listening::new(listener, &serving);
+        serving.set_accept_task(crate::create_task(accept_loop(handler, listening)));
         Server {
-            shared,
+            serving,
             local,
             path,
         }
@@ -194,13 +116,13 @@ impl Server {
     /// Whether the server accepts connections: `true` until
     /// [`close`](Self::close).
     pub fn is_serving(&self) -> bool {
-        !self.shared.closed.is_set()
+        self.serving.is_serving()
     }
 
     /// Stops accepting and closes the listening socket (asyncio's
     /// `close()`). Connections already accepted keep running. Idempotent.
     pub fn close(&self) {
-        self.shared.close();
+        self.serving.close();
     }
 
     /// Serves until [`close`](Self::close) is called (from another task
@@ -224,32 +146,25 @@ impl Server {
     /// });
     /// ```
     pub async fn serve_forever(&self) {
-        self.shared.closed.wait().await;
-        self.shared.accept_stopped.wait().await;
+        self.serving.serve_forever().await;
     }
 
     /// Waits until the server is closed, its accept loop has stopped, and
     /// every connection handler has finished (asyncio 3.12+'s
     /// `wait_closed()`). Does not close the server by itself.
     pub async fn wait_closed(&self) {
-        self.serve_forever().await;
-        loop {
-            if *self.shared.connections.lock() == 0 {
-                return;
-            }
-            self.shared.idle.wait().await;
-        }
+        self.serving.wait_closed().await;
     }
 
     /// The number of connection handlers still running.
     pub fn connections(&self) -> usize {
-        *self.shared.connections.lock()
+        self.serving.connections()
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.shared.close();
+        self.serving.close();
     }
 }
 
@@ -264,20 +179,17 @@ impl fmt::Debug for Server {
     }
 }
 
-async fn accept_loop<L, H, Fut>(handler: H, shared: Arc<Shared>, stopped: AcceptStopped<L>)
+async fn accept_loop<L, H, Fut>(handler: H, listening: Listening<L>)
 where
     L: Listen,
     H: Fn(StreamReader, StreamWriter) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let listener = stopped
-        .listener
-        .as_ref()
-        .expect("the listener lives until the accept loop is dropped");
+    let listener = listening.listener();
     loop {
         match listener.accept_streams().await {
             Ok((reader, writer)) => {
-                let connection = Connection::new(&shared);
+                let connection = ConnectionCount::new(listening.serving());
                 let peer = writer.peer_addr();
                 let handler = CatchUnwind::new(handler(reader, writer));
                 crate::create_task(async move {
