@@ -119,11 +119,13 @@ const STACK_ARGS: usize = 4;
 #[cfg(all(feature = "abi3", not(feature = "context-api")))]
 pub(crate) fn run_in_context(
     py: Python<'_>,
-    context: Borrowed<'_, '_, PyAny>,
+    context: &Bound<'_, PyAny>,
     callback: &Bound<'_, PyAny>,
-    args: &Bound<'_, PyTuple>,
+    args: Option<&Bound<'_, PyTuple>>,
 ) -> PyResult<()> {
     let run = context_run_method(py)?.as_ptr();
+    let empty = PyTuple::empty(py);
+    let args = args.unwrap_or(&empty);
     let n = args.len();
     let result = if n <= STACK_ARGS {
         let mut stack = [std::ptr::null_mut::<ffi::PyObject>(); 2 + STACK_ARGS];
@@ -142,7 +144,7 @@ pub(crate) fn run_in_context(
         unsafe { vectorcall::PyObject_Vectorcall(run, stack.as_ptr(), 2 + n, std::ptr::null_mut()) }
     } else {
         let mut items: Vec<Bound<'_, PyAny>> = Vec::with_capacity(2 + n);
-        items.push(context.to_owned());
+        items.push(context.clone());
         items.push(callback.clone());
         items.extend(args.iter());
         let all = PyTuple::new(py, items)?;
@@ -159,9 +161,9 @@ pub(crate) fn run_in_context(
 #[cfg(any(not(feature = "abi3"), feature = "context-api"))]
 pub(crate) fn run_in_context(
     py: Python<'_>,
-    context: Borrowed<'_, '_, PyAny>,
+    context: &Bound<'_, PyAny>,
     callback: &Bound<'_, PyAny>,
-    args: &Bound<'_, PyTuple>,
+    args: Option<&Bound<'_, PyTuple>>,
 ) -> PyResult<()> {
     let ctx = context.as_ptr();
     // SAFETY: the GIL is held (`py`). `ctx`, `callback` and `args` are live
@@ -193,7 +195,17 @@ pub(crate) fn run_in_context(
 ///
 /// The GIL is held; returns a new reference or NULL with an exception set.
 #[cfg(not(feature = "abi3"))]
-unsafe fn call_tuple(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> *mut ffi::PyObject {
+unsafe fn call_tuple(
+    callback: &Bound<'_, PyAny>,
+    args: Option<&Bound<'_, PyTuple>>,
+) -> *mut ffi::PyObject {
+    let Some(args) = args else {
+        // SAFETY: a live callable; no arguments (a NULL array is allowed
+        // with a count of 0); the caller holds the GIL.
+        return unsafe {
+            ffi::PyObject_Vectorcall(callback.as_ptr(), std::ptr::null(), 0, std::ptr::null_mut())
+        };
+    };
     let tuple = args.as_ptr().cast::<ffi::PyTupleObject>();
     // SAFETY: `args` is a tuple (typed), immutable and owning its items, so
     // `ob_item` holds `len` live pointers for the call; the caller holds
@@ -212,7 +224,12 @@ unsafe fn call_tuple(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> 
 ///
 /// The GIL is held; returns a new reference or NULL with an exception set.
 #[cfg(all(feature = "abi3", feature = "context-api"))]
-unsafe fn call_tuple(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> *mut ffi::PyObject {
+unsafe fn call_tuple(
+    callback: &Bound<'_, PyAny>,
+    args: Option<&Bound<'_, PyTuple>>,
+) -> *mut ffi::PyObject {
+    let empty = PyTuple::empty(callback.py());
+    let args = args.unwrap_or(&empty);
     // SAFETY: both are live objects the caller holds; the caller holds the
     // GIL.
     unsafe { ffi::PyObject_Call(callback.as_ptr(), args.as_ptr(), std::ptr::null_mut()) }

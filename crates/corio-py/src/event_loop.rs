@@ -66,6 +66,11 @@ pub(crate) fn os_error(e: io::Error) -> PyErr {
     }
 }
 
+/// A handle's arguments: `None` for none.
+fn non_empty(args: &Bound<'_, PyTuple>) -> Option<Py<PyTuple>> {
+    (!args.is_empty()).then(|| args.clone().unbind())
+}
+
 fn closed_error() -> PyErr {
     PyRuntimeError::new_err("Event loop is closed")
 }
@@ -92,7 +97,7 @@ impl Loop {
     fn make_handle(
         slf: &Bound<'_, Loop>,
         callback: &Bound<'_, PyAny>,
-        args: Py<PyTuple>,
+        args: Option<Py<PyTuple>>,
         context: Option<PyObject>,
         method: &str,
         check_thread: bool,
@@ -122,7 +127,7 @@ impl Loop {
         } else {
             None
         };
-        Ok(Handle::new(
+        Ok(Handle::with_args(
             callback.clone().unbind(),
             args,
             context,
@@ -132,20 +137,20 @@ impl Loop {
     }
 
     /// `call_soon` and its thread-safe twin.
-    fn schedule_soon(
-        slf: &Bound<'_, Loop>,
-        callback: &Bound<'_, PyAny>,
-        args: Py<PyTuple>,
+    fn schedule_soon<'py>(
+        slf: &Bound<'py, Loop>,
+        callback: &Bound<'py, PyAny>,
+        args: Option<Py<PyTuple>>,
         context: Option<PyObject>,
         method: &str,
         check_thread: bool,
-    ) -> PyResult<Py<Handle>> {
+    ) -> PyResult<Bound<'py, Handle>> {
         let py = slf.py();
         let handle = Self::make_handle(slf, callback, args, context, method, check_thread)?;
-        let handle = Py::new(py, handle)?;
+        let handle = Handle::create(py, handle)?;
         slf.borrow_mut()
             .ready
-            .push_back(Ready::Native(handle.clone_ref(py)));
+            .push_back(Ready::Native(handle.clone().unbind()));
         Ok(handle)
     }
 
@@ -153,14 +158,14 @@ impl Loop {
         slf: &Bound<'_, Loop>,
         fd: &Bound<'_, PyAny>,
         callback: &Bound<'_, PyAny>,
-        args: Py<PyTuple>,
+        args: Option<Py<PyTuple>>,
         read: bool,
     ) -> PyResult<Py<Handle>> {
         let py = slf.py();
         let fd = fileobj_to_fd(py, fd)?;
         let method = if read { "add_reader" } else { "add_writer" };
         let handle = Self::make_handle(slf, callback, args, None, method, true)?;
-        let handle = Py::new(py, handle)?;
+        let handle = Handle::create(py, handle)?.unbind();
         let old = slf
             .borrow_mut()
             .io
@@ -280,14 +285,8 @@ impl Loop {
         args: &Bound<'_, PyTuple>,
         context: Option<PyObject>,
     ) -> PyResult<Py<Handle>> {
-        Self::schedule_soon(
-            slf,
-            callback,
-            args.clone().unbind(),
-            context,
-            "call_soon",
-            true,
-        )
+        Self::schedule_soon(slf, callback, non_empty(args), context, "call_soon", true)
+            .map(Bound::unbind)
     }
 
     /// asyncio's internal `_call_soon(callback, args, context)`.
@@ -298,14 +297,8 @@ impl Loop {
         args: &Bound<'_, PyTuple>,
         context: Option<PyObject>,
     ) -> PyResult<Py<Handle>> {
-        Self::schedule_soon(
-            slf,
-            callback,
-            args.clone().unbind(),
-            context,
-            "call_soon",
-            false,
-        )
+        Self::schedule_soon(slf, callback, non_empty(args), context, "call_soon", false)
+            .map(Bound::unbind)
     }
 
     /// `call_soon` from any thread: also wakes the loop's reactor.
@@ -319,11 +312,12 @@ impl Loop {
         let handle = Self::schedule_soon(
             slf,
             callback,
-            args.clone().unbind(),
+            non_empty(args),
             context,
             "call_soon_threadsafe",
             false,
-        )?;
+        )?
+        .unbind();
         let reactor = slf.borrow().io.reactor().clone();
         reactor.notify().map_err(os_error)?;
         Ok(handle)
@@ -369,7 +363,7 @@ impl Loop {
     /// Counts a cancelled scheduled timer (asyncio's hook).
     fn _timer_handle_cancelled(&mut self, handle: &Bound<'_, PyAny>) -> PyResult<()> {
         let scheduled = match handle.downcast::<TimerHandle>() {
-            Ok(t) => t.borrow().scheduled,
+            Ok(t) => t.get().is_scheduled(handle.py()),
             Err(_) => handle.getattr("_scheduled")?.is_truthy()?,
         };
         if scheduled {
@@ -382,7 +376,7 @@ impl Loop {
     fn _add_callback(slf: &Bound<'_, Self>, handle: &Bound<'_, PyAny>) -> PyResult<()> {
         let item = match handle.downcast::<Handle>() {
             Ok(h) => {
-                if h.borrow().cancelled {
+                if h.get().is_cancelled(h.py()) {
                     return Ok(());
                 }
                 // Not consumed: asyncio may queue the same handle again
@@ -423,7 +417,7 @@ impl Loop {
         callback: &Bound<'_, PyAny>,
         args: &Bound<'_, PyTuple>,
     ) -> PyResult<Py<Handle>> {
-        Self::add_fd(slf, fd, callback, args.clone().unbind(), true)
+        Self::add_fd(slf, fd, callback, non_empty(args), true)
     }
 
     #[pyo3(signature = (fd, callback, *args))]
@@ -433,7 +427,7 @@ impl Loop {
         callback: &Bound<'_, PyAny>,
         args: &Bound<'_, PyTuple>,
     ) -> PyResult<Py<Handle>> {
-        Self::add_fd(slf, fd, callback, args.clone().unbind(), false)
+        Self::add_fd(slf, fd, callback, non_empty(args), false)
     }
 
     fn _remove_reader(slf: &Bound<'_, Self>, fd: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -517,7 +511,7 @@ impl Loop {
         method: &str,
     ) -> PyResult<Py<TimerHandle>> {
         let py = slf.py();
-        let base = Self::make_handle(slf, callback, args.clone().unbind(), context, method, true)?;
+        let base = Self::make_handle(slf, callback, non_empty(args), context, method, true)?;
         let handle = TimerHandle::create(py, when, base)?;
         slf.borrow_mut().timers.push(py, when, handle.clone_ref(py));
         Ok(handle)

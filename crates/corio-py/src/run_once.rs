@@ -91,7 +91,7 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<bool> {
             Ready::Native(handle) | Ready::Fd(handle) => {
                 let handle = handle.bind(py);
                 if debug {
-                    if handle.borrow().cancelled {
+                    if handle.get().is_cancelled(py) {
                         item.release(py);
                         continue;
                     }

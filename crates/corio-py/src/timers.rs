@@ -1,4 +1,5 @@
-//! The loop's timers: asyncio's `_scheduled` heap, with its rules.
+//! The loop's timers: `TimerHandle` and asyncio's `_scheduled` heap, with
+//! its rules.
 //!
 //! A binary heap ordered by (deadline, insertion sequence), so timers with
 //! equal deadlines run in the order they were scheduled. A cancelled timer
@@ -8,14 +9,17 @@
 //! `BaseEventLoop._run_once` does. Moving a handle between the heap and the
 //! ready queue never drops a reference, so no Python code runs here.
 
+use std::cell::Cell;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::sync::GILProtected;
+use pyo3::types::PyTuple;
 
-use std::collections::VecDeque;
-
-use crate::handle::{Ready, TimerHandle};
+use crate::event_loop::Loop;
+use crate::handle::{Handle, Ready};
 
 /// `_MIN_SCHEDULED_TIMER_HANDLES` in asyncio.
 const MIN_SCHEDULED: usize = 100;
@@ -62,11 +66,11 @@ pub(crate) struct Timers {
 }
 
 fn is_cancelled(py: Python<'_>, handle: &Py<TimerHandle>) -> bool {
-    handle.bind(py).as_super().borrow().cancelled
+    handle.bind(py).as_super().get().is_cancelled(py)
 }
 
 fn set_scheduled(py: Python<'_>, handle: &Py<TimerHandle>, scheduled: bool) {
-    handle.bind(py).borrow_mut().scheduled = scheduled;
+    handle.get().scheduled.get(py).set(scheduled);
 }
 
 impl Timers {
@@ -152,5 +156,123 @@ impl Timers {
     /// For the garbage collector.
     pub(crate) fn handles(&self) -> impl Iterator<Item = &Py<TimerHandle>> {
         self.heap.iter().map(|e| &e.handle)
+    }
+}
+
+/// `asyncio.TimerHandle`'s equivalent: a callback due at `when()`.
+#[pyclass(extends = Handle, weakref, frozen, module = "corio._corio")]
+pub struct TimerHandle {
+    pub(crate) when: f64,
+    scheduled: GILProtected<Cell<bool>>,
+}
+
+impl TimerHandle {
+    fn init(when: f64, base: Handle) -> PyClassInitializer<TimerHandle> {
+        PyClassInitializer::from(base).add_subclass(TimerHandle {
+            when,
+            scheduled: GILProtected::new(Cell::new(false)),
+        })
+    }
+
+    pub(crate) fn create(py: Python<'_>, when: f64, base: Handle) -> PyResult<Py<TimerHandle>> {
+        Py::new(py, TimerHandle::init(when, base))
+    }
+
+    pub(crate) fn is_scheduled(&self, py: Python<'_>) -> bool {
+        self.scheduled.get(py).get()
+    }
+}
+
+#[pymethods]
+impl TimerHandle {
+    /// `TimerHandle(when, callback, args, loop, context=None)`, as asyncio's.
+    #[new]
+    #[pyo3(signature = (when, callback, args, r#loop, context=None))]
+    fn py_new(
+        py: Python<'_>,
+        when: f64,
+        callback: PyObject,
+        args: Py<PyTuple>,
+        r#loop: PyObject,
+        context: Option<PyObject>,
+    ) -> PyResult<PyClassInitializer<TimerHandle>> {
+        let base = Handle::py_new(py, callback, args, r#loop, context)?;
+        Ok(TimerHandle::init(when, base))
+    }
+
+    /// The absolute time (`loop.time()`) the callback is due at.
+    fn when(&self) -> f64 {
+        self.when
+    }
+
+    #[getter]
+    fn _when(&self) -> f64 {
+        self.when
+    }
+
+    #[getter]
+    fn _scheduled(&self, py: Python<'_>) -> bool {
+        self.is_scheduled(py)
+    }
+
+    /// Cancels the timer; the loop counts it so that a heap mostly made of
+    /// cancelled timers is rebuilt (asyncio's rule).
+    fn cancel(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let base = slf.as_super();
+        if base.get().is_cancelled(py) {
+            return Ok(());
+        }
+        if slf.get().is_scheduled(py) {
+            let event_loop = base.get().event_loop.bind(py);
+            match event_loop.downcast::<Loop>() {
+                Ok(l) => {
+                    if let Ok(mut l) = l.try_borrow_mut() {
+                        l.timers.note_cancelled();
+                    }
+                }
+                Err(_) => {
+                    event_loop.call_method1("_timer_handle_cancelled", (slf,))?;
+                }
+            }
+        }
+        Handle::cancel_base(base)
+    }
+
+    fn _repr_info(slf: &Bound<'_, Self>) -> PyResult<Vec<String>> {
+        let base = slf.as_super();
+        let mut info = Handle::repr_info(base)?;
+        let pos = if base.get().is_cancelled(slf.py()) {
+            2
+        } else {
+            1
+        };
+        info.insert(pos.min(info.len()), format!("when={}", slf.get().when));
+        Ok(info)
+    }
+
+    fn __hash__(&self) -> u64 {
+        self.when.to_bits()
+    }
+
+    fn __richcmp__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<PyObject> {
+        let py = slf.py();
+        let Ok(other) = other.downcast::<TimerHandle>() else {
+            return Ok(py.NotImplemented());
+        };
+        let (a, b) = (slf.get().when, other.get().when);
+        let result = match op {
+            CompareOp::Lt => a < b,
+            CompareOp::Le => a <= b || slf.is(other),
+            CompareOp::Gt => a > b,
+            CompareOp::Ge => a >= b || slf.is(other),
+            CompareOp::Eq => slf.is(other),
+            CompareOp::Ne => !slf.is(other),
+        };
+        Ok(result.into_pyobject(py)?.to_owned().into_any().unbind())
     }
 }

@@ -122,18 +122,18 @@ unsafe fn call_soon_body(
         context = Some(unsafe { Borrowed::from_ptr(py, value) }.to_owned().unbind());
     }
     let extra = if positional.is_empty() {
-        PyTuple::empty(py)
+        None
     } else {
         let items = positional.iter().map(|&a| {
             // SAFETY: live borrowed objects; `PyTuple::new` takes its own
             // references.
             unsafe { Borrowed::from_ptr(py, a) }
         });
-        PyTuple::new(py, items)?
+        Some(PyTuple::new(py, items)?.unbind())
     };
     // SAFETY: a live borrowed object.
     let callback = unsafe { Borrowed::from_ptr(py, callback) }.to_owned();
-    let handle = Loop::schedule_soon(slf, &callback, extra.unbind(), context, "call_soon", true)?;
+    let handle = Loop::schedule_soon(slf, &callback, extra, context, "call_soon", true)?;
     Ok(handle.into_ptr())
 }
 
