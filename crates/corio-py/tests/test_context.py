@@ -19,7 +19,7 @@ import types
 import pytest
 
 import corio
-from test_ssl import make_tls_contexts
+from test_ssl import make_tls_contexts, tls_layer_has_data
 
 cvar = contextvars.ContextVar('cvar', default='outer')
 
@@ -141,7 +141,7 @@ def test_tls_protocol_callbacks_run_in_the_transports_context(any_loop, tls,
 
             tr.pause_reading()
             await loop.run_in_executor(None, peer.sendall, b'second')
-            await asyncio.sleep(0.1)
+            await tls_layer_has_data(tr)
             call_in('resume_reading', tr.resume_reading)
             await proto.future('data_received after resume_reading')
 
@@ -205,7 +205,7 @@ def test_start_tls_transport_keeps_the_upgraded_transports_context(
         try:
             tr.pause_reading()
             await loop.run_in_executor(None, peer.sendall, b'second')
-            await asyncio.sleep(0.1)
+            await tls_layer_has_data(tr)
             call_in('resume_reading', tr.resume_reading)
             await proto.future('data_received after resume_reading')
             call_in('close', tr.close)

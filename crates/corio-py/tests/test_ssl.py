@@ -36,9 +36,17 @@ def is_corio(loop):
     return isinstance(loop, corio.EventLoop)
 
 
+async def tls_layer_has_data(transport):
+    """Until records the protocol has not read yet wait in the TLS layer
+    (its incoming buffer; reading is paused)."""
+    while not transport.get_read_buffer_size():
+        await asyncio.sleep(0.005)
+
+
 def make_tls_contexts(directory):
     """(server context, client context) with a fresh self-signed
-    certificate; the client does not verify it."""
+    certificate; the client does not verify it, the server sends no
+    session tickets."""
     if shutil.which('openssl') is None:
         pytest.skip('no openssl command to make a certificate')
     cert, key = os.path.join(directory, 'cert.pem'), os.path.join(
@@ -49,6 +57,9 @@ def make_tls_contexts(directory):
         check=True, capture_output=True)
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(cert, key)
+    # No TLS 1.3 session tickets: after the handshake, only the records a
+    # test sends arrive (tls_layer_has_data waits for them).
+    server.num_tickets = 0
     client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     client.check_hostname = False
     client.verify_mode = ssl.CERT_NONE
@@ -234,7 +245,7 @@ def test_close_with_reading_paused_completes(any_loop, tls):
             lambda: Recorder(loop), *peer.addr, ssl=tls.client)
         tr.pause_reading()
         paused.set()
-        await asyncio.sleep(0.1)  # 'trailing data' reaches the TLS layer
+        await tls_layer_has_data(tr)  # 'trailing data', undecrypted
         tr.close()
         try:
             exc = await asyncio.wait_for(asyncio.shield(proto.lost), 5)
@@ -281,7 +292,7 @@ def test_data_received_after_close_is_dropped(any_loop, tls):
             lambda: Recorder(loop), *peer.addr, ssl=tls.client)
         tr.pause_reading()
         paused.set()
-        await asyncio.sleep(0.1)  # 'hello' reaches the TLS layer
+        await tls_layer_has_data(tr)  # 'hello', undecrypted
         tr.resume_reading()  # schedules a read...
         tr.close()  # ...that close() comes before
         exc = await proto.lost
@@ -370,6 +381,58 @@ def test_shutdown_times_out_when_the_peer_never_answers(any_loop, tls):
     exc, elapsed = run(loop, main())
     assert isinstance(exc, TimeoutError)
     assert 0.15 < elapsed < 3
+
+
+def test_handshake_completes_with_reading_paused_in_connection_made(
+        any_loop, tls):
+    """The protocol pauses reading in connection_made(): what our side of
+    the handshake wrote last (TLS 1.3: the client's Finished) still goes
+    out, so the peer's handshake completes, and its data comes on
+    resume_reading(). asyncio's loop sends it from the read that paused
+    reading skips: the peer waits for it until a write."""
+    loop = any_loop
+    outcome = []
+    handshaken = threading.Event()
+    received = threading.Event()
+
+    def server(sock):
+        peer = BioPeer(sock, tls.server, server_side=True)
+        sock.settimeout(1)
+        try:
+            peer.handshake()
+        except socket.timeout:
+            outcome.append('handshake timed out')
+            return
+        outcome.append('handshake done')
+        peer.write(b'hello')
+        handshaken.set()
+        received.wait(5)  # (an EOF now would drop the unread data)
+
+    class Proto(Recorder):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            transport.pause_reading()
+
+    async def main():
+        peer = Peer(server)
+        tr, proto = await loop.create_connection(
+            lambda: Proto(loop), *peer.addr, ssl=tls.client)
+        try:
+            if await loop.run_in_executor(None, handshaken.wait, 2):
+                await tls_layer_has_data(tr)
+                assert not proto.data
+                tr.resume_reading()
+                await proto.first_data
+        finally:
+            received.set()
+            await loop.run_in_executor(None, peer.join)
+            tr.abort()
+        return outcome, bytes(proto.data)
+
+    if is_corio(loop):
+        assert run(loop, main()) == (['handshake done'], b'hello')
+    else:
+        assert run(loop, main()) == (['handshake timed out'], b'')
 
 
 # ---- a TCP EOF without close_notify ------------------------------------------

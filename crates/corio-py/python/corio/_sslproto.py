@@ -120,6 +120,11 @@ class SSLProtocol(sslproto.SSLProtocol):
         if self._state is not _WRAPPED:
             return
         if self._completing_handshake:
+            # What the handshake wrote last (TLS 1.3: the client's Finished,
+            # the server's session tickets) goes out now: the read it came
+            # with in asyncio and uvloop sends it only if reading is not
+            # paused, and a peer waiting for it would wait forever.
+            self._process_outgoing()
             self._loop.call_soon(self._do_read)
             return
         super()._do_read()
