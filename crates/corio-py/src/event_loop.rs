@@ -56,6 +56,8 @@ pub struct Loop {
     /// The iteration's batch, kept for its allocation (it swaps places with
     /// `ready` at every iteration).
     pub(crate) scratch: VecDeque<Ready>,
+    /// The `sock_*` calls' registrations and waiting operations (py-sock).
+    pub(crate) socks: crate::sock::Socks,
 }
 
 /// `io::Error` as Python's `OSError` (the errno picks the subclass).
@@ -163,6 +165,8 @@ impl Loop {
     ) -> PyResult<Py<Handle>> {
         let py = slf.py();
         let fd = fileobj_to_fd(py, fd)?;
+        // A sock_* registration of the fd makes way (py-sock).
+        crate::sock::before_add_fd(slf, fd)?;
         let method = if read { "add_reader" } else { "add_writer" };
         let handle = Self::make_handle(slf, callback, args, None, method, true)?;
         let handle = Handle::create(py, handle)?.unbind();
@@ -216,6 +220,7 @@ impl Loop {
             scratch: VecDeque::new(),
             task_factory: None,
             last_poll: 0.0,
+            socks: Default::default(),
         })
     }
 
@@ -467,7 +472,9 @@ impl Loop {
             let ready = std::mem::take(&mut this.ready);
             let timers = this.timers.clear();
             let fds = this.io.clear();
-            (ready, timers, fds)
+            // py-sock: what `_sock_close_all` did not already give back.
+            let socks = this.socks.take_all();
+            (ready, timers, (fds, socks))
         };
         // Released outside the borrow: `__del__`s may call back.
         drop((ready, timers, fds));
@@ -489,6 +496,7 @@ impl Loop {
         for handle in self.io.handles() {
             visit.call(handle)?;
         }
+        self.socks.traverse(&visit)?;
         Ok(())
     }
 
@@ -498,6 +506,7 @@ impl Loop {
         self.scratch.clear();
         drop(self.timers.clear());
         drop(self.io.clear());
+        drop(self.socks.take_all());
     }
 }
 

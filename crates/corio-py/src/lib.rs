@@ -16,6 +16,8 @@ mod event_loop;
 mod handle;
 mod io;
 mod run_once;
+// loop.sock_* in Rust (py-sock).
+mod sock;
 mod sys;
 mod timers;
 // The Rust socket transport (py-transport).
@@ -30,5 +32,7 @@ fn _corio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(clock::monotonic, m)?)?;
     // The Rust socket transport (py-transport).
     m.add_class::<transport::SocketTransport>()?;
+    // loop.sock_* in Rust (py-sock).
+    sock::add_functions(m)?;
     Ok(())
 }

@@ -2,16 +2,25 @@
 inherits: the behaviours uvloop's test suite checks and asyncio's selector
 loop lacks. A mixin placed before ``_corio.Loop`` in ``EventLoop``'s bases.
 
+- **``sock_*`` in Rust** (``src/sock/``): ``sock_recv``, ``sock_recv_into``,
+  ``sock_sendall``, ``sock_accept``, ``sock_recvfrom``,
+  ``sock_recvfrom_into`` and ``sock_sendto`` try their syscall at once and
+  return the result, or a ``_SockFuture`` resolved from the loop's
+  iteration; the socket keeps one edge-triggered registration across calls
+  (no ``add_reader``/``remove_reader`` per call). Calls of one direction on
+  one socket are served in order; cancelling one takes it out before it
+  consumed anything. Objects that are not ``socket.socket``, closed
+  sockets and descriptors a transport owns go through asyncio's Python
+  (``_sock_*_py``).
 - **Sockets held while a ``sock_*`` call waits on them.** uvloop holds a
   socket's io-reference (``socket._io_refs``, the count ``socket.makefile``
   uses) while it watches the socket for a ``sock_*`` call: ``sock.close()``
   during the wait only marks the socket closed, the call completes, and the
-  fd is closed when the wait ends (its reader or writer removed first). On
+  fd is closed when the wait ends (its registration removed first). On
   asyncio's loop the fd is closed under the poller and the waiter hangs
   forever. ``loop.close()`` gives back the references still held, closing
-  the sockets that were closed meanwhile. The fast path (the first
-  ``recv``/``send``/``accept`` succeeds) is asyncio's, untouched; a waiting
-  call costs one dict entry more.
+  the sockets that were closed meanwhile. A call that does not wait holds
+  nothing.
 - **UDP ``sendto``** (``_DatagramTransport``): after ``close()`` every
   ``sendto`` is dropped and counted (asyncio's "socket.send() raised
   exception." warning from the fifth on), whether or not the transport has
@@ -40,17 +49,18 @@ import functools
 import os
 import socket
 import sys
+import weakref
 
 try:
     import ssl
 except ImportError:  # pragma: no cover
     ssl = None
 
-from asyncio import constants, selector_events
+from asyncio import constants, futures, selector_events
 from asyncio.base_events import _check_ssl_socket
 from asyncio.log import logger
 
-from . import _sslproto
+from . import _corio, _sslproto
 
 __all__ = ('CompatMixin',)
 
@@ -71,6 +81,35 @@ def _release(sock):
         sock._io_refs -= 1
         if sock._closed:
             sock.close()
+
+
+class _SockFuture(futures.Future):
+    """The future of a waiting ``sock_*`` call: cancelling it takes the
+    operation out of its queue (nothing was read or sent for it) and lets
+    go of the socket."""
+
+    __slots__ = ('_sock_fd',)
+
+    def cancel(self, msg=None):
+        if not super().cancel(msg=msg):
+            return False
+        _corio._sock_cancelled(self._loop, self)
+        return True
+
+
+class _Transports(weakref.WeakValueDictionary):
+    """``loop._transports``: a transport registered for a descriptor first
+    takes it from the loop's idle ``sock_*`` registration."""
+
+    def __init__(self, loop, other=()):
+        super().__init__(other)
+        self._sock_loop = weakref.ref(loop)
+
+    def __setitem__(self, fd, transport):
+        loop = self._sock_loop()
+        if loop is not None and not loop.is_closed():
+            _corio._sock_forget(loop, fd)
+        super().__setitem__(fd, transport)
 
 
 class CompatMixin:
@@ -95,6 +134,87 @@ class CompatMixin:
             sock = holds.pop(token, None)
             if sock is not None:
                 _release(sock)
+
+    # ---- sock_* in Rust (src/sock/) ---------------------------------------
+    # Each Rust function returns the result, a pending _SockFuture, or
+    # NotImplemented: asyncio's Python (_sock_*_py) takes the call.
+
+    async def sock_recv(self, sock, n):
+        """Receive up to ``n`` bytes from ``sock``."""
+        r = _corio._sock_recv(self, sock, n)
+        if r.__class__ is _SockFuture:
+            return await r
+        if r is NotImplemented:
+            return await self._sock_recv_py(sock, n)
+        return r
+
+    async def sock_recv_into(self, sock, buf):
+        """Receive into ``buf``; returns the number of bytes written."""
+        r = _corio._sock_recv_into(self, sock, buf)
+        if r.__class__ is _SockFuture:
+            return await r
+        if r is NotImplemented:
+            return await self._sock_recv_into_py(sock, buf)
+        return r
+
+    async def sock_recvfrom(self, sock, bufsize):
+        """Receive a datagram: ``(bytes, address)``."""
+        r = _corio._sock_recvfrom(self, sock, bufsize)
+        if r.__class__ is _SockFuture:
+            return await r
+        if r is NotImplemented:
+            return await self._sock_recvfrom_py(sock, bufsize)
+        return r
+
+    async def sock_recvfrom_into(self, sock, buf, nbytes=0):
+        """Receive a datagram into ``buf``: ``(nbytes, address)``."""
+        if not nbytes:
+            nbytes = len(buf)
+        r = _corio._sock_recvfrom_into(self, sock, buf, nbytes)
+        if r.__class__ is _SockFuture:
+            return await r
+        if r is NotImplemented:
+            return await self._sock_recvfrom_into_py(sock, buf, nbytes)
+        return r
+
+    async def sock_sendall(self, sock, data):
+        """Send all of ``data``."""
+        r = _corio._sock_sendall(self, sock, data)
+        if r.__class__ is _SockFuture:
+            return await r
+        if r is NotImplemented:
+            return await self._sock_sendall_py(sock, data)
+        return r
+
+    async def sock_sendto(self, sock, data, address):
+        """Send a datagram to ``address``."""
+        r = _corio._sock_sendto(self, sock, data, address)
+        if r.__class__ is _SockFuture:
+            return await r
+        if r is NotImplemented:
+            return await self._sock_sendto_py(sock, data, address)
+        return r
+
+    async def sock_accept(self, sock):
+        """Accept a connection: ``(conn, address)``, ``conn`` non-blocking."""
+        r = _corio._sock_accept(self, sock)
+        if r.__class__ is _SockFuture:
+            return await r
+        if r is NotImplemented:
+            return await self._sock_accept_py(sock)
+        return r
+
+    # asyncio's fd -> transport map: a transport made for a descriptor
+    # takes it from an idle sock_* registration first (_Transports).
+    @property
+    def _transports(self):
+        return self._sock_transports
+
+    @_transports.setter
+    def _transports(self, value):
+        self._sock_transports = _Transports(self, value)
+
+    # ---- asyncio's Python for the other cases, holding the socket -------
 
     def _sock_wait(self, read, sock, callback, *args):
         """The slow path of a ``sock_*`` call: ``callback(fut, sock,
@@ -125,7 +245,7 @@ class CompatMixin:
             if sock is not None:
                 _release(sock)
 
-    async def sock_recv(self, sock, n):
+    async def _sock_recv_py(self, sock, n):
         """Receive up to ``n`` bytes from ``sock``."""
         _check_ssl_socket(sock)
         if self._debug and sock.gettimeout() != 0:
@@ -136,7 +256,7 @@ class CompatMixin:
             pass
         return await self._sock_wait(True, sock, self._sock_recv, n)
 
-    async def sock_recv_into(self, sock, buf):
+    async def _sock_recv_into_py(self, sock, buf):
         """Receive into ``buf``; returns the number of bytes written."""
         _check_ssl_socket(sock)
         if self._debug and sock.gettimeout() != 0:
@@ -147,7 +267,7 @@ class CompatMixin:
             pass
         return await self._sock_wait(True, sock, self._sock_recv_into, buf)
 
-    async def sock_recvfrom(self, sock, bufsize):
+    async def _sock_recvfrom_py(self, sock, bufsize):
         """Receive a datagram: ``(bytes, address)``."""
         _check_ssl_socket(sock)
         if self._debug and sock.gettimeout() != 0:
@@ -158,7 +278,7 @@ class CompatMixin:
             pass
         return await self._sock_wait(True, sock, self._sock_recvfrom, bufsize)
 
-    async def sock_recvfrom_into(self, sock, buf, nbytes=0):
+    async def _sock_recvfrom_into_py(self, sock, buf, nbytes=0):
         """Receive a datagram into ``buf``: ``(nbytes, address)``."""
         _check_ssl_socket(sock)
         if self._debug and sock.gettimeout() != 0:
@@ -172,7 +292,7 @@ class CompatMixin:
         return await self._sock_wait(True, sock, self._sock_recvfrom_into,
                                      buf, nbytes)
 
-    async def sock_sendall(self, sock, data):
+    async def _sock_sendall_py(self, sock, data):
         """Send all of ``data``."""
         _check_ssl_socket(sock)
         if self._debug and sock.gettimeout() != 0:
@@ -187,7 +307,7 @@ class CompatMixin:
         return await self._sock_wait(False, sock, self._sock_sendall,
                                      memoryview(data), [n])
 
-    async def sock_sendto(self, sock, data, address):
+    async def _sock_sendto_py(self, sock, data, address):
         """Send a datagram to ``address``."""
         _check_ssl_socket(sock)
         if self._debug and sock.gettimeout() != 0:
@@ -199,7 +319,7 @@ class CompatMixin:
         return await self._sock_wait(False, sock, self._sock_sendto, data,
                                      address)
 
-    async def sock_accept(self, sock):
+    async def _sock_accept_py(self, sock):
         """Accept a connection: ``(conn, address)``, ``conn`` non-blocking."""
         _check_ssl_socket(sock)
         if self._debug and sock.gettimeout() != 0:
@@ -239,6 +359,7 @@ class CompatMixin:
 
     def close(self):
         super().close()
+        _corio._sock_close_all(self)
         holds = self._sock_holds
         if holds:
             self._sock_holds = None
