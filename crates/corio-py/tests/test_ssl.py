@@ -443,7 +443,8 @@ def test_tcp_eof_without_close_notify_with_reading_paused(any_loop, tls):
     reading is paused: the connection ends at once with
     connection_lost(None), eof_received() is not called, and the data
     still unread is dropped (uvloop: a truncated stream is not a graceful
-    end). asyncio's loop keeps such a connection open forever."""
+    end). asyncio's loop keeps such a connection open until
+    resume_reading()."""
     loop = any_loop
 
     def server(sock):

@@ -15,17 +15,24 @@ Apache-2.0); the code is written for asyncio's class, not copied.
   the context of the transport it wraps.
 - **The first data after the handshake** is read one callback later, so
   that the handshake's waiter (``start_tls``'s caller) runs first and can
-  swap in the TLS transport before ``data_received``.
+  swap in the TLS transport before ``data_received``. What the handshake
+  wrote last is sent at once (not from that read, which a protocol that
+  paused reading in ``connection_made`` would skip: asyncio's and
+  uvloop's peer then waits for our Finished).
 - **Closing** (``FLUSHING`` and ``SHUTDOWN``): data received after
-  ``close()`` is read and discarded, never handed to the protocol (asyncio
-  delivers it, even with reading paused), and ``eof_received`` is called
-  when the peer's close_notify arrives; application data arriving after
-  our close_notify (bpo-39951) is discarded too, where asyncio's
-  ``unwrap()`` fails with APPLICATION_DATA_AFTER_CLOSE_NOTIFY. The
-  connection is closed once close_notify and the write buffer are out.
-- **A TCP EOF without close_notify** ends the connection at once
-  (uvloop's reading: a truncated stream, like a reset), without calling
-  ``eof_received``; asyncio kept a paused connection open forever.
+  ``close()`` is read and dropped, never handed to the protocol (asyncio
+  delivers it from ``close()`` when reading is not paused, and unread data
+  fails its ``unwrap()``), and ``eof_received`` is called when the peer's
+  close_notify arrives; application data arriving after our close_notify
+  (bpo-39951) is dropped too, where asyncio's ``unwrap()`` fails with
+  APPLICATION_DATA_AFTER_CLOSE_NOTIFY. The connection is closed once
+  close_notify and the write buffer are out.
+- **A TCP EOF without close_notify** ends the connection at once with
+  ``connection_lost(None)``, without ``eof_received`` (uvloop's reading: a
+  truncated stream is not a graceful end); data the protocol had not read
+  yet (reading paused) is dropped. asyncio called ``eof_received``, and
+  kept a connection whose reading was paused open until
+  ``resume_reading()``.
 """
 
 import contextvars
@@ -124,7 +131,11 @@ class SSLProtocol(sslproto.SSLProtocol):
             # the server's session tickets) goes out now: the read it came
             # with in asyncio and uvloop sends it only if reading is not
             # paused, and a peer waiting for it would wait forever.
-            self._process_outgoing()
+            try:
+                self._process_outgoing()
+            except Exception as exc:
+                self._fatal_error(exc, 'Fatal error on SSL protocol')
+                return
             self._loop.call_soon(self._do_read)
             return
         super()._do_read()
