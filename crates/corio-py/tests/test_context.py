@@ -1,8 +1,8 @@
-"""contextvars in protocol callbacks under TLS and UDP: on corio's loop
-every callback runs in the context the transport was made in, whichever
-call triggered it (uvloop's rule; python/corio/_sslproto.py for TLS,
-``_DatagramTransport`` in python/corio/_compat.py for UDP). The plain
-TCP transport's contexts are tests/test_transport.py's.
+"""contextvars in protocol callbacks under TLS, UDP and subprocesses: on
+corio's loop every callback runs in the context the transport was made
+in, whichever call triggered it (uvloop's rule; python/corio/_sslproto.py
+for TLS, python/corio/_compat.py for UDP and 3.11's subprocesses). The
+plain TCP transport's contexts are tests/test_transport.py's.
 
 Each test runs on corio's loop and on asyncio's own (``any_loop``): on
 asyncio's, the callbacks a user call triggers run in the caller's context,
@@ -13,7 +13,7 @@ import asyncio
 import contextvars
 import errno
 import socket
-import ssl
+import sys
 import types
 
 import pytest
@@ -283,3 +283,49 @@ def test_datagram_protocol_callbacks_run_in_the_transports_context(any_loop):
     else:
         assert seen['error_received'] == 'sendto'
         assert seen['connection_lost'] == 'close'
+
+
+# ---- subprocesses -------------------------------------------------------------
+
+
+class SeenSubprocess(Seen, asyncio.SubprocessProtocol):
+    def pipe_data_received(self, fd, data):
+        self.saw('pipe_data_received')
+
+    def pipe_connection_lost(self, fd, exc):
+        self.saw('pipe_connection_lost')
+
+    def process_exited(self):
+        self.saw('process_exited')
+
+
+def test_subprocess_protocol_callbacks_run_in_the_callers_context(any_loop):
+    """subprocess_exec: connection_made, pipe_data_received,
+    pipe_connection_lost, process_exited and connection_lost all see the
+    context it ran in. On 3.11, asyncio's loop runs process_exited and
+    connection_lost in its child watcher thread's empty context."""
+    loop = any_loop
+
+    async def main():
+        cvar.set('inner')
+        proto = SeenSubprocess(loop)
+        tr, _ = await loop.subprocess_exec(
+            lambda: proto, sys.executable, '-c', 'print("hi")',
+            stdin=None)
+        try:
+            await proto.future('process_exited')
+            await proto.future('connection_lost')
+        finally:
+            tr.close()
+        return proto.seen
+
+    if sys.version_info < (3, 12) and not is_corio(loop):
+        asyncio.get_child_watcher().attach_loop(loop)
+    seen = run(loop, main())
+    assert set(seen) >= {'connection_made', 'pipe_data_received',
+                         'pipe_connection_lost', 'process_exited',
+                         'connection_lost'}
+    if is_corio(loop) or sys.version_info >= (3, 12):
+        assert set(seen.values()) == {'inner'}, seen
+    else:
+        assert seen['process_exited'] == 'outer'

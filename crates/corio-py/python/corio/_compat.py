@@ -35,6 +35,10 @@ loop lacks. A mixin placed before ``_corio.Loop`` in ``EventLoop``'s bases.
   the context the transport was made in, as on uvloop: ``connection_lost``
   too (asyncio: the closer's context), and ``error_received`` and the
   writer's callbacks too (asyncio: the ``sendto()`` caller's).
+- **Subprocess callbacks** on 3.11 run in the context
+  ``subprocess_exec``/``subprocess_shell`` ran in, as on 3.12+ and uvloop
+  (3.11's threaded child watcher ran ``process_exited`` and
+  ``connection_lost`` in its thread's empty context).
 - **``start_tls``** makes corio's ``SSLProtocol`` (``_sslproto``: uvloop's
   TLS behaviour where asyncio's differs), whose transport keeps the
   context of the transport it upgrades, as on uvloop.
@@ -56,7 +60,7 @@ try:
 except ImportError:  # pragma: no cover
     ssl = None
 
-from asyncio import constants, futures, selector_events
+from asyncio import constants, events, futures, selector_events, unix_events
 from asyncio.base_events import _check_ssl_socket
 from asyncio.log import logger
 
@@ -435,6 +439,48 @@ class CompatMixin:
         self._ensure_fd_no_transport(sock)
         return _DatagramTransport(self, sock, protocol, address, waiter,
                                   extra)
+
+    # ---- subprocess callbacks' context before 3.12 ----------------------
+
+    if sys.version_info < (3, 12):
+        async def _make_subprocess_transport(self, protocol, args, shell,
+                                             stdin, stdout, stderr, bufsize,
+                                             extra=None, **kwargs):
+            """asyncio 3.11's, with the child watcher's callback scheduled
+            in the caller's context, as on 3.12+ (the pidfd watcher's
+            reader) and uvloop: 3.11's threaded watcher called it from its
+            thread, so ``process_exited`` and ``connection_lost`` ran in an
+            empty context (uvloop's test_context.py:
+            test_subprocess_protocol)."""
+            context = contextvars.copy_context()
+            with events.get_child_watcher() as watcher:
+                if not watcher.is_active():
+                    raise RuntimeError(
+                        "asyncio.get_child_watcher() is not activated, "
+                        "subprocess support is not installed.")
+                waiter = self.create_future()
+                transp = unix_events._UnixSubprocessTransport(
+                    self, protocol, args, shell, stdin, stdout, stderr,
+                    bufsize, waiter=waiter, extra=extra, **kwargs)
+                watcher.add_child_handler(transp.get_pid(),
+                                          self._child_watcher_callback,
+                                          transp, context)
+                try:
+                    await waiter
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException:
+                    transp.close()
+                    await transp._wait()
+                    raise
+            return transp
+
+        def _child_watcher_callback(self, pid, returncode, transp,
+                                    context=None):
+            # Skip one iteration for callbacks to be executed (asyncio's).
+            self.call_soon_threadsafe(functools.partial(
+                self.call_soon, transp._process_exited, returncode,
+                context=context))
 
     # ---- create_unix_server(cleanup_socket=) before 3.13 -----------------
 
