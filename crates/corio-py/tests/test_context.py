@@ -104,7 +104,7 @@ class SeenBufferedProtocol(Seen, asyncio.BufferedProtocol):
             self.saw('data_received after resume_reading')
 
 
-# ---- TLS ----------------------------------------------------------------------
+# ---- TLS --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('factory', [SeenProtocol, SeenBufferedProtocol])
@@ -224,7 +224,7 @@ def test_start_tls_transport_keeps_the_upgraded_transports_context(
         assert seen['data_received after resume_reading'] == 'resume_reading'
 
 
-# ---- UDP ----------------------------------------------------------------------
+# ---- UDP --------------------------------------------------------------------
 
 
 class SeenDatagram(Seen, asyncio.DatagramProtocol):
@@ -285,7 +285,7 @@ def test_datagram_protocol_callbacks_run_in_the_transports_context(any_loop):
         assert seen['connection_lost'] == 'close'
 
 
-# ---- subprocesses -------------------------------------------------------------
+# ---- subprocesses -----------------------------------------------------------
 
 
 class SeenSubprocess(Seen, asyncio.SubprocessProtocol):

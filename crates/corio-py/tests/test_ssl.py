@@ -435,7 +435,7 @@ def test_handshake_completes_with_reading_paused_in_connection_made(
         assert run(loop, main()) == (['handshake timed out'], b'')
 
 
-# ---- a TCP EOF without close_notify ------------------------------------------
+# ---- a TCP EOF without close_notify -----------------------------------------
 
 
 def test_tcp_eof_without_close_notify_with_reading_paused(any_loop, tls):
@@ -516,7 +516,7 @@ def test_tcp_eof_without_close_notify_is_not_eof_received(any_loop, tls):
         assert calls == ['made', ('data', b'hello'), 'eof', 'lost']
 
 
-# ---- the first data after the handshake -----------------------------------------
+# ---- the first data after the handshake -------------------------------------
 
 
 def test_first_data_after_the_handshake_reaches_the_new_transport(any_loop,

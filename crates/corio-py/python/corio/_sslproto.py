@@ -98,6 +98,7 @@ class SSLProtocol(sslproto.SSLProtocol):
     _completing_handshake = False
 
     def _get_app_transport(self):
+        # asyncio's, making corio's transport class.
         if self._app_transport is None:
             if self._app_transport_created:
                 raise RuntimeError('Creating _SSLProtocolTransport twice')
@@ -154,8 +155,10 @@ class SSLProtocol(sslproto.SSLProtocol):
         # A TCP EOF without the peer's close_notify: uvloop treats it as a
         # broken connection: the connection is closed now and the protocol's
         # eof_received() is not called (it would pass a truncated stream
-        # for a graceful end). asyncio went to FLUSHING and, with reading
-        # paused, returned True and waited forever (uvloop's test_tcp.py:
+        # for a graceful end); data not read yet (reading paused) is lost.
+        # asyncio called eof_received() and, with reading paused, kept the
+        # connection open until resume_reading(): a protocol waiting for
+        # eof_received() to resume waited forever (uvloop's test_tcp.py:
         # test_shutdown_timeout_handler_not_set).
         self._eof_received = True
         try:
@@ -174,7 +177,7 @@ class SSLProtocol(sslproto.SSLProtocol):
             self._transport.close()
             raise
 
-    # ---- closing: FLUSHING, then SHUTDOWN ------------------------------------
+    # ---- closing: FLUSHING, then SHUTDOWN -----------------------------------
 
     def _do_read_into_void(self):
         """Reads and drops what the peer sent after close() (uvloop's
@@ -236,7 +239,7 @@ class SSLProtocol(sslproto.SSLProtocol):
         # FLUSHING or SHUTDOWN waits for (asyncio only sent the rest).
         assert self._ssl_writing_paused
         self._ssl_writing_paused = False
-        if self._state is _WRAPPED:
+        if self._state is _WRAPPED or self._state is _DO_HANDSHAKE:
             self._process_outgoing()
         elif self._state is _FLUSHING:
             self._do_flush()
