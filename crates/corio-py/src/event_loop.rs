@@ -21,7 +21,7 @@ use std::os::fd::RawFd;
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::callbacks::{self, CallbackCache};
@@ -201,13 +201,16 @@ impl Loop {
 #[pymethods]
 impl Loop {
     #[new]
+    #[classmethod]
     #[pyo3(signature = (*_args, **_kwargs))]
     fn py_new(
-        py: Python<'_>,
+        cls: &Bound<'_, PyType>,
         _args: &Bound<'_, PyTuple>,
         _kwargs: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Loop> {
+        let py = cls.py();
         call_soon::install(py)?;
+        call_soon::allocate_with_values(cls);
         Ok(Loop {
             ready: VecDeque::new(),
             timers: Timers::default(),

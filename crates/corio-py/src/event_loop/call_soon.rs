@@ -10,6 +10,16 @@
 //! [`install`] puts the method on `_corio.Loop` in place of the PyO3 one
 //! the first time a loop is created (from `Loop.__new__`, so every loop
 //! object ever called sees it; `lib.rs` stays untouched).
+//!
+//! **The attribute lookup.** `loop.call_soon(cb)` in Python code is a
+//! `LOAD_ATTR` of a method, which CPython 3.11-3.13 specialise for an
+//! instance whose attributes are *inline values* (the layout
+//! `object.__new__` gives a class with a managed `__dict__`). PyO3's
+//! `tp_new` allocates with `tp_alloc` alone, so a loop's attributes went to
+//! a real dictionary and every lookup took the generic path (~200
+//! instructions). [`allocate_with_values`] gives `corio.EventLoop` (and
+//! every Python subclass of `_corio.Loop`) a `tp_alloc` that allocates
+//! through `object.__new__`, which makes the inline values.
 
 use std::os::raw::c_char;
 
@@ -17,7 +27,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::{PyString, PyTuple, PyType};
 
 use super::Loop;
 
@@ -46,6 +56,80 @@ pub(super) fn install(py: Python<'_>) -> PyResult<()> {
         Ok::<_, PyErr>(())
     })?;
     Ok(())
+}
+
+/// Makes `cls`, a Python subclass of `Loop` about to be instantiated,
+/// allocate through `object.__new__` (see the module doc), unless it has
+/// no managed `__dict__` or an allocator of its own. Idempotent.
+#[cfg(not(feature = "abi3"))]
+pub(super) fn allocate_with_values(cls: &Bound<'_, PyType>) {
+    let tp = cls.as_type_ptr();
+    // SAFETY: the GIL is held and `tp` is a live type object (borrowed).
+    // Only a heap type's (a Python class's) `tp_alloc` is replaced, and only
+    // when it is CPython's generic allocator, by a function that returns
+    // the same kind of memory (see `alloc_with_values`); no instance is
+    // being allocated meanwhile (this runs in `Loop.__new__` before PyO3
+    // allocates).
+    unsafe {
+        let plain = ffi::PyType_HasFeature(tp, ffi::Py_TPFLAGS_HEAPTYPE) != 0
+            && ffi::PyType_HasFeature(tp, ffi::Py_TPFLAGS_MANAGED_DICT) != 0
+            && (*tp).tp_itemsize == 0
+            && (*tp).tp_alloc.map(|f| f as usize)
+                == Some(ffi::PyType_GenericAlloc as *const () as usize);
+        if plain {
+            (*tp).tp_alloc = Some(alloc_with_values);
+        }
+    }
+}
+
+/// The stable ABI hides `tp_alloc`: loops keep PyO3's allocation.
+#[cfg(feature = "abi3")]
+pub(super) fn allocate_with_values(_cls: &Bound<'_, PyType>) {}
+
+/// Set while `object.__new__` runs for [`alloc_with_values`]: its own call
+/// of the type's `tp_alloc` (this function again) then allocates plainly.
+#[cfg(not(feature = "abi3"))]
+static IN_OBJECT_NEW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A loop subclass's `tp_alloc`: `object.__new__(subtype)`, which
+/// allocates (calling this again, which then calls `PyType_GenericAlloc`)
+/// and sets up the instance's inline values; PyO3 then writes the Rust
+/// state into the zeroed object as with `PyType_GenericAlloc`'s.
+///
+/// # Safety
+///
+/// Called by CPython or PyO3 as a `tp_alloc`, with the GIL held, for a type
+/// [`allocate_with_values`] accepted.
+#[cfg(not(feature = "abi3"))]
+unsafe extern "C" fn alloc_with_values(
+    subtype: *mut ffi::PyTypeObject,
+    nitems: ffi::Py_ssize_t,
+) -> *mut ffi::PyObject {
+    use std::sync::atomic::Ordering::Relaxed;
+    // SAFETY: the GIL is held (the contract), which also serialises the
+    // flag: it is set just before `object.__new__` and cleared by the one
+    // nested call (or after a failure before it), with no Python code in
+    // between (a collection during the allocation runs after the flag was
+    // cleared). `object.__new__` with an empty tuple and no keywords
+    // accepts any type (the flags checked above) and returns a new
+    // reference or NULL with an exception set.
+    unsafe {
+        if nitems != 0 || IN_OBJECT_NEW.swap(false, Relaxed) {
+            return ffi::PyType_GenericAlloc(subtype, nitems);
+        }
+        let Some(object_new) = (*std::ptr::addr_of!(ffi::PyBaseObject_Type)).tp_new else {
+            return ffi::PyType_GenericAlloc(subtype, nitems);
+        };
+        let empty = ffi::PyTuple_New(0);
+        if empty.is_null() {
+            return std::ptr::null_mut();
+        }
+        IN_OBJECT_NEW.store(true, Relaxed);
+        let obj = object_new(subtype, empty, std::ptr::null_mut());
+        IN_OBJECT_NEW.store(false, Relaxed);
+        ffi::Py_DECREF(empty);
+        obj
+    }
 }
 
 /// The C entry point.
