@@ -21,6 +21,7 @@ rest (native: the loop's own C/Rust structures, malloc overhead).
   python bench/memory.py                    # 1M handles, 100k conns
   python bench/memory.py --conns 19000 --samples 3 --out mem.md
   python bench/memory.py --breakdown --loops uvloop,corio
+  CORIO_MEMORY_BY=lineno python bench/memory.py --breakdown ...  # by line
 
 The connection count needs RLIMIT_NOFILE above it in the server process
 (it raises its soft limit to the hard one); with a lower hard limit the
@@ -198,10 +199,13 @@ def child_conns(target, n, breakdown):
 
 def python_breakdown(snap0, snap1):
     """Python-heap growth: total and the top files."""
-    stats = snap1.compare_to(snap0, "filename")
+    by = os.environ.get("CORIO_MEMORY_BY", "filename")
+    stats = snap1.compare_to(snap0, by)
     total = sum(s.size_diff for s in stats)
-    top = [(os.path.basename(s.traceback[0].filename), s.size_diff)
-           for s in stats[:6] if s.size_diff > 0]
+    top = [(os.path.basename(s.traceback[0].filename)
+            + (f":{s.traceback[0].lineno}" if by == "lineno" else ""),
+            s.size_diff)
+           for s in stats[:12 if by == "lineno" else 6] if s.size_diff > 0]
     return {"total": total, "top": top}
 
 

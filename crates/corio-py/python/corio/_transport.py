@@ -14,7 +14,6 @@ own ``_SelectorSocketTransport`` instead.
 """
 
 import os
-import socket
 import warnings
 
 from asyncio import constants, futures, trsock
@@ -38,14 +37,16 @@ def _attach_takes_transport():
 
 
 _TAKES_TRANSPORT = _attach_takes_transport()
+_SOCKET_INFO = frozenset(('socket', 'sockname', 'peername'))
 
 
 class SocketTransport(_corio.SocketTransport):
     """A TCP or Unix stream socket transport (asyncio's ``Transport`` API)."""
 
     # No per-instance __dict__ (uvloop's transports have none either): an
-    # idle connection's transport costs its Rust state, ``_extra`` and a
-    # weak-reference slot (``loop._transports`` holds transports weakly).
+    # idle connection's transport costs its Rust state, ``_extra`` (None
+    # until some extra info is asked for) and a weak-reference slot
+    # (``loop._transports`` holds transports weakly).
     __slots__ = ('_extra', '__weakref__')
 
     _start_tls_compatible = True
@@ -54,17 +55,16 @@ class SocketTransport(_corio.SocketTransport):
 
     def __init__(self, loop, sock, protocol, waiter=None, extra=None,
                  server=None):
-        self._extra = {} if extra is None else extra
-        self._extra['socket'] = trsock.TransportSocket(sock)
-        try:
-            self._extra['sockname'] = sock.getsockname()
-        except OSError:
-            self._extra['sockname'] = None
-        if 'peername' not in self._extra:
-            try:
-                self._extra['peername'] = sock.getpeername()
-            except OSError:
-                self._extra['peername'] = None
+        # The socket's extra info ('socket', 'sockname', 'peername') is
+        # read from it on the first get_extra_info() (as uvloop), not built
+        # per connection: asyncio's accept passes {'peername': addr}, which
+        # the socket answers too, so that dict and its address are dropped
+        # (about 320 B per idle connection; 'sockname' and 'socket' another
+        # 200).
+        if extra and (len(extra) > 1 or 'peername' not in extra):
+            self._extra = extra
+        else:
+            self._extra = None
         if server is not None:
             if _TAKES_TRANSPORT:
                 server._attach(self)
@@ -79,7 +79,41 @@ class SocketTransport(_corio.SocketTransport):
                            context=context)
 
     def get_extra_info(self, name, default=None):
-        return self._extra.get(name, default)
+        extra = self._extra
+        if extra is not None and name in extra:
+            return extra[name]
+        if name in _SOCKET_INFO:
+            return self._socket_info(name)
+        return default
+
+    def _socket_info(self, name):
+        """'socket', 'sockname' or 'peername', from the socket, kept once
+        known (asyncio's values stay readable after the transport closed;
+        ``_keep_extra`` reads the addresses before the socket closes)."""
+        sock = self._sock
+        if sock is None:
+            return None
+        if name == 'socket':
+            value = trsock.TransportSocket(sock)
+        else:
+            try:
+                value = (sock.getsockname() if name == 'sockname'
+                         else sock.getpeername())
+            except OSError:
+                return None
+        if self._extra is None:
+            self._extra = {}
+        self._extra[name] = value
+        return value
+
+    def _keep_extra(self):
+        """The socket is about to close: keep its addresses for
+        get_extra_info() (called by ``_call_connection_lost``)."""
+        extra = self._extra
+        for name in ('sockname', 'peername'):
+            if extra is None or name not in extra:
+                self._socket_info(name)
+                extra = self._extra
 
     def __repr__(self):
         info = [self.__class__.__name__]

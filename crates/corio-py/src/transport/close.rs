@@ -7,7 +7,7 @@
 
 use pyo3::prelude::*;
 
-use super::SocketTransport;
+use super::{Receiver, SocketTransport};
 
 pub(super) fn close(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
     let py = slf.py();
@@ -70,7 +70,9 @@ pub(super) fn call_connection_lost(
             .map(drop),
         _ => Ok(()),
     };
-    // asyncio's `finally:`, whatever connection_lost did.
+    // asyncio's `finally:`, whatever connection_lost did. The socket's
+    // addresses are kept for get_extra_info() first (read lazily).
+    let kept = slf.call_method0(pyo3::intern!(py, "_keep_extra")).map(drop);
     let handle = SocketTransport::deregister(slf);
     let released = {
         let mut this = slf.borrow_mut();
@@ -79,13 +81,13 @@ pub(super) fn call_connection_lost(
             this.sock.take(),
             this.fd.take(),
             this.protocol.take(),
-            this.data_received.take(),
+            std::mem::replace(&mut this.receiver, Receiver::Missing),
             this.event_loop.take(),
             this.server.take(),
         )
     };
     drop(handle);
-    let (sock, fd, protocol, data_received, event_loop, server) = released;
+    let (sock, fd, protocol, receiver, event_loop, server) = released;
     // Deregistered above: the socket may close now (at once, if
     // `sock.close()` was called on it meanwhile).
     let released_fd = fd.map_or(Ok(()), |fd| fd.release(py));
@@ -100,8 +102,8 @@ pub(super) fn call_connection_lost(
         Some(s) => detach(slf, s.bind(py)),
         None => Ok(()),
     };
-    drop((sock, protocol, data_received, event_loop, server));
-    result.and(released_fd).and(closed).and(detached)
+    drop((sock, protocol, receiver, event_loop, server));
+    result.and(kept).and(released_fd).and(closed).and(detached)
 }
 
 /// `server._detach(transport)` (3.13+) or `server._detach()`.

@@ -38,13 +38,13 @@ use std::task::Waker;
 use corio_reactor::Source;
 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
 use pyo3::prelude::*;
-use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::event_loop::Loop;
 use crate::handle::Handle;
 use crate::sys;
+use read::Receiver;
 
 /// Bytes read per `recv`, into the thread's read buffer (`read.rs`):
 /// uvloop's 256 KiB, so a 100 KiB message is one `recv` (asyncio's
@@ -73,10 +73,8 @@ pub struct SocketTransport {
     /// before `_start` and after deregistration.
     io: Option<(Arc<Source>, Waker)>,
     protocol: Option<PyObject>,
-    /// `protocol.data_received`, bound once per `set_protocol` (`None` for
-    /// a `BufferedProtocol`).
-    data_received: Option<PyObject>,
-    buffered: bool,
+    /// How reads reach the protocol; set with it.
+    receiver: Receiver,
     context: PyObject,
     server: Option<PyObject>,
     /// `_make_empty_waiter()`'s future (sendfile), resolved once the write
@@ -96,19 +94,6 @@ pub struct SocketTransport {
     /// Unsent bytes: `wbuf[wpos..]`.
     wbuf: Vec<u8>,
     wpos: usize,
-}
-
-/// `asyncio.BufferedProtocol`.
-fn buffered_protocol_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    static CELL: GILOnceCell<PyObject> = GILOnceCell::new();
-    CELL.get_or_try_init(py, || {
-        Ok::<_, PyErr>(
-            py.import("asyncio.protocols")?
-                .getattr("BufferedProtocol")?
-                .unbind(),
-        )
-    })
-    .map(|o| o.bind(py))
 }
 
 /// An `io::Error` as Python's `OSError` with the message Python gives
@@ -256,8 +241,7 @@ impl SocketTransport {
             fd: Some(fd),
             io: None,
             protocol: None,
-            data_received: None,
-            buffered: false,
+            receiver: Receiver::Missing,
             context: context.unbind(),
             server: server.filter(|s| !s.is_none()).map(|s| s.clone().unbind()),
             empty_waiter: None,
@@ -273,10 +257,8 @@ impl SocketTransport {
             wbuf: Vec::new(),
             wpos: 0,
         };
-        let (buffered, data_received) = Self::protocol_kind(protocol)?;
+        this.receiver = read::receiver(protocol)?;
         this.protocol = Some(protocol.clone().unbind());
-        this.buffered = buffered;
-        this.data_received = data_received;
         this.protocol_connected = true;
         Ok(this)
     }
@@ -415,14 +397,13 @@ impl SocketTransport {
     }
 
     fn set_protocol(slf: &Bound<'_, Self>, protocol: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (buffered, data_received) = Self::protocol_kind(protocol)?;
+        let receiver = read::receiver(protocol)?;
         let old = {
             let mut this = slf.borrow_mut();
-            this.buffered = buffered;
             this.protocol_connected = true;
             (
                 this.protocol.replace(protocol.clone().unbind()),
-                std::mem::replace(&mut this.data_received, data_received),
+                std::mem::replace(&mut this.receiver, receiver),
             )
         };
         drop(old);
@@ -510,11 +491,11 @@ impl SocketTransport {
             visit.call(fd.sock())?;
         }
         for o in [
-            &self.sock,
-            &self.protocol,
-            &self.data_received,
-            &self.server,
-            &self.empty_waiter,
+            self.sock.as_ref(),
+            self.protocol.as_ref(),
+            self.receiver.object(),
+            self.server.as_ref(),
+            self.empty_waiter.as_ref(),
         ]
         .into_iter()
         .flatten()
@@ -532,26 +513,13 @@ impl SocketTransport {
         self.fd = None;
         self.sock = None;
         self.protocol = None;
-        self.data_received = None;
+        self.receiver = Receiver::Missing;
         self.server = None;
         self.empty_waiter = None;
     }
 }
 
 impl SocketTransport {
-    /// `(is a BufferedProtocol, bound data_received)`.
-    fn protocol_kind(protocol: &Bound<'_, PyAny>) -> PyResult<(bool, Option<PyObject>)> {
-        let py = protocol.py();
-        if protocol.is_instance(buffered_protocol_type(py)?)? {
-            return Ok((true, None));
-        }
-        let data_received = protocol
-            .getattr(pyo3::intern!(py, "data_received"))
-            .ok()
-            .map(Bound::unbind);
-        Ok((false, data_received))
-    }
-
     /// Takes the registration out of the loop's stream table; returns the
     /// handle, to be released by the caller outside any borrow.
     pub(super) fn deregister(slf: &Bound<'_, Self>) -> Option<Py<Handle>> {

@@ -1,5 +1,6 @@
 //! The read side of the socket transport: one `recv` per readable edge,
-//! `data_received(bytes)` or `get_buffer`/`buffer_updated`, and EOF.
+//! `data_received(bytes)` or `get_buffer`/`buffer_updated`, and EOF; how
+//! a protocol is called for reads ([`Receiver`], set with the protocol).
 //!
 //! A short read clears the source's read readiness (the reactor's
 //! `poll_read_stream_with`), and the waker is stored for the next edge; a
@@ -13,6 +14,7 @@ use std::task::{Context, Poll};
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::sync::GILOnceCell;
 use pyo3::types::PyBytes;
 
 use super::{close, is_exit, os_error, SocketTransport, READ_SIZE};
@@ -25,6 +27,76 @@ thread_local! {
     /// connection holds no buffer (uvloop keeps one per loop too); each
     /// kept its own 256 KiB before, 270 KB of RSS per idle connection.
     static READ_BUF: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// How a read reaches the protocol (found once per `set_protocol`).
+pub(super) enum Receiver {
+    /// `data_received` is a plain function of the protocol's class: called
+    /// as `function(protocol, data)`, so a connection keeps no bound method
+    /// (64 B per idle connection).
+    Function(PyObject),
+    /// Any other `data_received` (an instance attribute, a C method),
+    /// bound once.
+    Bound(PyObject),
+    /// The protocol has no `data_received` (a read is a fatal error).
+    Missing,
+    /// A `BufferedProtocol`: `get_buffer` and `buffer_updated`.
+    Buffered,
+}
+
+impl Receiver {
+    pub(super) fn object(&self) -> Option<&PyObject> {
+        match self {
+            Receiver::Function(f) | Receiver::Bound(f) => Some(f),
+            Receiver::Missing | Receiver::Buffered => None,
+        }
+    }
+}
+
+/// `types.FunctionType` and `types.MethodType`.
+fn function_types(py: Python<'_>) -> PyResult<&(PyObject, PyObject)> {
+    static CELL: GILOnceCell<(PyObject, PyObject)> = GILOnceCell::new();
+    CELL.get_or_try_init(py, || {
+        let types = py.import("types")?;
+        Ok::<_, PyErr>((
+            types.getattr("FunctionType")?.unbind(),
+            types.getattr("MethodType")?.unbind(),
+        ))
+    })
+}
+
+/// `asyncio.BufferedProtocol`.
+fn buffered_protocol_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static CELL: GILOnceCell<PyObject> = GILOnceCell::new();
+    CELL.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            py.import("asyncio.protocols")?
+                .getattr("BufferedProtocol")?
+                .unbind(),
+        )
+    })
+    .map(|o| o.bind(py))
+}
+
+/// How reads reach `protocol` (see [`Receiver`]).
+pub(super) fn receiver(protocol: &Bound<'_, PyAny>) -> PyResult<Receiver> {
+    let py = protocol.py();
+    if protocol.is_instance(buffered_protocol_type(py)?)? {
+        return Ok(Receiver::Buffered);
+    }
+    let Ok(bound) = protocol.getattr(pyo3::intern!(py, "data_received")) else {
+        return Ok(Receiver::Missing);
+    };
+    let (function_type, method_type) = function_types(py)?;
+    if bound.get_type().is(method_type.bind(py))
+        && bound.getattr(pyo3::intern!(py, "__self__"))?.is(protocol)
+    {
+        let function = bound.getattr(pyo3::intern!(py, "__func__"))?;
+        if function.get_type().is(function_type.bind(py)) {
+            return Ok(Receiver::Function(function.unbind()));
+        }
+    }
+    Ok(Receiver::Bound(bound.unbind()))
 }
 
 /// What one read attempt gave.
@@ -73,7 +145,7 @@ impl SocketTransport {
 
 /// The read half of `_io_event`.
 pub(super) fn on_readable(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
-    if slf.borrow().buffered {
+    if matches!(slf.borrow().receiver, Receiver::Buffered) {
         return on_readable_buffered(slf);
     }
     let py = slf.py();
@@ -89,8 +161,11 @@ pub(super) fn on_readable(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
             buf.resize(READ_SIZE, 0);
         }
         let outcome = this.read_into(&mut buf);
-        let callback = match outcome {
-            Outcome::Data(_) => this.data_received.as_ref().map(|c| c.clone_ref(py)),
+        let callback = match (&outcome, &this.receiver, &this.protocol) {
+            (Outcome::Data(_), Receiver::Function(f), Some(p)) => {
+                Some((f.clone_ref(py), Some(p.clone_ref(py))))
+            }
+            (Outcome::Data(_), Receiver::Bound(m), _) => Some((m.clone_ref(py), None)),
             _ => None,
         };
         (outcome, buf, callback)
@@ -109,7 +184,8 @@ pub(super) fn on_readable(slf: &Bound<'_, SocketTransport>) -> PyResult<()> {
         Outcome::Data(_) => {
             let data = data.expect("made above");
             let result = match callback {
-                Some(cb) => cb.bind(py).call1((data,)).map(drop),
+                Some((f, Some(protocol))) => f.bind(py).call1((protocol, data)).map(drop),
+                Some((m, None)) => m.bind(py).call1((data,)).map(drop),
                 None => Err(PyRuntimeError::new_err("protocol has no data_received()")),
             };
             match result {
