@@ -538,6 +538,9 @@ pub(crate) enum Ready {
     /// An fd callback: runs again while the fd stays ready, never consumed.
     Fd(Py<Handle>),
     Foreign(PyObject),
+    /// py-transport: a socket transport's readiness (`io.rs` streams), run
+    /// by `transport::run_ready` in the transport's context.
+    Stream(Py<crate::transport::SocketTransport>),
 }
 
 impl Ready {
@@ -547,6 +550,7 @@ impl Ready {
         match self {
             Ready::Native(h) | Ready::Fd(h) => h.drop_ref(py),
             Ready::Foreign(o) => o.drop_ref(py),
+            Ready::Stream(t) => t.drop_ref(py),
         }
     }
 
@@ -554,6 +558,7 @@ impl Ready {
         match self {
             Ready::Native(h) | Ready::Fd(h) => h.as_any(),
             Ready::Foreign(o) => o,
+            Ready::Stream(t) => t.as_any(),
         }
     }
 }

@@ -24,7 +24,8 @@
 //!
 //! **Streams.** A socket transport (`transport/`) registers its own fd as a
 //! *stream*: edge-triggered, no `poll(2)` check. The reactor's edge queues
-//! the transport's one handle (both directions); the transport itself reads
+//! the transport itself (both directions; [`Ready::Stream`], no handle per
+//! connection; the `sock_*` operations' streams queue a handle); it reads
 //! and writes through the [`Source`], which clears readiness on a short
 //! read or a partial write, and stores the waker for what it waits for. A
 //! transport that is still ready after its callback (a full read, reading
@@ -46,6 +47,7 @@ use std::collections::VecDeque;
 
 use crate::handle::{Handle, Ready};
 use crate::sys;
+use crate::transport::SocketTransport;
 
 /// The fds woken by the reactor since the last collection.
 type Woken = Arc<Mutex<Vec<RawFd>>>;
@@ -92,13 +94,44 @@ impl Entry {
     }
 }
 
-/// A transport's stream fd: its source and the handle that runs the
-/// transport's IO callback.
+/// A stream fd: its source and what runs on its edges.
 struct Stream {
     source: Arc<Source>,
-    handle: Py<Handle>,
-    /// The iteration that last queued the handle (de-duplication).
+    target: Target,
+    /// The iteration that last queued the target (de-duplication).
     stamp: u64,
+}
+
+/// What an edge of a stream fd queues.
+enum Target {
+    /// A callback (the `sock_*` operations).
+    Handle(Py<Handle>),
+    /// py-transport: a socket transport, itself the ready-queue entry
+    /// ([`Ready::Stream`]: no handle per connection).
+    Transport(Py<SocketTransport>),
+}
+
+impl Target {
+    fn ready(&self, py: Python<'_>) -> Ready {
+        match self {
+            Target::Handle(h) => Ready::Fd(h.clone_ref(py)),
+            Target::Transport(t) => Ready::Stream(t.clone_ref(py)),
+        }
+    }
+
+    fn as_any(&self) -> &PyObject {
+        match self {
+            Target::Handle(h) => h.as_any(),
+            Target::Transport(t) => t.as_any(),
+        }
+    }
+
+    fn into_any(self) -> PyObject {
+        match self {
+            Target::Handle(h) => h.into_any(),
+            Target::Transport(t) => t.into_any(),
+        }
+    }
 }
 
 /// The fd side of one loop.
@@ -174,6 +207,24 @@ impl Io {
         fd: BorrowedFd<'_>,
         handle: Py<Handle>,
     ) -> io::Result<(Arc<Source>, Waker)> {
+        self.insert_stream(fd, Target::Handle(handle))
+    }
+
+    /// py-transport: registers a socket transport's fd as a stream; the
+    /// transport runs on each edge (see [`Target::Transport`]).
+    pub(crate) fn add_transport(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        transport: Py<SocketTransport>,
+    ) -> io::Result<(Arc<Source>, Waker)> {
+        self.insert_stream(fd, Target::Transport(transport))
+    }
+
+    fn insert_stream(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        target: Target,
+    ) -> io::Result<(Arc<Source>, Waker)> {
         let raw = fd.as_raw_fd();
         if self.fds.contains_key(&raw) || self.streams.contains_key(&raw) {
             return Err(io::Error::from_raw_os_error(
@@ -189,7 +240,7 @@ impl Io {
             raw,
             Stream {
                 source: Arc::clone(&source),
-                handle,
+                target,
                 stamp: 0,
             },
         );
@@ -199,10 +250,33 @@ impl Io {
     /// Deregisters a stream fd; returns its handle (released by the caller
     /// outside any borrow). A wake already queued for it finds nothing.
     pub(crate) fn remove_stream(&mut self, fd: RawFd) -> Option<Py<Handle>> {
+        if !matches!(self.streams.get(&fd)?.target, Target::Handle(_)) {
+            return None;
+        }
+        match self.take_stream(fd)? {
+            Target::Handle(h) => Some(h),
+            Target::Transport(_) => None,
+        }
+    }
+
+    /// py-transport: deregisters a transport's stream fd; returns the
+    /// table's reference to the transport (released by the caller outside
+    /// any borrow).
+    pub(crate) fn remove_transport(&mut self, fd: RawFd) -> Option<Py<SocketTransport>> {
+        if !matches!(self.streams.get(&fd)?.target, Target::Transport(_)) {
+            return None;
+        }
+        match self.take_stream(fd)? {
+            Target::Transport(t) => Some(t),
+            Target::Handle(_) => None,
+        }
+    }
+
+    fn take_stream(&mut self, fd: RawFd) -> Option<Target> {
         let stream = self.streams.remove(&fd)?;
         // ENOENT/EBADF: nothing left to undo.
         let _ = self.reactor.deregister(&stream.source);
-        Some(stream.handle)
+        Some(stream.target)
     }
 
     /// Removes the reader (`read`) or writer of `fd`; deregisters the fd
@@ -334,7 +408,7 @@ impl Io {
                 if let Some(stream) = self.streams.get_mut(&fd) {
                     if stream.stamp != self.step {
                         stream.stamp = self.step;
-                        ready.push_back(Ready::Fd(stream.handle.clone_ref(py)));
+                        ready.push_back(stream.target.ready(py));
                     }
                 }
                 continue;
@@ -364,16 +438,16 @@ impl Io {
     }
 
     /// Deregisters every fd (`loop.close()`); the callbacks are returned.
-    pub(crate) fn clear(&mut self) -> Vec<Py<Handle>> {
+    pub(crate) fn clear(&mut self) -> Vec<PyObject> {
         let mut handles = Vec::new();
         for (_, entry) in self.fds.drain() {
             let _ = self.reactor.deregister(&entry.source);
-            handles.extend(entry.reader);
-            handles.extend(entry.writer);
+            handles.extend(entry.reader.map(Py::into_any));
+            handles.extend(entry.writer.map(Py::into_any));
         }
         for (_, stream) in self.streams.drain() {
             let _ = self.reactor.deregister(&stream.source);
-            handles.push(stream.handle);
+            handles.push(stream.target.into_any());
         }
         self.check.clear();
         self.hot.clear();
@@ -381,10 +455,11 @@ impl Io {
     }
 
     /// For the garbage collector.
-    pub(crate) fn handles(&self) -> impl Iterator<Item = &Py<Handle>> {
+    pub(crate) fn handles(&self) -> impl Iterator<Item = &PyObject> {
         self.fds
             .values()
             .flat_map(|e| e.reader.iter().chain(e.writer.iter()))
-            .chain(self.streams.values().map(|s| &s.handle))
+            .map(Py::as_any)
+            .chain(self.streams.values().map(|s| s.target.as_any()))
     }
 }

@@ -101,6 +101,17 @@ pub(crate) fn run_once(slf: &Bound<'_, Loop>) -> PyResult<bool> {
                 }
             }
             Ready::Foreign(handle) => run_foreign(handle.bind(py)),
+            // py-transport: a socket transport, entered directly (in debug
+            // mode through a handle made for the occasion, so that a slow
+            // read is logged as any callback).
+            Ready::Stream(transport) => {
+                let transport = transport.bind(py);
+                if debug {
+                    crate::transport::debug_handle(transport).and_then(|h| run_debug(slf, &h))
+                } else {
+                    crate::transport::run_ready(transport)
+                }
+            }
         };
         item.release(py);
         if let Err(err) = result {

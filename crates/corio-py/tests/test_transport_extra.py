@@ -221,3 +221,79 @@ def test_data_received_closing_or_aborting_the_transport(tloop):
 
         _feed(loop, Closer(sink, 'x'), [b'one'])
         assert sink == [b'one', ('lost', None)], how
+
+
+def test_slow_data_received_is_logged_in_debug_mode(loop, caplog):
+    import logging
+    import time
+
+    class Slow(asyncio.Protocol):
+        def data_received(self, data):
+            time.sleep(0.06)
+
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.05
+    with caplog.at_level(logging.WARNING, logger='asyncio'):
+        _feed(loop, Slow(), [b'x'])
+    assert any('took' in r.getMessage() and 'Executing' in r.getMessage()
+               for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+
+def test_every_read_runs_in_the_transports_context(loop):
+    import contextvars
+    var = contextvars.ContextVar('var', default='unset')
+    seen = []
+
+    class Proto(asyncio.Protocol):
+        def connection_made(self, transport):
+            var.set('made')
+
+        def data_received(self, data):
+            seen.append(var.get())
+            var.set('data')
+
+    a, b = socket.socketpair()
+    a.setblocking(False)
+
+    async def main():
+        var.set('creator')
+        tr, _ = await loop.connect_accepted_socket(Proto, a)
+        for chunk in (b'1', b'2'):
+            b.send(chunk)
+            for _ in range(10):
+                await asyncio.sleep(0.005)
+        # The transport's context is a copy: the creator's value stays.
+        assert var.get() == 'creator'
+        tr.close()
+        await asyncio.sleep(0.01)
+
+    try:
+        run(loop, main())
+    finally:
+        b.close()
+    assert seen == ['made', 'data']
+
+
+def test_closing_the_loop_with_open_transports_releases_them(loop):
+    import gc
+    import weakref
+    refs = []
+    socks = []
+
+    async def main():
+        for _ in range(3):
+            a, b = socket.socketpair()
+            a.setblocking(False)
+            socks.append(b)
+            tr, _ = await loop.connect_accepted_socket(asyncio.Protocol, a)
+            refs.append(weakref.ref(tr))
+
+    run(loop, main())
+    loop.close()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', ResourceWarning)
+        gc.collect()
+    assert [r() for r in refs] == [None, None, None]
+    for b in socks:
+        b.close()

@@ -4,9 +4,9 @@
 //! The transport holds its socket open (`sys::HeldFd`: one io-reference of
 //! the socket object, so one descriptor per connection, as uvloop) and
 //! registers the descriptor with the loop's reactor as an edge-triggered
-//! *stream* (`io.rs`); it has one [`Handle`] that runs
-//! [`SocketTransport::_io_event`] in the transport's `contextvars.Context`
-//! on each edge. Reads (`read.rs`) go into the thread's read buffer, copied
+//! *stream* (`io.rs`); on each edge the loop runs the transport itself
+//! (`entry.rs`: [`SocketTransport::_io_event`] in the transport's
+//! `contextvars.Context`, no handle per connection). Reads (`read.rs`) go into the thread's read buffer, copied
 //! into the `bytes` handed to `data_received` (or `recv` straight into a
 //! `BufferedProtocol`'s buffer); a short read clears readiness, so a message
 //! costs one `recv`, no `poll(2)` and no `epoll_ctl`. `write` (`write.rs`)
@@ -28,8 +28,11 @@
 //! State is re-read after each such call.
 
 mod close;
+mod entry;
 mod read;
 mod write;
+
+pub(crate) use entry::{debug_handle, run_ready};
 
 use std::os::fd::AsFd;
 use std::sync::Arc;
@@ -42,7 +45,6 @@ use pyo3::types::{PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::event_loop::Loop;
-use crate::handle::Handle;
 use crate::sys;
 use read::Receiver;
 
@@ -267,8 +269,7 @@ impl SocketTransport {
     /// `__init__`, and again when sendfile is over).
     fn _start(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
-        let callback = slf.getattr(pyo3::intern!(py, "_io_event"))?;
-        let (event_loop, context) = {
+        let event_loop = {
             let this = slf.borrow();
             if this.io.is_some() || this.conn_lost > 0 {
                 return Ok(());
@@ -276,23 +277,13 @@ impl SocketTransport {
             let Some(l) = &this.event_loop else {
                 return Ok(());
             };
-            (l.clone_ref(py), this.context.clone_ref(py))
+            l.clone_ref(py)
         };
-        let handle = Py::new(
-            py,
-            Handle::new(
-                callback.unbind(),
-                PyTuple::empty(py).unbind(),
-                context,
-                event_loop.clone_ref(py).into_any(),
-                None,
-            ),
-        )?;
         let registered = {
             let this = slf.borrow();
             let fd = this.fd.as_ref().expect("open until connection_lost");
             let mut l = event_loop.bind(py).borrow_mut();
-            l.io.add_stream(fd.as_fd(), handle)
+            l.io.add_transport(fd.as_fd(), slf.clone().unbind())
         };
         let registered = registered.map_err(os_error)?;
         let mut this = slf.borrow_mut();
@@ -311,10 +302,15 @@ impl SocketTransport {
         fd.map_or(Ok(()), |fd| fd.release(slf.py()))
     }
 
-    /// The handle's callback: one read and one flush, each as ready.
+    /// One readiness edge: one read and one flush, each as ready.
     fn _io_event(slf: &Bound<'_, Self>) -> PyResult<()> {
         read::on_readable(slf)?;
         write::on_writable(slf)
+    }
+
+    /// `_io_event()`: the loop calls the transport itself (`entry.rs`).
+    fn __call__(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Self::_io_event(slf)
     }
 
     fn write(slf: &Bound<'_, Self>, data: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -521,8 +517,8 @@ impl SocketTransport {
 
 impl SocketTransport {
     /// Takes the registration out of the loop's stream table; returns the
-    /// handle, to be released by the caller outside any borrow.
-    pub(super) fn deregister(slf: &Bound<'_, Self>) -> Option<Py<Handle>> {
+    /// table's reference, to be released by the caller outside any borrow.
+    pub(super) fn deregister(slf: &Bound<'_, Self>) -> Option<Py<SocketTransport>> {
         let py = slf.py();
         let (event_loop, fd) = {
             let mut this = slf.borrow_mut();
@@ -530,7 +526,7 @@ impl SocketTransport {
             (this.event_loop.as_ref()?.clone_ref(py), this.fd_raw()?)
         };
         let mut l = event_loop.bind(py).borrow_mut();
-        l.io.remove_stream(fd)
+        l.io.remove_transport(fd)
     }
 
     fn fd_raw(&self) -> Option<i32> {
