@@ -68,6 +68,14 @@ from . import _corio, _sslproto
 
 __all__ = ('CompatMixin',)
 
+_sock_recv = _corio._sock_recv
+_sock_recv_into = _corio._sock_recv_into
+_sock_recvfrom = _corio._sock_recvfrom
+_sock_recvfrom_into = _corio._sock_recvfrom_into
+_sock_sendall = _corio._sock_sendall
+_sock_sendto = _corio._sock_sendto
+_sock_accept = _corio._sock_accept
+
 
 def _hold(sock):
     """Takes an io-reference on ``sock`` (a ``socket.socket``); False for
@@ -145,7 +153,7 @@ class CompatMixin:
 
     async def sock_recv(self, sock, n):
         """Receive up to ``n`` bytes from ``sock``."""
-        r = _corio._sock_recv(self, sock, n)
+        r = _sock_recv(self, sock, n)
         if r.__class__ is _SockFuture:
             return await r
         if r is NotImplemented:
@@ -154,7 +162,7 @@ class CompatMixin:
 
     async def sock_recv_into(self, sock, buf):
         """Receive into ``buf``; returns the number of bytes written."""
-        r = _corio._sock_recv_into(self, sock, buf)
+        r = _sock_recv_into(self, sock, buf)
         if r.__class__ is _SockFuture:
             return await r
         if r is NotImplemented:
@@ -163,7 +171,7 @@ class CompatMixin:
 
     async def sock_recvfrom(self, sock, bufsize):
         """Receive a datagram: ``(bytes, address)``."""
-        r = _corio._sock_recvfrom(self, sock, bufsize)
+        r = _sock_recvfrom(self, sock, bufsize)
         if r.__class__ is _SockFuture:
             return await r
         if r is NotImplemented:
@@ -174,7 +182,7 @@ class CompatMixin:
         """Receive a datagram into ``buf``: ``(nbytes, address)``."""
         if not nbytes:
             nbytes = len(buf)
-        r = _corio._sock_recvfrom_into(self, sock, buf, nbytes)
+        r = _sock_recvfrom_into(self, sock, buf, nbytes)
         if r.__class__ is _SockFuture:
             return await r
         if r is NotImplemented:
@@ -183,7 +191,7 @@ class CompatMixin:
 
     async def sock_sendall(self, sock, data):
         """Send all of ``data``."""
-        r = _corio._sock_sendall(self, sock, data)
+        r = _sock_sendall(self, sock, data)
         if r.__class__ is _SockFuture:
             return await r
         if r is NotImplemented:
@@ -192,7 +200,7 @@ class CompatMixin:
 
     async def sock_sendto(self, sock, data, address):
         """Send a datagram to ``address``."""
-        r = _corio._sock_sendto(self, sock, data, address)
+        r = _sock_sendto(self, sock, data, address)
         if r.__class__ is _SockFuture:
             return await r
         if r is NotImplemented:
@@ -201,7 +209,7 @@ class CompatMixin:
 
     async def sock_accept(self, sock):
         """Accept a connection: ``(conn, address)``, ``conn`` non-blocking."""
-        r = _corio._sock_accept(self, sock)
+        r = _sock_accept(self, sock)
         if r.__class__ is _SockFuture:
             return await r
         if r is NotImplemented:

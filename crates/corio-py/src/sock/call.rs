@@ -19,11 +19,11 @@ use pyo3::types::{PyBytes, PyDict, PyMemoryView, PyTuple, PyWeakrefReference};
 
 use super::ops::{self, Kind, Step};
 use super::wait::{release_removed, unregister, SOCK_IO, SWEEP};
-use super::{Entry, Mode, Op};
+use super::{Entry, Held, Mode, Op};
 use crate::callbacks;
 use crate::event_loop::Loop;
 use crate::handle::Handle;
-use crate::sys::{self, HeldFd};
+use crate::sys;
 
 /// `socket.socket`, `ssl.SSLSocket` (if `ssl` imports), `_SockFuture`.
 struct Types {
@@ -74,6 +74,7 @@ enum Found {
     Mine {
         queued: bool,
         reg: Option<(Arc<Source>, Waker)>,
+        stream: bool,
     },
     Stale,
     Absent,
@@ -93,15 +94,20 @@ fn submit(
             Some(e) if e.is_for(sock) => Found::Mine {
                 queued: !e.queue(read).is_empty(),
                 reg: e.reg(),
+                stream: e.stream,
             },
             Some(_) => Found::Stale,
             None => Found::Absent,
         }
     };
     match found {
-        Found::Mine { queued: false, reg } => {
+        Found::Mine {
+            queued: false,
+            reg,
+            stream,
+        } => {
             let reg = reg.as_ref().map(|(s, w)| (&**s, w));
-            if let Step::Done(r) = ops::attempt(sock, fd, &mut kind, reg) {
+            if let Step::Done(r) = ops::attempt(sock, fd, &mut kind, reg, stream) {
                 return r;
             }
         }
@@ -111,7 +117,7 @@ fn submit(
                 let removed = unregister(&mut l.borrow_mut(), py, fd);
                 release_removed(py, removed)?;
             }
-            if let Step::Done(r) = ops::attempt(sock, fd, &mut kind, None) {
+            if let Step::Done(r) = ops::attempt(sock, fd, &mut kind, None, false) {
                 return r;
             }
             if !register(l, sock, fd)? {
@@ -127,6 +133,10 @@ fn submit(
 /// owns the registration (a transport): asyncio's Python takes the call.
 fn register(l: &Bound<'_, Loop>, sock: &Bound<'_, PyAny>, fd: RawFd) -> PyResult<bool> {
     let py = l.py();
+    let stream = sock
+        .getattr(pyo3::intern!(py, "type"))?
+        .extract::<i32>()
+        .is_ok_and(|t| t == rustix::net::SocketType::STREAM.as_raw() as i32);
     let weak = PyWeakrefReference::new(sock)?.unbind();
     let callback = SOCK_IO
         .get(py)
@@ -168,6 +178,7 @@ fn register(l: &Bound<'_, Loop>, sock: &Bound<'_, PyAny>, fd: RawFd) -> PyResult
         Entry {
             sock: weak,
             sock_ptr: sock.as_ptr() as usize,
+            stream,
             mode,
             handle,
             readers: Default::default(),
@@ -180,6 +191,19 @@ fn register(l: &Bound<'_, Loop>, sock: &Bound<'_, PyAny>, fd: RawFd) -> PyResult
     Ok(true)
 }
 
+/// `{'loop': loop}`, made once per loop (the future's constructor only
+/// reads it).
+fn future_kwargs<'py>(l: &Bound<'py, Loop>) -> PyResult<Bound<'py, PyDict>> {
+    let py = l.py();
+    if let Some(k) = &l.borrow().socks.future_kwargs {
+        return Ok(k.bind(py).clone());
+    }
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(pyo3::intern!(py, "loop"), l)?;
+    l.borrow_mut().socks.future_kwargs = Some(kwargs.clone().unbind());
+    Ok(kwargs)
+}
+
 /// Queues `kind` (its first attempt said "wait"): returns its future.
 fn enqueue(
     l: &Bound<'_, Loop>,
@@ -188,11 +212,10 @@ fn enqueue(
     kind: Kind,
 ) -> PyResult<PyObject> {
     let py = l.py();
-    let kwargs = PyDict::new(py);
-    kwargs.set_item(pyo3::intern!(py, "loop"), l)?;
+    let kwargs = future_kwargs(l)?;
     let fut = types(py)?.future.bind(py).call((), Some(&kwargs))?;
     fut.setattr(pyo3::intern!(py, "_sock_fd"), fd)?;
-    let held = HeldFd::hold(sock, fd)?;
+    let held = Held::hold(sock, fd)?;
     let read = kind.reads();
     let op = Op {
         fut: fut.clone().unbind(),
@@ -207,7 +230,7 @@ fn enqueue(
             // asyncio's Python takes the call.
             None => {
                 drop(guard);
-                op.held.release(py)?;
+                op.held.release(py, false)?;
                 return Ok(py.NotImplemented());
             }
             Some(entry) => {

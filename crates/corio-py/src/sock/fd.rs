@@ -8,7 +8,7 @@ use std::os::fd::{BorrowedFd, RawFd};
 ///
 /// Every caller in this module passes the descriptor of a `socket.socket`
 /// it holds a strong reference to, and that is open for the whole call:
-/// either the socket's io-reference is held ([`crate::sys::HeldFd`]: a
+/// either one of the socket's io-references is held ([`super::Held`]: a
 /// pending operation; `sock.close()` then only marks the object closed), or
 /// the number is the socket's `fileno()` read in this same attempt with no
 /// Python code run since (a `fileno()` of `-1`, a closed socket, never gets

@@ -5,7 +5,7 @@
 //! **A call** tries its syscall at once (`ops.rs`). Done: the result is
 //! returned as is, no future made. Not ready: a [`Op`] joins the socket's
 //! queue for its direction, holding the socket's io-reference
-//! ([`HeldFd`]: `sock.close()` meanwhile only marks the socket closed, as on
+//! ([`Held`]: `sock.close()` meanwhile only marks the socket closed, as on
 //! uvloop), and its future (`corio._compat._SockFuture`) is returned.
 //! Operations of one direction are served in order: a call made while
 //! others wait queues behind them without trying.
@@ -13,12 +13,13 @@
 //! **The registration** (`wait.rs`) is made when a call first waits and is
 //! kept across calls: the socket's descriptor is a *stream* of the loop's
 //! `Io` (edge-triggered, as the socket transport's), whose handle runs
-//! `wait::_sock_io` on each edge. A call always tries its syscall first
-//! (under load the data is there already); `EAGAIN` clears the reactor's
-//! readiness flag race-free (unless an edge came since the attempt began:
-//! then it tries again) and parks the waker. So a request/response costs
-//! `recv`, `send` and a share of one `epoll_wait`, with no `epoll_ctl` and
-//! no `poll(2)`. A registration whose
+//! `wait::_sock_io` on each edge. `EAGAIN` clears the reactor's readiness
+//! flag race-free (unless an edge came since the attempt began: then it
+//! tries again) and parks the waker; on a stream socket a short `recv` does
+//! too (the socket is empty), and the next `recv` with no edge since waits
+//! without trying. So a request/response costs `recv`, `send` and a share
+//! of one `epoll_wait`, with no `epoll_ctl`, no `poll(2)` and no failing
+//! `recv`. A registration whose
 //! queues stay empty for two sweeps (one per loop iteration, queued when a
 //! queue empties), or whose socket was closed, is dropped; one is also
 //! dropped (when idle) before `add_reader`/`add_writer` registers the same
@@ -52,7 +53,6 @@ use pyo3::types::PyWeakrefReference;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::handle::Handle;
-use crate::sys::HeldFd;
 
 pub(crate) use wait::before_add_fd;
 
@@ -65,6 +65,8 @@ pub(crate) struct Socks {
     /// The sweep's handle (queued as a non-consumed fd callback).
     sweep_handle: Option<Py<Handle>>,
     sweep_queued: bool,
+    /// `{'loop': loop}` for the futures' constructor.
+    future_kwargs: Option<Py<pyo3::types::PyDict>>,
 }
 
 /// How an entry waits for readiness.
@@ -82,6 +84,8 @@ struct Entry {
     /// object with the same descriptor number finds the entry stale.
     sock: Py<PyWeakrefReference>,
     sock_ptr: usize,
+    /// A `SOCK_STREAM` socket: a short read means it is empty.
+    stream: bool,
     mode: Mode,
     /// Runs `wait::sock_io(loop, fd)`: the stream's handle, or the handle in
     /// our `add_reader`/`add_writer` slots.
@@ -98,7 +102,7 @@ struct Entry {
 pub(crate) struct Op {
     fut: PyObject,
     kind: ops::Kind,
-    held: HeldFd,
+    held: Held,
 }
 
 impl Entry {
@@ -139,12 +143,16 @@ impl Socks {
         Taken {
             _entries: self.map.drain().map(|(_, e)| e).collect(),
             _sweep: self.sweep_handle.take(),
+            _kwargs: self.future_kwargs.take(),
         }
     }
 
     pub(crate) fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Some(h) = &self.sweep_handle {
             visit.call(h)?;
+        }
+        if let Some(k) = &self.future_kwargs {
+            visit.call(k)?;
         }
         for entry in self.map.values() {
             visit.call(&entry.sock)?;
@@ -161,10 +169,66 @@ impl Socks {
     }
 }
 
+/// One io-reference of a `socket.socket` (`socket._io_refs`, the count
+/// `makefile()` streams take): while it is held, `sock.close()` only marks
+/// the object closed and the descriptor stays open (uvloop's rule for the
+/// sockets its `sock_*` calls wait on). `sys::HeldFd` without its method
+/// call: `release` is `_decref_socketios` inlined.
+pub(crate) struct Held {
+    sock: PyObject,
+    fd: RawFd,
+}
+
+impl Held {
+    /// Takes an io-reference of `sock`, whose descriptor is `fd`.
+    pub(crate) fn hold(sock: &Bound<'_, PyAny>, fd: RawFd) -> PyResult<Held> {
+        let py = sock.py();
+        let name = pyo3::intern!(py, "_io_refs");
+        let refs: isize = sock.getattr(name)?.extract()?;
+        sock.setattr(name, refs + 1)?;
+        Ok(Held {
+            sock: sock.clone().unbind(),
+            fd,
+        })
+    }
+
+    /// The descriptor, open while this is held (see `fd::borrow`).
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd
+    }
+
+    pub(crate) fn sock(&self) -> &PyObject {
+        &self.sock
+    }
+
+    /// Gives the reference back; `closed` is the socket's `_closed`: then
+    /// `sock.close()` really closes it if this was the last reference.
+    pub(crate) fn release(self, py: Python<'_>, closed: bool) -> PyResult<()> {
+        let sock = self.sock.bind(py);
+        let name = pyo3::intern!(py, "_io_refs");
+        let refs: isize = sock.getattr(name)?.extract()?;
+        if refs > 0 {
+            sock.setattr(name, refs - 1)?;
+            if closed {
+                sock.call_method0(pyo3::intern!(py, "close"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `sock.close()` was called (`socket._closed`).
+pub(crate) fn is_closed(sock: &Bound<'_, PyAny>) -> bool {
+    sock.getattr(pyo3::intern!(sock.py(), "_closed"))
+        .and_then(|c| c.is_truthy())
+        .unwrap_or(false)
+}
+
 /// What [`Socks::take_all`] took, to be dropped outside any borrow.
 pub(crate) struct Taken {
     _entries: Vec<Entry>,
     _sweep: Option<Py<Handle>>,
+    _kwargs: Option<Py<pyo3::types::PyDict>>,
 }
 
 /// Adds the `sock_*` functions to `corio._corio`.

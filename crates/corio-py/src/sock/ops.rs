@@ -110,8 +110,8 @@ pub(crate) fn os_error(e: io::Error) -> PyErr {
     }
 }
 
-/// Runs `op` for one direction: at once, as asyncio does (the data is
-/// often there already under load); on `WouldBlock` the registration's
+/// Runs `op` for one direction: at once, as asyncio does; on `WouldBlock`
+/// the registration's
 /// readiness is cleared, unless an edge came since the attempt began (then
 /// it is tried again), and the waker parked for the next edge. Unregistered
 /// (`reg` is `None`): `WouldBlock` is `Pending`, the caller registers.
@@ -154,6 +154,24 @@ fn drive<R>(
             }
             other => return Poll::Ready(other),
         }
+    }
+}
+
+/// A stream socket's read: as [`drive`], but a registered socket whose last
+/// read emptied it (`EAGAIN`, or a short read) with no edge since waits for
+/// the edge without trying (`Source::poll_read_stream_with`).
+fn drive_stream_read(
+    reg: Reg<'_>,
+    stream: bool,
+    len: usize,
+    op: impl FnMut() -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    match reg {
+        Some((source, waker)) if stream => {
+            let mut cx = Context::from_waker(waker);
+            source.poll_read_stream_with(&mut cx, len, op)
+        }
+        _ => drive(reg, true, op),
     }
 }
 
@@ -207,7 +225,13 @@ fn send_raw(fd: RawFd, data: &[u8]) -> io::Result<usize> {
 
 /// One attempt of `kind` on `sock` (descriptor `fd`). `SendAll` keeps its
 /// progress in `kind`.
-pub(crate) fn attempt(sock: &Bound<'_, PyAny>, fd: RawFd, kind: &mut Kind, reg: Reg<'_>) -> Step {
+pub(crate) fn attempt(
+    sock: &Bound<'_, PyAny>,
+    fd: RawFd,
+    kind: &mut Kind,
+    reg: Reg<'_>,
+    stream: bool,
+) -> Step {
     let py = sock.py();
     let mut stash = None;
     match kind {
@@ -222,7 +246,7 @@ pub(crate) fn attempt(sock: &Bound<'_, PyAny>, fd: RawFd, kind: &mut Kind, reg: 
             } else {
                 vec![0; n]
             };
-            let polled = drive(reg, true, || recv_raw(fd, &mut buf[..n]));
+            let polled = drive_stream_read(reg, stream, n, || recv_raw(fd, &mut buf[..n]));
             let step = match polled {
                 Poll::Pending => Step::Wait,
                 Poll::Ready(Ok(k)) => {
@@ -252,8 +276,9 @@ pub(crate) fn attempt(sock: &Bound<'_, PyAny>, fd: RawFd, kind: &mut Kind, reg: 
                     }
                     Err(e) => return Step::Done(Err(e)),
                 };
+                let len = buffer.len_bytes();
                 let polled = sys::with_writable_buffer(&buffer, |slice| {
-                    drive(reg, true, || recv_raw(fd, slice))
+                    drive_stream_read(reg, stream, len, || recv_raw(fd, slice))
                 });
                 if let Some(polled) = polled {
                     return match polled {

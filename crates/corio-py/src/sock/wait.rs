@@ -8,7 +8,7 @@
 //! back at the front if it must wait; futures are completed, and
 //! io-references given back, outside any borrow.
 
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::RawFd;
 
 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
 use pyo3::prelude::*;
@@ -16,7 +16,7 @@ use pyo3::sync::GILOnceCell;
 use pyo3::types::PyTuple;
 
 use super::ops::{self, Step};
-use super::{Entry, Mode, Op};
+use super::{is_closed, Entry, Mode, Op};
 use crate::callbacks;
 use crate::event_loop::Loop;
 use crate::handle::{Handle, Ready};
@@ -72,7 +72,8 @@ pub(super) fn release_removed(
         readers, writers, ..
     } = entry;
     for op in readers.into_iter().chain(writers) {
-        let r = op.held.release(py);
+        let closed = is_closed(op.held.sock().bind(py));
+        let r = op.held.release(py, closed);
         if first.is_ok() {
             first = r;
         }
@@ -92,7 +93,7 @@ pub(super) fn _sock_io(l: &Bound<'_, Loop>, fd: RawFd) -> PyResult<()> {
 fn serve(l: &Bound<'_, Loop>, fd: RawFd, read: bool) -> PyResult<()> {
     let py = l.py();
     loop {
-        let (mut op, reg) = {
+        let (mut op, reg, stream) = {
             let mut this = l.borrow_mut();
             let Some(entry) = this.socks.map.get_mut(&fd) else {
                 return Ok(());
@@ -100,16 +101,17 @@ fn serve(l: &Bound<'_, Loop>, fd: RawFd, read: bool) -> PyResult<()> {
             let Some(op) = entry.queue(read).pop_front() else {
                 return Ok(());
             };
-            (op, entry.reg())
+            (op, entry.reg(), entry.stream)
         };
         let sock = op.held.sock().bind(py).clone();
-        let raw = op.held.as_fd().as_raw_fd();
+        let raw = op.held.fd();
         let pure = op.kind.pure(py);
         let step = ops::attempt(
             &sock,
             raw,
             &mut op.kind,
             reg.as_ref().map(|(s, w)| (&**s, w)),
+            stream,
         );
         match step {
             Step::Wait => {
@@ -130,7 +132,8 @@ fn serve(l: &Bound<'_, Loop>, fd: RawFd, read: bool) -> PyResult<()> {
                     Some(entry) => entry.queue(read).push_front(op),
                     None => {
                         drop(this);
-                        op.held.release(py)?;
+                        let closed = is_closed(&sock);
+                        op.held.release(py, closed)?;
                     }
                 }
                 return Ok(());
@@ -169,13 +172,7 @@ fn complete(l: &Bound<'_, Loop>, fd: RawFd, op: Op, result: PyResult<PyObject>) 
 /// last operation.
 fn release_op(l: &Bound<'_, Loop>, fd: RawFd, op: Op) -> PyResult<()> {
     let py = l.py();
-    let closed = op
-        .held
-        .sock()
-        .bind(py)
-        .getattr(pyo3::intern!(py, "_closed"))
-        .and_then(|c| c.is_truthy())
-        .unwrap_or(false);
+    let closed = is_closed(op.held.sock().bind(py));
     if closed {
         let removed = {
             let mut this = l.borrow_mut();
@@ -187,7 +184,7 @@ fn release_op(l: &Bound<'_, Loop>, fd: RawFd, op: Op) -> PyResult<()> {
         release_removed(py, removed)?;
     }
     let Op { fut, kind, held } = op;
-    let released = held.release(py);
+    let released = held.release(py, closed);
     drop((fut, kind));
     if !closed {
         note_idle(l, fd)?;
