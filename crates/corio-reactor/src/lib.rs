@@ -13,6 +13,9 @@ mod source;
 mod stream_io;
 mod sys;
 mod table;
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+#[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "io-uring"))))]
+pub mod uring;
 mod waiters;
 
 pub use backend::Backend;

@@ -46,12 +46,19 @@ pub struct Reactor {
     /// Set by the first `notify` after a wait; cleared when a wait returns. Only
     /// read-modify-write operations touch it (see `notify`).
     notified: AtomicBool,
+    /// The io_uring streams go through, if this reactor was made with one, and
+    /// its fd's registration with the poller.
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    ring: Option<(crate::uring::Ring, Arc<Source>)>,
 }
 
 /// Buffers reused by every [`Reactor::poll`].
 struct PollBuffers {
     events: Events,
     wakers: Vec<Waker>,
+    /// Completions reaped from the ring, before they are applied.
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    completions: Vec<(crate::uring::Op, i32)>,
 }
 
 impl Reactor {
@@ -98,10 +105,55 @@ impl Reactor {
             polling: Mutex::new(PollBuffers {
                 events: poller.events(),
                 wakers: Vec::new(),
+                #[cfg(all(target_os = "linux", feature = "io-uring"))]
+                completions: Vec::new(),
             }),
             notified: AtomicBool::new(false),
             poller,
+            #[cfg(all(target_os = "linux", feature = "io-uring"))]
+            ring: None,
         })
+    }
+
+    /// Creates an edge-triggered epoll reactor with an io_uring beside it, which
+    /// [`RingStream`](crate::uring::RingStream)s read and write through (see the
+    /// [`uring`](crate::uring) module).
+    ///
+    /// Fails where the kernel has no io_uring or forbids it (`ENOSYS`, `EPERM`
+    /// under seccomp or `kernel.io_uring_disabled`); callers fall back to
+    /// [`Reactor::new`].
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// match corio_reactor::Reactor::with_io_uring() {
+    ///     Ok(reactor) => assert!(reactor.has_io_uring()),
+    ///     Err(e) => eprintln!("no io_uring here: {e}"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    #[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "io-uring"))))]
+    pub fn with_io_uring() -> io::Result<Reactor> {
+        let mut reactor = Reactor::with_backend(Backend::preferred(), TriggerMode::Edge)?;
+        let ring = crate::uring::Ring::new()?;
+        let source = ring.with_fd(|fd| reactor.register(fd))?;
+        reactor.ring = Some((ring, source));
+        Ok(reactor)
+    }
+
+    /// Whether this reactor has an io_uring (made by `with_io_uring`).
+    pub fn has_io_uring(&self) -> bool {
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        return self.ring.is_some();
+        #[cfg(not(all(target_os = "linux", feature = "io-uring")))]
+        false
+    }
+
+    /// The io_uring, if this reactor has one.
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    pub(crate) fn ring(&self) -> Option<&crate::uring::Ring> {
+        self.ring.as_ref().map(|(ring, _)| ring)
     }
 
     /// The trigger mode this reactor registers sources with.
@@ -226,6 +278,10 @@ impl Reactor {
     /// Wakers are woken after every internal lock is released, except the one that
     /// makes concurrent `poll` calls return `Ok(0)`.
     pub fn poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        if let Some((ring, _)) = &self.ring {
+            return self.poll_with_ring(ring, timeout);
+        }
         if timeout == Some(Duration::ZERO)
             && (self.count.load(Ordering::Acquire) == 0 || self.poller.nothing_pending())
         {
@@ -234,7 +290,7 @@ impl Reactor {
         let Some(mut buffers) = self.polling.try_lock() else {
             return Ok(0);
         };
-        let PollBuffers { events, wakers } = &mut *buffers;
+        let PollBuffers { events, wakers, .. } = &mut *buffers;
 
         let waited = self.poller.wait(events, timeout);
         // Any notification up to here has done its job: this wait is over. A `notify`
@@ -269,6 +325,60 @@ impl Reactor {
         Ok(delivered)
     }
 
+    /// [`poll`](Reactor::poll) for a reactor with an io_uring: submit what streams
+    /// queued and apply what completed, then wait for readiness (not at all if
+    /// something completed), then apply what completed meanwhile.
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    fn poll_with_ring(
+        &self,
+        ring: &crate::uring::Ring,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let Some(mut buffers) = self.polling.try_lock() else {
+            return Ok(0);
+        };
+        let PollBuffers {
+            events,
+            wakers,
+            completions,
+        } = &mut *buffers;
+        let mut delivered = drive_ring(ring, completions, wakers)?;
+        let mut wait = if delivered > 0 {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
+        if wait != Some(Duration::ZERO) {
+            // From here on a stream that queues an operation wakes us (see
+            // `Ring::needs_kick`); what was queued before goes now.
+            ring.set_parked(true);
+            let submitted = ring.submit();
+            if submitted.is_err() || ring.has_completions() {
+                wait = Some(Duration::ZERO);
+            }
+        }
+        let waited = self.poller.wait(events, wait);
+        ring.set_parked(false);
+        self.notified.swap(false, Ordering::AcqRel);
+        match waited {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        if !events.is_empty() {
+            let table = self.table.lock();
+            events.for_each(|ready| {
+                if let Some(source) = table.get(ready.key) {
+                    source.deliver(ready, wakers);
+                    delivered += 1;
+                }
+            });
+        }
+        delivered += drive_ring(ring, completions, wakers)?;
+        wakers.drain(..).for_each(Waker::wake);
+        Ok(delivered)
+    }
+
     /// Wakes a [`poll`](Reactor::poll) that is blocked, or makes the next one return at
     /// once. Thread-safe and cheap when repeated: only the first call after a wait makes
     /// a syscall; later ones see the pending flag and return.
@@ -288,6 +398,34 @@ impl Reactor {
     /// Number of currently registered sources.
     pub fn source_count(&self) -> usize {
         self.count.load(Ordering::Acquire)
+    }
+}
+
+/// Submits what is queued on `ring`, reaps what completed and applies it to
+/// its streams; returns how many completions there were.
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+fn drive_ring(
+    ring: &crate::uring::Ring,
+    completions: &mut Vec<(crate::uring::Op, i32)>,
+    wakers: &mut Vec<Waker>,
+) -> io::Result<usize> {
+    ring.submit()?;
+    ring.reap(completions);
+    let reaped = completions.len();
+    for (op, result) in completions.drain(..) {
+        let crate::uring::Op { stream, kind } = op;
+        stream.complete(ring, kind, result, wakers);
+    }
+    Ok(reaped)
+}
+
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+impl Drop for Reactor {
+    fn drop(&mut self) {
+        if let Some((_, source)) = &self.ring {
+            let source = Arc::clone(source);
+            let _ = self.deregister(&source);
+        }
     }
 }
 

@@ -187,3 +187,21 @@ pub(crate) fn recv_with_inq(
     }
     Ok((n as usize, inq))
 }
+
+/// `shutdown(2)` on a socket named by its number: the io_uring stream state
+/// (`uring/stream.rs`) keeps its socket open for as long as it may call this.
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+pub(crate) fn shutdown(fd: RawFd, how: std::net::Shutdown) -> io::Result<()> {
+    let how = match how {
+        std::net::Shutdown::Read => libc::SHUT_RD,
+        std::net::Shutdown::Write => libc::SHUT_WR,
+        std::net::Shutdown::Both => libc::SHUT_RDWR,
+    };
+    // SAFETY: `shutdown` takes two integers and reads or writes no memory of ours; a
+    // number that names no socket gets an error back.
+    if unsafe { libc::shutdown(fd, how) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

@@ -13,4 +13,6 @@ mod poll_timeout;
 mod read_edges;
 mod readiness;
 mod short_reads;
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+mod uring;
 mod waiters;

@@ -87,6 +87,10 @@ impl Stream<std::net::TcpStream> {
 
     /// Reads into `buf` without removing the data from the socket's queue (`MSG_PEEK`).
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        if let Some(ring) = self.ring() {
+            return ring.peek(buf).await;
+        }
         self.io().read_with(|s| s.peek(buf)).await
     }
 

@@ -65,6 +65,29 @@ enum Engine {
     Multi(Executor),
 }
 
+/// The loop's reactor: with an io_uring when the config (or `CORIO_IO_URING=1`)
+/// asks for one and the kernel allows it, else plain epoll.
+fn new_reactor(config: &Config) -> io::Result<Reactor> {
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    {
+        let wanted = config
+            .io_uring
+            .unwrap_or_else(|| std::env::var_os("CORIO_IO_URING").is_some_and(|v| v == "1"));
+        if wanted {
+            match Reactor::with_io_uring() {
+                Ok(reactor) => return Ok(reactor),
+                Err(e) => tracing::debug!(
+                    target: "corio",
+                    "io_uring unavailable ({e}); the loop uses epoll"
+                ),
+            }
+        }
+    }
+    #[cfg(not(all(target_os = "linux", feature = "io-uring")))]
+    let _ = config;
+    Reactor::new()
+}
+
 impl EventLoop {
     /// A new loop with default settings (debug mode if `CORIO_DEBUG=1`).
     pub fn new() -> io::Result<EventLoop> {
@@ -72,7 +95,7 @@ impl EventLoop {
     }
 
     pub(crate) fn with_config(config: &Config) -> io::Result<EventLoop> {
-        let reactor = Arc::new(Reactor::new().map_err(|e| {
+        let reactor = Arc::new(new_reactor(config).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("corio: could not create the event loop's reactor: {e}"),

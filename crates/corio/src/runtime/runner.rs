@@ -166,6 +166,9 @@ pub(crate) struct Config {
     pub(crate) task_spans: bool,
     /// The blocking pool behind `to_thread`.
     pub(crate) blocking: BlockingConfig,
+    /// `Builder::io_uring`, if called (else `CORIO_IO_URING` decides).
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    pub(crate) io_uring: Option<bool>,
 }
 
 /// The blocking pool's settings.
@@ -196,6 +199,8 @@ impl Default for Config {
             manual_clock: false,
             task_spans: false,
             blocking: BlockingConfig::default(),
+            #[cfg(all(target_os = "linux", feature = "io-uring"))]
+            io_uring: None,
         }
     }
 }
@@ -404,6 +409,37 @@ impl Builder {
     /// ```
     pub fn task_spans(mut self, on: bool) -> Builder {
         self.config.task_spans = on;
+        self
+    }
+
+    /// Whether TCP and Unix streams read and write through io_uring (the
+    /// `io-uring` feature, Linux): one `io_uring_enter` per loop iteration
+    /// carries every stream's reads and writes, instead of a `recv` and a
+    /// `send` per message. Where the kernel refuses a ring (too old, or
+    /// forbidden by seccomp or `kernel.io_uring_disabled`) the loop uses epoll,
+    /// as without it. Unless this is called, `CORIO_IO_URING=1` turns it on.
+    ///
+    /// What changes for a stream: reads buffer what a `recv` in flight
+    /// received, writes are copied and sent in the background (`flush`
+    /// waits until the kernel has every byte; a send error shows on a later
+    /// write), and `into_std` refuses a stream with bytes held by the ring.
+    ///
+    /// ```
+    /// let mut runner = corio::Runner::builder().io_uring(true).build().unwrap();
+    /// runner.run(async {
+    ///     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let client = corio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     client.write_all(b"ping").await.unwrap();
+    ///     let mut buf = [0; 4];
+    ///     server.read(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf, b"ping");
+    /// });
+    /// ```
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    #[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "io-uring"))))]
+    pub fn io_uring(mut self, on: bool) -> Builder {
+        self.config.io_uring = Some(on);
         self
     }
 

@@ -26,6 +26,8 @@ mod net_read_hint;
 mod net_tcp;
 mod net_udp;
 mod net_unix;
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+mod net_uring;
 mod net_writev;
 mod promise_api;
 mod protocol;

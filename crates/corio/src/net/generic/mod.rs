@@ -59,7 +59,7 @@ pub trait Socket: AsFd + Sized + sealed::Sealed {
 
 /// A connected byte stream: [`std::net::TcpStream`] or
 /// [`std::os::unix::net::UnixStream`]. Sealed.
-pub trait StreamSocket: Socket {
+pub trait StreamSocket: Socket + Into<std::os::fd::OwnedFd> {
     #[doc(hidden)]
     fn peer_addr(&self) -> io::Result<Self::Addr>;
 

@@ -12,6 +12,14 @@
 //! the socket, so `into_std`, the raw fd and a `dup` see the stream exactly where
 //! corio left it. The `try_*` methods apply the `WouldBlock` rule by hand with a
 //! readiness tick.
+//!
+//! With the `io-uring` feature, on a loop built with `Builder::io_uring(true)`
+//! (Linux), reads and writes go through the reactor's ring instead
+//! ([`corio_reactor::uring::RingStream`]): reads are buffered once a `recv` is
+//! in flight, writes are copied and sent in the background, and `poll_flush`
+//! waits until the kernel has every byte. `into_std` then refuses a stream
+//! with bytes buffered or operations in flight, and a dropped stream's socket
+//! closes once its queued bytes were sent.
 
 use std::fmt;
 use std::io;
@@ -40,7 +48,22 @@ use super::{OwnedReadHalf, OwnedWriteHalf, StreamSocket};
 /// stream closes the socket; the reactor wakes anything still waiting on it with an
 /// error.
 pub struct Stream<S: StreamSocket> {
-    io: Async<S>,
+    /// The reads and writes through the loop's io_uring, when it has one.
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    ring: Option<corio_reactor::uring::RingStream>,
+    /// The socket; taken only by `into_std` and `Drop`.
+    io: Option<Async<S>>,
+}
+
+/// Runs `$ring` with the stream's ring when it has one (`io-uring` feature),
+/// else falls through to the readiness path after the macro.
+macro_rules! on_ring {
+    ($stream:expr, |$ring:ident| $body:expr) => {
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        if let Some($ring) = &$stream.ring {
+            return $body;
+        }
+    };
 }
 
 impl<S: StreamSocket> Stream<S> {
@@ -66,8 +89,22 @@ impl<S: StreamSocket> Stream<S> {
     }
 
     pub(crate) fn from_async(io: Async<S>) -> Stream<S> {
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        let ring = crate::runtime::context::try_with(|handle| {
+            let reactor = &handle?.shared.reactor;
+            corio_reactor::uring::RingStream::new(reactor, io.as_fd())
+        });
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        if ring.is_none() {
+            io.get_ref().set_read_hint(true);
+        }
+        #[cfg(not(all(target_os = "linux", feature = "io-uring")))]
         io.get_ref().set_read_hint(true);
-        Stream { io }
+        Stream {
+            #[cfg(all(target_os = "linux", feature = "io-uring"))]
+            ring,
+            io: Some(io),
+        }
     }
 
     /// Deregisters the stream and returns the std stream (still non-blocking).
@@ -76,8 +113,29 @@ impl<S: StreamSocket> Stream<S> {
     /// socket (reads are never read ahead), so nothing is lost. On Linux a TCP
     /// stream's `TCP_INQ` option, which corio turns on to learn when a read emptied
     /// the receive queue, is turned off again.
-    pub fn into_std(self) -> io::Result<S> {
-        let stream = self.io.into_inner()?;
+    ///
+    /// On a loop with io_uring (the `io-uring` feature), a stream that has
+    /// bytes buffered, a read in flight or bytes not yet sent cannot be handed
+    /// back: that is an `InvalidInput` error, and the stream is dropped.
+    pub fn into_std(mut self) -> io::Result<S> {
+        #[cfg(all(target_os = "linux", feature = "io-uring"))]
+        if let Some(ring) = &self.ring {
+            if !ring.is_idle() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{}::into_std: the loop's io_uring holds bytes of this stream \
+                         (read ahead, or queued for sending); read them and flush first",
+                        S::NAME
+                    ),
+                ));
+            }
+        }
+        let io = self
+            .io
+            .take()
+            .expect("a Stream holds its socket until it is dropped");
+        let stream = io.into_inner()?;
         stream.set_read_hint(false);
         Ok(stream)
     }
@@ -85,18 +143,26 @@ impl<S: StreamSocket> Stream<S> {
     /// The registered socket, for the family-specific methods (socket options,
     /// `peek`).
     pub(crate) fn io(&self) -> &Async<S> {
-        &self.io
+        self.io
+            .as_ref()
+            .expect("a Stream holds its socket until it is dropped")
+    }
+
+    /// The stream's io_uring reads and writes, on a loop that has a ring.
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    pub(crate) fn ring(&self) -> Option<&corio_reactor::uring::RingStream> {
+        self.ring.as_ref()
     }
 
     /// The remote address ([`std::net::SocketAddr`] for TCP,
     /// [`std::os::unix::net::SocketAddr`] for Unix streams).
     pub fn peer_addr(&self) -> io::Result<S::Addr> {
-        self.io.get_ref().peer_addr()
+        self.io().get_ref().peer_addr()
     }
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<S::Addr> {
-        self.io.get_ref().local_addr()
+        self.io().get_ref().local_addr()
     }
 
     /// Shuts down the read, write, or both directions (see [`std::net::Shutdown`]).
@@ -104,13 +170,17 @@ impl<S: StreamSocket> Stream<S> {
     /// After `Shutdown::Write` the peer reads EOF while this side can still read what
     /// it sends back; after `Shutdown::Read` (or `Both`) pending and later reads here
     /// return `Ok(0)`.
+    ///
+    /// On a loop with io_uring, shutting the write side down while bytes are
+    /// still queued for sending shuts it down once they were sent.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        on_ring!(self, |ring| ring.shutdown(how));
+        self.io().get_ref().shutdown(how)
     }
 
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+        self.io().get_ref().take_error()
     }
 
     /// Waits until the stream may be readable (data, EOF, or an error).
@@ -119,12 +189,14 @@ impl<S: StreamSocket> Stream<S> {
     /// return `WouldBlock`, in which case wait again. Fails once the stream was
     /// deregistered.
     pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
+        on_ring!(self, |ring| ring.readable().await);
+        self.io().readable().await
     }
 
     /// Waits until the stream may be writable; see [`readable`](Stream::readable).
     pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await
+        on_ring!(self, |ring| ring.writable().await);
+        self.io().writable().await
     }
 
     /// Reads what is available now without waiting; `WouldBlock` if nothing is.
@@ -134,24 +206,28 @@ impl<S: StreamSocket> Stream<S> {
     /// `WouldBlock`; readiness is a hint, so expect an occasional spurious wake-up.
     /// [`read`](Stream::read) does all of this for you.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let tick = self.io.source().readable_tick();
-        let result = self.io.get_ref().read(buf);
+        on_ring!(self, |ring| ring.try_read(buf));
+        let io = self.io();
+        let tick = io.source().readable_tick();
+        let result = io.get_ref().read(buf);
         if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.io.source().clear_readable_at(tick);
+            io.source().clear_readable_at(tick);
         }
         result
     }
 
     /// Writes what fits now without waiting; `WouldBlock` if nothing does.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        let tick = self.io.source().writable_tick();
-        let result = self.io.get_ref().write(buf);
+        on_ring!(self, |ring| ring.try_write(buf));
+        let io = self.io();
+        let tick = io.source().writable_tick();
+        let result = io.get_ref().write(buf);
         let send_buffer_full = match &result {
             Ok(n) => *n > 0 && *n < buf.len(),
             Err(e) => e.kind() == io::ErrorKind::WouldBlock,
         };
         if send_buffer_full {
-            self.io.source().clear_writable_at(tick);
+            io.source().clear_writable_at(tick);
         }
         result
     }
@@ -165,18 +241,27 @@ impl<S: StreamSocket> Stream<S> {
     /// Several tasks may read one stream at once: each call waits with its
     /// own waker, and a cancelled call takes its waker back.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_stream_hinted(|io| io.read_hinted(buf)).await
+        on_ring!(self, |ring| ring.read(buf).await);
+        self.io().read_stream_hinted(|io| io.read_hinted(buf)).await
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one byte.
     /// Like [`read`](Self::read), each call waits with its own waker.
+    ///
+    /// On a loop with io_uring, the bytes are copied and sent in the
+    /// background; a send error shows on a later write.
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
+        on_ring!(self, |ring| ring.write(buf).await);
+        self.io()
             .write_stream_with(buf.len(), |io| io.write(buf))
             .await
     }
 
     /// Writes all of `buf`.
+    ///
+    /// On a loop with io_uring it also waits until the kernel has taken every
+    /// byte (a flush), so when it returns the bytes are where a readiness
+    /// loop's `write_all` leaves them.
     pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             let n = self.write(buf).await?;
@@ -185,6 +270,8 @@ impl<S: StreamSocket> Stream<S> {
             }
             buf = &buf[n..];
         }
+        on_ring!(self, |ring| std::future::poll_fn(|cx| ring.poll_flush(cx))
+            .await);
         Ok(())
     }
 
@@ -226,8 +313,10 @@ impl<S: StreamSocket> Stream<S> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let io = self.io.get_ref();
-        self.io
+        on_ring!(self, |ring| ring.poll_read(cx, buf));
+        let registered = self.io();
+        let io = registered.get_ref();
+        registered
             .source()
             .poll_read_stream_hinted(cx, || io.read_hinted(buf))
     }
@@ -237,8 +326,10 @@ impl<S: StreamSocket> Stream<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let io = self.io.get_ref();
-        self.io
+        on_ring!(self, |ring| ring.poll_write(cx, buf));
+        let registered = self.io();
+        let io = registered.get_ref();
+        registered
             .source()
             .poll_write_stream_with(cx, buf.len(), || io.write(buf))
     }
@@ -248,16 +339,29 @@ impl<S: StreamSocket> Stream<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let io = self.io.get_ref();
+        on_ring!(self, |ring| ring.poll_write_vectored(cx, bufs));
+        let registered = self.io();
+        let io = registered.get_ref();
         let len = bufs.iter().map(|b| b.len()).sum();
-        self.io
+        registered
             .source()
             .poll_write_stream_with(cx, len, || io.write_vectored(bufs))
     }
 
-    /// `poll_close`: shut the write direction down. `NotConnected` (the peer already
-    /// went away) counts as done.
-    pub(crate) fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
+    /// `poll_flush`: nothing to do on the readiness path (the kernel has the bytes
+    /// once a write returned); on a ring, waits until every queued byte was sent.
+    #[allow(unused_variables)]
+    pub(crate) fn poll_flush_priv(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        on_ring!(self, |ring| ring.poll_flush(cx));
+        Poll::Ready(Ok(()))
+    }
+
+    /// `poll_close`: shut the write direction down (on a ring, once the queued
+    /// bytes were sent). `NotConnected` (the peer already went away) counts as
+    /// done.
+    #[allow(unused_variables)]
+    pub(crate) fn poll_shutdown_write(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        on_ring!(self, |ring| ring.poll_shutdown_write(cx));
         match self.shutdown(Shutdown::Write) {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
             result => Poll::Ready(result),
@@ -277,13 +381,28 @@ impl<S: StreamSocket> fmt::Debug for Stream<S> {
 
 impl<S: StreamSocket> AsFd for Stream<S> {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
+        self.io().as_fd()
     }
 }
 
 impl<S: StreamSocket> AsRawFd for Stream<S> {
     fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+        self.io().as_raw_fd()
+    }
+}
+
+/// On a ring, a stream with operations in flight hands its socket to the ring,
+/// which closes it once they completed (queued bytes sent, the read cancelled).
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+impl<S: StreamSocket> Drop for Stream<S> {
+    fn drop(&mut self) {
+        let (Some(ring), Some(io)) = (&self.ring, self.io.take()) else {
+            return;
+        };
+        match io.into_inner() {
+            Ok(socket) => ring.close(socket.into()),
+            Err(e) => tracing::debug!("corio: deregistering a closed stream failed: {e}"),
+        }
     }
 }
 
@@ -314,12 +433,12 @@ impl<S: StreamSocket> AsyncWrite for &Stream<S> {
         self.poll_write_vectored_priv(cx, bufs)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_priv(cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_shutdown_write()
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_shutdown_write(cx)
     }
 }
 
@@ -352,11 +471,11 @@ impl<S: StreamSocket> AsyncWrite for Stream<S> {
         self.poll_write_vectored_priv(cx, bufs)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_priv(cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_shutdown_write()
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_shutdown_write(cx)
     }
 }
