@@ -199,21 +199,41 @@ unsafe fn call_tuple(
     callback: &Bound<'_, PyAny>,
     args: Option<&Bound<'_, PyTuple>>,
 ) -> *mut ffi::PyObject {
-    let Some(args) = args else {
-        // SAFETY: a live callable; no arguments (a NULL array is allowed
-        // with a count of 0); the caller holds the GIL.
-        return unsafe {
-            ffi::PyObject_Vectorcall(callback.as_ptr(), std::ptr::null(), 0, std::ptr::null_mut())
-        };
+    let (items, n) = match args {
+        Some(args) => {
+            let tuple = args.as_ptr().cast::<ffi::PyTupleObject>();
+            // SAFETY: `args` is a tuple (typed), immutable and owning its
+            // items, so `ob_item` holds `len` live pointers for the call.
+            unsafe {
+                (
+                    std::ptr::addr_of!((*tuple).ob_item).cast::<*mut ffi::PyObject>(),
+                    ffi::PyTuple_GET_SIZE(args.as_ptr()) as usize,
+                )
+            }
+        }
+        // A NULL array is allowed with a count of 0.
+        None => (std::ptr::null(), 0),
     };
-    let tuple = args.as_ptr().cast::<ffi::PyTupleObject>();
-    // SAFETY: `args` is a tuple (typed), immutable and owning its items, so
-    // `ob_item` holds `len` live pointers for the call; the caller holds
-    // the GIL.
+    let callable = callback.as_ptr();
+    // SAFETY: the caller holds the GIL; `callable` is live. A type with
+    // `Py_TPFLAGS_HAVE_VECTORCALL` has a positive `tp_vectorcall_offset`
+    // to an instance's vectorcall pointer (which may be NULL). Calling it
+    // directly is `PyObject_Vectorcall` less the thread-state lookup and
+    // `_Py_CheckFunctionResult` (which turns a result inconsistent with the
+    // error indicator into `SystemError`, a bug of the callee's); anything
+    // else goes through `PyObject_Vectorcall`.
     unsafe {
-        let items = std::ptr::addr_of!((*tuple).ob_item).cast::<*mut ffi::PyObject>();
-        let n = ffi::PyTuple_GET_SIZE(args.as_ptr()) as usize;
-        ffi::PyObject_Vectorcall(callback.as_ptr(), items, n, std::ptr::null_mut())
+        let tp = ffi::Py_TYPE(callable);
+        if ffi::PyType_HasFeature(tp, ffi::Py_TPFLAGS_HAVE_VECTORCALL) != 0 {
+            let slot = callable
+                .cast::<u8>()
+                .offset((*tp).tp_vectorcall_offset)
+                .cast::<Option<ffi::vectorcallfunc>>();
+            if let Some(vectorcall) = *slot {
+                return vectorcall(callable, items, n, std::ptr::null_mut());
+            }
+        }
+        ffi::PyObject_Vectorcall(callable, items, n, std::ptr::null_mut())
     }
 }
 
@@ -238,18 +258,24 @@ unsafe fn call_tuple(
 /// One function recently found not to be a coroutine function: calling
 /// `call_soon(f)` a million times checks `f`'s code flags once.
 /// Also the types of C callables seen (a task's step wrapper, a builtin
-/// method), which cannot be coroutine functions.
+/// method), which cannot be coroutine functions. Types are kept by address
+/// (the cached `types.FunctionType`/`MethodType` live forever, a learned
+/// type is held by `plain_types`), compared with `Py_TYPE(callback)`.
 pub(crate) struct CallbackCache {
     last_ok: Option<PyObject>,
     plain_types: Vec<PyObject>,
+    function_type: usize,
+    method_type: usize,
 }
 
 impl CallbackCache {
-    pub(crate) const fn new() -> CallbackCache {
-        CallbackCache {
+    pub(crate) fn new(py: Python<'_>) -> PyResult<CallbackCache> {
+        Ok(CallbackCache {
             last_ok: None,
             plain_types: Vec::new(),
-        }
+            function_type: function_type(py)?.as_ptr() as usize,
+            method_type: method_type(py)?.as_ptr() as usize,
+        })
     }
 }
 
@@ -270,18 +296,17 @@ impl CallbackCache {
     /// identities, a method's `__func__`): `true` if `callback` is known to
     /// be fine; `false` means "ask [`check_callback`]".
     pub(crate) fn known_ok(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let ty = callback.get_type();
-        if self.plain_types.iter().any(|t| t.is(&ty)) {
+        let ty = callback.get_type_ptr() as usize;
+        if ty == self.function_type {
+            return Ok(self.last_ok.as_ref().is_some_and(|f| f.is(callback)));
+        }
+        if self.plain_types.iter().any(|t| t.as_ptr() as usize == ty) {
             return Ok(true);
         }
-        let Some(last) = &self.last_ok else {
-            return Ok(false);
-        };
-        if ty.is(function_type(py)?) {
-            return Ok(last.is(callback));
-        }
-        if ty.is(method_type(py)?) {
-            return Ok(last.is(&callback.getattr(pyo3::intern!(py, "__func__"))?));
+        if ty == self.method_type {
+            if let Some(last) = &self.last_ok {
+                return Ok(last.is(&callback.getattr(pyo3::intern!(py, "__func__"))?));
+            }
         }
         Ok(false)
     }

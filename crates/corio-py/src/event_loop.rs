@@ -219,7 +219,7 @@ impl Loop {
             closed: false,
             debug: false,
             clock_resolution: clock::resolution(),
-            cache: CallbackCache::new(),
+            cache: CallbackCache::new(py)?,
             scratch: VecDeque::new(),
             task_factory: None,
             last_poll: 0.0,
