@@ -207,3 +207,16 @@ def test_loop_objects_are_not_picklable_as_on_asyncio():
                 pickle.dumps(loop)
         finally:
             loop.close()
+
+
+def test_a_handle_cancelled_in_debug_mode_keeps_asyncios_repr():
+    seen = []
+    for factory in (asyncio.new_event_loop, corio.new_event_loop):
+        loop = factory()
+        loop.set_debug(True)
+        h = loop.call_soon(print, 1)
+        h.cancel()
+        seen.append(repr(h).split(' created at ')[0])
+        drain(loop, 1)
+        loop.close()
+    assert seen[0] == seen[1] == '<Handle cancelled print(1)'
