@@ -68,8 +68,9 @@ pub(super) const ALLOWED: [(&str, &str); 13] = [
     ),
     (
         "crates/corio-py/src/handle.rs",
-        "a running handle lends its context pointer for the call without a new reference \
-         (the handle, held strongly by the caller, keeps it alive)",
+        "handles from a free list of their own with their own tp_dealloc (layout checked \
+         against PyO3's at first use), and a running handle lends its context pointer for \
+         the call without a new reference (the caller's handle keeps it alive)",
     ),
     (
         "crates/corio-reactor/src/uring/ring.rs",
