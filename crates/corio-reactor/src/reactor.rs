@@ -303,18 +303,7 @@ impl Reactor {
             Err(e) => return Err(e),
         }
 
-        let mut delivered = 0;
-        if !events.is_empty() {
-            let table = self.table.lock();
-            events.for_each(|ready| {
-                // `get` checks the key's generation: an event of a stale registration
-                // (closed while a `dup` kept it alive) reaches no source.
-                if let Some(source) = table.get(ready.key) {
-                    source.deliver(ready, wakers);
-                    delivered += 1;
-                }
-            });
-        }
+        let delivered = self.deliver(events, wakers);
         tracing::trace!(
             events = events.len(),
             delivered,
@@ -365,18 +354,28 @@ impl Reactor {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+        delivered += self.deliver(events, wakers);
+        delivered += drive_ring(ring, completions, wakers)?;
+        wakers.drain(..).for_each(Waker::wake);
+        Ok(delivered)
+    }
+
+    /// Hands each event of the last wait to its source, collecting the wakers
+    /// to wake; returns how many reached a registered source.
+    fn deliver(&self, events: &Events, wakers: &mut Vec<Waker>) -> usize {
+        let mut delivered = 0;
         if !events.is_empty() {
             let table = self.table.lock();
             events.for_each(|ready| {
+                // `get` checks the key's generation: an event of a stale registration
+                // (closed while a `dup` kept it alive) reaches no source.
                 if let Some(source) = table.get(ready.key) {
                     source.deliver(ready, wakers);
                     delivered += 1;
                 }
             });
         }
-        delivered += drive_ring(ring, completions, wakers)?;
-        wakers.drain(..).for_each(Waker::wake);
-        Ok(delivered)
+        delivered
     }
 
     /// Wakes a [`poll`](Reactor::poll) that is blocked, or makes the next one return at

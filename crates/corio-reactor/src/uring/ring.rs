@@ -294,6 +294,61 @@ impl Ring {
     pub(crate) fn needs_kick(&self) -> bool {
         self.parked.load(Ordering::SeqCst)
     }
+
+    /// Teardown: entries still in the backlog never reached the kernel, so
+    /// their slots can go at once.
+    fn forget_backlog(&mut self) {
+        let inner = self.inner.get_mut();
+        while let Some(entry) = inner.backlog.pop_front() {
+            let index = (entry.get_user_data() & u64::from(u32::MAX)) as usize;
+            if let Some(op) = inner.slots.get_mut(index).and_then(|slot| slot.op.take()) {
+                inner.live -= 1;
+                drop(op);
+            }
+        }
+    }
+
+    /// Teardown: queues a cancel of every `recv` in flight.
+    fn cancel_receives(&mut self) {
+        let inner = self.inner.get_mut();
+        let receives: Vec<u64> = inner
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| {
+                matches!(
+                    slot.op,
+                    Some(Op {
+                        kind: OpKind::Recv { .. },
+                        ..
+                    })
+                )
+            })
+            .map(|(index, slot)| (u64::from(slot.generation) << 32) | index as u64)
+            .collect();
+        for target in receives {
+            let cancel = opcode::AsyncCancel::new(target).build().user_data(u64::MAX);
+            // SAFETY: a cancel points at no memory.
+            let _ = unsafe { inner.uring.submission().push(&cancel) };
+        }
+    }
+
+    /// Teardown: submits what is queued and waits up to [`WAIT_SLICE`] for a
+    /// completion; `false` if the kernel fails the wait for another reason.
+    fn wait_a_slice(&mut self) -> bool {
+        let inner = self.inner.get_mut();
+        inner.fill_queue();
+        let waited = inner
+            .uring
+            .submitter()
+            .submit_with_args(1, &types::SubmitArgs::new().timespec(&WAIT_SLICE));
+        let benign = [libc::EINTR, libc::ETIME, libc::EAGAIN, libc::EBUSY];
+        waited.is_ok()
+            || waited.is_err_and(|e| {
+                e.raw_os_error()
+                    .is_some_and(|errno| benign.contains(&errno))
+            })
+    }
 }
 
 impl RingInner {
@@ -316,83 +371,43 @@ impl RingInner {
 
 impl Drop for Ring {
     fn drop(&mut self) {
-        let inner = self.inner.get_mut();
-        if inner.live == 0 {
+        if self.inner.get_mut().live == 0 {
             return;
         }
-        // Entries still in the backlog never reached the kernel: their slots
-        // can go at once.
-        while let Some(entry) = inner.backlog.pop_front() {
-            let index = (entry.get_user_data() & u64::from(u32::MAX)) as usize;
-            if let Some(op) = inner.slots.get_mut(index).and_then(|slot| slot.op.take()) {
-                inner.live -= 1;
-                drop(op);
-            }
-        }
+        self.forget_backlog();
         // Receives are cancelled at once; sends get until `FLUSH_WAIT` to go
-        // out (a loop closed right after a write must not lose it), then are
-        // cancelled too.
-        let receives: Vec<u64> = inner
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| {
-                matches!(
-                    slot.op,
-                    Some(Op {
-                        kind: OpKind::Recv { .. },
-                        ..
-                    })
-                )
-            })
-            .map(|(index, slot)| (u64::from(slot.generation) << 32) | index as u64)
-            .collect();
-        for target in receives {
-            let cancel = opcode::AsyncCancel::new(target).build().user_data(u64::MAX);
-            // SAFETY: a cancel points at no memory.
-            let _ = unsafe { inner.uring.submission().push(&cancel) };
-        }
-        let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::any())
-            .build()
-            .user_data(u64::MAX);
+        // out (a loop closed right after a write must not lose it), their
+        // completions applied as in a poll (a short send resubmits the rest),
+        // then everything left is cancelled and only reaped.
+        self.cancel_receives();
         let flush_until = Instant::now() + FLUSH_WAIT;
-        let mut queued = false;
         let deadline = Instant::now() + TEARDOWN_WAIT;
-        while inner.live > 0 && Instant::now() < deadline {
-            let waited = inner
-                .uring
-                .submitter()
-                .submit_with_args(1, &types::SubmitArgs::new().timespec(&WAIT_SLICE));
-            if let Err(e) = waited {
-                let benign = [libc::EINTR, libc::ETIME, libc::EAGAIN, libc::EBUSY];
-                if !e
-                    .raw_os_error()
-                    .is_some_and(|errno| benign.contains(&errno))
-                {
-                    break;
+        let mut cancelled_all = false;
+        let mut reaped = Vec::new();
+        let mut wakers = Vec::new();
+        while self.inner.get_mut().live > 0 && Instant::now() < deadline {
+            if !self.wait_a_slice() {
+                break;
+            }
+            self.reap(&mut reaped);
+            for (op, result) in reaped.drain(..) {
+                if !cancelled_all {
+                    let Op { stream, kind } = op;
+                    stream.complete(self, kind, result, &mut wakers);
                 }
             }
-            let RingInner {
-                uring, slots, live, ..
-            } = &mut *inner;
-            let mut cq = uring.completion();
-            cq.sync();
-            for cqe in &mut cq {
-                let index = (cqe.user_data() & u64::from(u32::MAX)) as usize;
-                if cqe.user_data() == u64::MAX {
-                    continue;
-                }
-                if let Some(op) = slots.get_mut(index).and_then(|slot| slot.op.take()) {
-                    *live -= 1;
-                    drop(op);
-                }
-            }
-            drop(cq);
-            if !queued && Instant::now() >= flush_until {
+            if !cancelled_all && Instant::now() >= flush_until {
+                let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::any())
+                    .build()
+                    .user_data(u64::MAX);
                 // SAFETY: a cancel points at no memory.
-                queued = unsafe { uring.submission().push(&cancel) }.is_ok();
+                cancelled_all =
+                    unsafe { self.inner.get_mut().uring.submission().push(&cancel) }.is_ok();
             }
         }
+        // Nobody can wait on these any more (every stream is gone).
+        drop(wakers);
+        let inner = self.inner.get_mut();
         if inner.live > 0 {
             // The kernel may still write into these buffers: never free them.
             tracing::error!(

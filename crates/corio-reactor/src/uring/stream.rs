@@ -47,6 +47,51 @@ pub const SEND_QUEUE: usize = 128 * 1024;
 ///
 /// The socket itself stays with its owner (the facade's `TcpStream`), which
 /// must hand it to [`close`](RingStream::close) when it is done with it.
+///
+/// ```
+/// use std::future::Future;
+/// use std::os::fd::{AsFd, OwnedFd};
+/// use std::os::unix::net::UnixStream;
+/// use std::pin::pin;
+/// use std::sync::Arc;
+/// use std::task::{Context, Poll, Waker};
+/// use std::time::Duration;
+///
+/// use corio_reactor::uring::RingStream;
+/// use corio_reactor::Reactor;
+///
+/// /// Polls `fut`, driving the reactor between polls (a minimal executor).
+/// fn block_on<F: Future>(reactor: &Reactor, fut: F) -> F::Output {
+///     let mut fut = pin!(fut);
+///     let mut cx = Context::from_waker(Waker::noop());
+///     loop {
+///         if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+///             return out;
+///         }
+///         reactor.poll(Some(Duration::from_millis(10))).unwrap();
+///     }
+/// }
+///
+/// let Ok(reactor) = Reactor::with_io_uring() else {
+///     return; // no io_uring here (old kernel, seccomp): nothing to show
+/// };
+/// let reactor = Arc::new(reactor);
+/// let (a, b) = UnixStream::pair().unwrap();
+/// a.set_nonblocking(true).unwrap();
+/// b.set_nonblocking(true).unwrap();
+/// let (ra, rb) = (
+///     RingStream::new(&reactor, a.as_fd()).unwrap(),
+///     RingStream::new(&reactor, b.as_fd()).unwrap(),
+/// );
+/// block_on(&reactor, ra.write(b"ping")).unwrap(); // queued
+/// block_on(&reactor, ra.flush()).unwrap(); // sent
+/// let mut buf = [0u8; 4];
+/// assert_eq!(block_on(&reactor, rb.read(&mut buf)).unwrap(), 4);
+/// assert_eq!(&buf, b"ping");
+/// // Done with the sockets: the ring closes each once nothing is in flight.
+/// ra.close(OwnedFd::from(a));
+/// rb.close(OwnedFd::from(b));
+/// ```
 pub struct RingStream {
     shared: Arc<StreamShared>,
     reactor: Arc<Reactor>,
@@ -347,8 +392,25 @@ impl RingStream {
     }
 
     /// Ready once every queued byte was sent; the sticky send error if one
-    /// failed.
+    /// failed (poll API).
     pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_keyed(cx, None)
+    }
+
+    /// [`poll_flush`](Self::poll_flush) as a future with its own waiter.
+    pub fn flush(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        let mut guard = KeyGuard::new(self, Dir::Write);
+        poll_fn(move |cx| {
+            let key = &mut guard.key;
+            self.poll_flush_keyed(cx, Some(key))
+        })
+    }
+
+    fn poll_flush_keyed(
+        &self,
+        cx: &mut Context<'_>,
+        key: Option<&mut Option<WaiterKey>>,
+    ) -> Poll<io::Result<()>> {
         let mut st = self.shared.state.lock();
         if let Some(e) = st.write_error() {
             return Poll::Ready(Err(e));
@@ -356,7 +418,7 @@ impl RingStream {
         if !st.sending {
             return Poll::Ready(Ok(()));
         }
-        let displaced = st.writers.park_polled(cx.waker());
+        let displaced = park(&mut st.writers, key, cx.waker());
         drop(st);
         drop(displaced);
         Poll::Pending

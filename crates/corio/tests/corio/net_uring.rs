@@ -25,6 +25,15 @@ fn ring_runner() -> Option<corio::Runner> {
     )
 }
 
+/// A connection to `listener`: (client, accepted server side).
+async fn connected(listener: &TcpListener) -> (TcpStream, TcpStream) {
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
 /// Open descriptors of this process.
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
@@ -37,14 +46,11 @@ fn into_std_refuses_a_stream_whose_bytes_the_ring_holds() {
     };
     runner.run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (client, server) = connected(&listener).await;
         client.write_all(b"abcdef").await.unwrap();
         let mut two = [0u8; 2];
-        // A 2-byte read leaves nothing in the kernel: the ring's recv took
-        // what the reader asked for, no more.
+        // A 2-byte read makes a 2-byte recv: the ring takes what the reader
+        // asked for, no more, and the other 4 bytes stay in the kernel.
         assert_eq!(server.read(&mut two).await.unwrap(), 2);
         let mut rest = [0u8; 4];
         server.read(&mut rest).await.unwrap();
@@ -58,14 +64,8 @@ fn into_std_refuses_a_stream_whose_bytes_the_ring_holds() {
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
         assert!(err.to_string().contains("io_uring"), "{err}");
         // An idle stream goes back to std with nothing lost.
-        let (server2, _) = {
-            let c2 = TcpStream::connect(listener.local_addr().unwrap())
-                .await
-                .unwrap();
-            let accepted = listener.accept().await.unwrap();
-            c2.write_all(b"for std").await.unwrap();
-            (accepted.0, c2)
-        };
+        let (client2, server2) = connected(&listener).await;
+        client2.write_all(b"for std").await.unwrap();
         let mut std_stream = server2.into_std().expect("idle: handed back");
         std_stream.set_nonblocking(false).unwrap();
         let mut got = [0u8; 7];
@@ -81,10 +81,7 @@ fn a_cancelled_read_loses_no_bytes() {
     };
     runner.run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (client, server) = connected(&listener).await;
         let mut buf = [0u8; 16];
         for round in 0..20u8 {
             let waited = corio::timeout(Duration::from_millis(1), server.read(&mut buf)).await;
