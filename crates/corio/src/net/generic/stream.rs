@@ -270,8 +270,7 @@ impl<S: StreamSocket> Stream<S> {
             }
             buf = &buf[n..];
         }
-        on_ring!(self, |ring| std::future::poll_fn(|cx| ring.poll_flush(cx))
-            .await);
+        on_ring!(self, |ring| ring.flush().await);
         Ok(())
     }
 
